@@ -2,7 +2,7 @@
 // project runs on the Node that `npm ci` installs (the `node` package). This check compares every
 // installed package's `engines.node` with the Node that will actually run it, and fails the install
 // when one does not fit, so an incompatible dependency is never ignored silently.
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
 

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+// Money is integer cents in USD, as in the JSON convention `{ "amount_cents": 14900, "currency": "USD" }`.
+// Formatting is done by hand rather than Intl so the output does not depend on the ICU data of the
+// host (SMS text must be byte-for-byte stable across machines).
+
+export const moneySchema = z.object({
+  amount_cents: z.number().int().min(0),
+  currency: z.literal('USD'),
+});
+
+export type Money = z.infer<typeof moneySchema>;
+
+// "$149.00", "$1,234.50". Negative amounts (refunds, credits) render as "-$5.00".
+export function formatMoney(m: Money): string {
+  const cents = m.amount_cents;
+  if (!Number.isSafeInteger(cents)) throw new RangeError('amount_cents must be a safe integer');
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  const dollars = Math.floor(abs / 100).toString();
+  const rest = (abs % 100).toString().padStart(2, '0');
+  return `${sign}$${dollars.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${rest}`;
+}

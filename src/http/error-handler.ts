@@ -1,0 +1,97 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, ERROR_CATALOG, type ErrorCode, isAppError } from '../domain/errors.ts';
+import type { ErrorEnvelope } from './error-envelope.ts';
+
+// One central mapping from whatever was thrown to the catalog's envelope. Client mistakes are
+// 4xx with a code; a response that breaks its schema is `contract_violation`; anything unknown is
+// `internal`, logged in full here and hidden from the client.
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'malformed_body',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_body',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_body',
+  FST_ERR_CTP_EMPTY_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
+  FST_ERR_VALIDATION: 'validation_failed',
+  FST_ERR_RATE_LIMIT_EXCEEDED: 'rate_limited',
+};
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+export function toAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const first = err.validation[0];
+    const where = first?.instancePath
+      ? `${err.validationContext ?? 'request'}${first.instancePath.replaceAll('/', '.')}`
+      : (err.validationContext ?? 'request');
+    return new AppError('validation_failed', `${where}: ${first?.message ?? 'invalid'}`);
+  }
+  if (isResponseSerializationError(err)) {
+    return new AppError('contract_violation', 'the response did not match its documented schema', {
+      cause: err,
+    });
+  }
+  const fastifyError = err as Partial<FastifyError> & { statusCode?: number };
+  if (err instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new AppError('malformed_body', 'the request body is not valid JSON');
+  }
+  const byCode = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (byCode) return new AppError(byCode, cleanMessage(byCode, fastifyError.message));
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = STATUS_CODES[status] ?? 'validation_failed';
+    return new AppError(code, cleanMessage(code, fastifyError.message));
+  }
+  return new AppError('internal', 'internal error', { cause: err });
+}
+
+function cleanMessage(code: ErrorCode, message: string | undefined): string {
+  if (code === 'payload_too_large') return 'the request body is too large';
+  if (code === 'unsupported_media_type') return 'unsupported content type';
+  if (code === 'rate_limited') return 'too many requests';
+  return message && message.length < 300 ? message : code.replaceAll('_', ' ');
+}
+
+export function envelope(code: ErrorCode, message: string, correlationId: string): ErrorEnvelope {
+  return { error: { code, message, correlation_id: correlationId } };
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(err);
+    if (appError.status >= 500) {
+      request.log.error({ err: appError.cause ?? err, code: appError.code }, 'request failed');
+    }
+    for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
+    const retryAfter = (err as { headers?: Record<string, string> }).headers?.['retry-after'];
+    if (retryAfter) reply.header('retry-after', retryAfter);
+    // Error bodies bypass route response schemas: they are always the envelope.
+    return reply
+      .code(ERROR_CATALOG[appError.code])
+      .type('application/json; charset=utf-8')
+      .serializer(JSON.stringify)
+      .send(envelope(appError.code, appError.message, request.id));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    return reply
+      .code(404)
+      .type('application/json; charset=utf-8')
+      .serializer(JSON.stringify)
+      .send(envelope('not_found', `no route ${request.method} ${request.url.split('?')[0]}`, request.id));
+  });
+}

@@ -1,0 +1,67 @@
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './observability/logger.ts';
+import { EmbeddedPostgresError } from './persistence/embedded-postgres.ts';
+import { startSystem } from './system.ts';
+
+// `npm start`: the whole system on this machine. Failures a person can fix (bad configuration, a
+// busy port) end the process with one clear line instead of a stack trace.
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  let system: Awaited<ReturnType<typeof startSystem>>;
+  try {
+    system = await startSystem(config, logger);
+  } catch (err) {
+    const known = err instanceof EmbeddedPostgresError || (err as { code?: string }).code === 'EADDRINUSE';
+    const message = (err as Error).message ?? String(err);
+    process.stderr.write(`nevermisscall could not start: ${known ? message : message.split('\n')[0]}\n`);
+    if (!known) logger.error({ err }, 'start failed');
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      process.stderr.write('shutdown took longer than 10 s; exiting\n');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    system.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const api = system.apiUrl ?? '(not served: NMC_ROLE=worker)';
+  process.stdout.write(
+    [
+      '',
+      `NeverMissCall is running (role ${config.NMC_ROLE}${config.embeddedPostgres ? ', embedded Postgres' : ''})`,
+      `  API        ${api}`,
+      `  Docs       ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
+      `  Metrics    ${api}/metrics`,
+      `  Health     ${api}/healthz  ${api}/readyz`,
+      '  Operator token: not yet (arrives with the operator API)',
+      '',
+    ].join('\n'),
+  );
+}
+
+void main();

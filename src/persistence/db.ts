@@ -1,0 +1,44 @@
+import pg from 'pg';
+
+// Every persistence function takes a `Queryable`: a pool or a client that is already inside a
+// transaction. `inTransaction` owns BEGIN/COMMIT/ROLLBACK, so the snapshot, the messages, the
+// outbox rows and the jobs of one change are written with the same client.
+
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+// Postgres `bigint` (int8) as number: counters and sequence values here stay far below 2^53.
+pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
+
+export function createPool(
+  connectionString: string,
+  options: { max?: number; applicationName?: string } = {},
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 20,
+    application_name: options.applicationName ?? 'nevermisscall',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection (Postgres restarted) must not crash the process; the
+  // pool drops it and the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

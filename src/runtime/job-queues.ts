@@ -1,0 +1,38 @@
+import type { PgBoss } from 'pg-boss';
+
+// Every queue the system uses, created up front at start (dead-letter queues first, since a queue
+// names its dead-letter queue). Retries of sends follow our own backoff formula (src/domain/backoff.ts),
+// so pg-boss's retry is off for them: the send job re-enqueues itself with the computed delay.
+
+export const QUEUES = {
+  smsSend: 'sms-send',
+  smsSendDead: 'sms-send-dead',
+  conversationTimer: 'conversation-timer',
+  conversationTimerDead: 'conversation-timer-dead',
+  outboxWake: 'outbox-wake',
+  maintenance: 'maintenance',
+} as const;
+
+type QueueSpec = { name: string; deadLetter?: string; retryLimit: number; notify: boolean };
+
+export const QUEUE_SPECS: QueueSpec[] = [
+  { name: QUEUES.smsSendDead, retryLimit: 0, notify: false },
+  { name: QUEUES.conversationTimerDead, retryLimit: 0, notify: false },
+  { name: QUEUES.smsSend, deadLetter: QUEUES.smsSendDead, retryLimit: 0, notify: true },
+  { name: QUEUES.conversationTimer, deadLetter: QUEUES.conversationTimerDead, retryLimit: 5, notify: true },
+  { name: QUEUES.maintenance, retryLimit: 2, notify: false },
+];
+
+export async function ensureQueues(boss: PgBoss): Promise<void> {
+  for (const spec of QUEUE_SPECS) {
+    const options = {
+      retryLimit: spec.retryLimit,
+      ...(spec.retryLimit > 0 ? { retryBackoff: true, retryDelay: 1, retryDelayMax: 30 } : {}),
+      notify: spec.notify,
+      ...(spec.deadLetter ? { deadLetter: spec.deadLetter } : {}),
+    };
+    const existing = await boss.getQueue(spec.name);
+    if (existing) await boss.updateQueue(spec.name, options);
+    else await boss.createQueue(spec.name, options);
+  }
+}

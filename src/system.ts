@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { PgBoss } from 'pg-boss';
+import type { Config } from './config.ts';
+import { type App, buildApp } from './http/app.ts';
+import type { Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { createPool, type Pool } from './persistence/db.ts';
+import { migrate, migrationsApplied } from './persistence/migrate.ts';
+import { openDatabase } from './persistence/open-database.ts';
+import { seedDemo } from './persistence/seed-demo.ts';
+import { createBoss } from './runtime/boss.ts';
+import { ensureQueues } from './runtime/job-queues.ts';
+
+// The composition root: opens the database, migrates, seeds, starts the jobs, the workers and the
+// HTTP API according to NMC_ROLE, and stops them all in reverse order.
+
+export type System = {
+  config: Config;
+  db: Pool;
+  boss: PgBoss;
+  app?: App;
+  metrics: Metrics;
+  databaseUrl: string;
+  apiUrl?: string;
+  stop(): Promise<void>;
+};
+
+export function buildInfo(): { version: string; commit: string; startedAt: string } {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  let commit = process.env.GIT_COMMIT ?? 'unknown';
+  if (commit === 'unknown') {
+    try {
+      commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
+    } catch {
+      // not a git checkout
+    }
+  }
+  return { version: pkg.version, commit, startedAt: new Date().toISOString() };
+}
+
+export async function startSystem(config: Config, logger: Logger): Promise<System> {
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      await stop().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+    }
+  };
+  try {
+    const database = await openDatabase(config, logger);
+    stops.push(() => database.stop());
+    const db = createPool(database.url);
+    stops.push(() => db.end());
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+    if (config.NMC_DEMO) await seedDemo(db);
+
+    const runsWorkers = config.NMC_ROLE !== 'api';
+    const boss = createBoss({ connectionString: database.url, supervise: runsWorkers });
+    boss.on('error', (err) => logger.error({ err }, 'job queue error'));
+    await boss.start();
+    stops.push(() => boss.stop({ graceful: true, timeout: 5_000 }));
+    await ensureQueues(boss);
+
+    const metrics = createMetrics();
+    let workersRunning = !runsWorkers;
+    if (runsWorkers) {
+      workersRunning = true;
+      stops.push(async () => {
+        workersRunning = false;
+      });
+    }
+
+    const system: System = { config, db, boss, metrics, databaseUrl: database.url, stop: stopAll };
+    if (config.NMC_ROLE !== 'worker') {
+      const app = await buildApp({
+        config,
+        db,
+        logger,
+        metrics,
+        build: buildInfo(),
+        readiness: { workersRunning: () => workersRunning, migrationsApplied: () => migrationsApplied(db) },
+      });
+      system.app = app;
+      system.apiUrl = await app.listen({ port: config.PORT, host: config.HOST });
+      stops.push(() => app.close());
+    }
+    return system;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

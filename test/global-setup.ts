@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { createPool } from '../src/persistence/db.ts';
+import { startEmbeddedPostgres } from '../src/persistence/embedded-postgres.ts';
+import { loadMigrations, migrate } from '../src/persistence/migrate.ts';
+import { createBoss } from '../src/runtime/boss.ts';
+import { ensureQueues } from '../src/runtime/job-queues.ts';
+
+// ONE Postgres for the whole run (embedded, or DATABASE_URL), one template database migrated once
+// (named after the migrations' checksum, so a changed migration builds a new template), and one
+// database per test file cloned from it (test/helpers/database.ts), so files run in parallel, isolated.
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    adminUrl: string;
+    templateDatabase: string;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function setup(project: TestProject) {
+  let adminUrl = process.env.DATABASE_URL;
+  let stop: () => Promise<void> = async () => undefined;
+  if (!adminUrl) {
+    const cluster = await startEmbeddedPostgres({
+      dataDir: '.data/test-pg',
+      port: await freePort(),
+      // A throwaway cluster: durability buys nothing here and costs seconds.
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '400' },
+    });
+    adminUrl = cluster.adminUrl;
+    stop = () => cluster.stop();
+  }
+
+  const migrations = await loadMigrations();
+  const fingerprint = createHash('sha256')
+    .update(migrations.map((m) => m.checksum).join(','))
+    .digest('hex')
+    .slice(0, 12);
+  const templateDatabase = `nmc_template_${fingerprint}`;
+
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    // Leftovers of an interrupted earlier run.
+    const { rows } = await admin.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE 'nmc\\_test\\_%' OR (datname LIKE 'nmc\\_template\\_%' AND datname <> $1)",
+      [templateDatabase],
+    );
+    for (const row of rows)
+      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(row.datname)} WITH (FORCE)`);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [templateDatabase]);
+    if (exists.rowCount === 0) {
+      const building = `${templateDatabase}_building`;
+      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(building)} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(building)}`);
+      const url = withDatabase(adminUrl, building);
+      const pool = createPool(url, { max: 2 });
+      await migrate(pool, migrations);
+      await pool.end();
+      const boss = createBoss({ connectionString: url, supervise: false, max: 2 });
+      await boss.start();
+      await ensureQueues(boss);
+      await boss.stop({ graceful: false });
+      await admin.query(
+        `ALTER DATABASE ${admin.escapeIdentifier(building)} RENAME TO ${admin.escapeIdentifier(templateDatabase)}`,
+      );
+    }
+  } finally {
+    await admin.end();
+  }
+
+  project.provide('adminUrl', adminUrl);
+  project.provide('templateDatabase', templateDatabase);
+  return async () => {
+    await stop();
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}

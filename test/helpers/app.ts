@@ -1,0 +1,28 @@
+import { type Config, loadConfig } from '../../src/config.ts';
+import { type App, type AppDeps, buildApp } from '../../src/http/app.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
+import type { Pool } from '../../src/persistence/db.ts';
+import { migrationsApplied } from '../../src/persistence/migrate.ts';
+import { captureLogger } from './logs.ts';
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({ DATABASE_URL: 'postgres://unused/unused', LOG_LEVEL: 'debug', ...overrides });
+}
+
+/** The production app factory with test dependencies; call `app.inject`, never listen. */
+export async function buildTestApp(
+  db: Pool,
+  overrides: Partial<AppDeps> = {},
+): Promise<{ app: App; logLines: () => string[] }> {
+  const { logger, lines } = captureLogger();
+  const app = await buildApp({
+    config: testConfig(),
+    db,
+    logger,
+    metrics: createMetrics(),
+    build: { version: 'test', commit: 'test', startedAt: new Date(0).toISOString() },
+    readiness: { workersRunning: () => true, migrationsApplied: () => migrationsApplied(db) },
+    ...overrides,
+  });
+  return { app, logLines: lines };
+}
