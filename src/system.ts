@@ -9,8 +9,15 @@ import { createPool, type Pool } from './persistence/db.ts';
 import { migrate, migrationsApplied } from './persistence/migrate.ts';
 import { openDatabase } from './persistence/open-database.ts';
 import { seedDemo } from './persistence/seed-demo.ts';
+import { twilioAccountFrom } from './providers/twilio/account.ts';
+import { createTwilioClient } from './providers/twilio/client.ts';
+import { startTwilioSandbox, type TwilioSandbox } from './providers/twilio/sandbox/server.ts';
 import { createBoss } from './runtime/boss.ts';
+import { createDispatch } from './runtime/dispatch.ts';
+import { readGatesWithoutBilling } from './runtime/feature-gates.ts';
 import { ensureQueues } from './runtime/job-queues.ts';
+import { createSmsSender } from './runtime/send-sms.ts';
+import { startWorkers } from './runtime/workers.ts';
 
 // The composition root: opens the database, migrates, seeds, starts the jobs, the workers and the
 // HTTP API according to NMC_ROLE, and stops them all in reverse order.
@@ -23,6 +30,7 @@ export type System = {
   metrics: Metrics;
   databaseUrl: string;
   apiUrl?: string;
+  twilioSandbox?: TwilioSandbox;
   stop(): Promise<void>;
 };
 
@@ -67,15 +75,51 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     await ensureQueues(boss);
 
     const metrics = createMetrics();
-    let workersRunning = !runsWorkers;
-    if (runsWorkers) {
-      workersRunning = true;
-      stops.push(async () => {
-        workersRunning = false;
+    const readGates = readGatesWithoutBilling;
+    const dispatch = createDispatch({ db, boss, readGates, metrics });
+
+    // Twilio: the real account when configured, else the sandbox on a loopback port of its own.
+    let account = twilioAccountFrom(config);
+    let twilioSandbox: TwilioSandbox | undefined;
+    if (account.sandbox && !account.apiBaseUrl && runsWorkers) {
+      const sandbox = await startTwilioSandbox({
+        accountSid: account.accountSid,
+        authToken: account.authToken,
+        logger,
       });
+      stops.push(() => sandbox.close());
+      twilioSandbox = sandbox;
+      account = { ...account, apiBaseUrl: sandbox.url };
+    }
+    const twilio = createTwilioClient(account);
+
+    let workers: { running(): boolean } = { running: () => true };
+    if (runsWorkers) {
+      const started = await startWorkers({
+        db,
+        boss,
+        connectionString: database.url,
+        dispatch,
+        sendSms: createSmsSender({
+          db,
+          boss,
+          twilio,
+          publicBaseUrl: config.PUBLIC_BASE_URL,
+          readGates,
+          logger,
+          metrics,
+        }),
+        subscribers: [],
+        outboxBatchSize: config.OUTBOX_BATCH_SIZE,
+        logger,
+        metrics,
+      });
+      workers = started;
+      stops.push(() => started.stop());
     }
 
     const system: System = { config, db, boss, metrics, databaseUrl: database.url, stop: stopAll };
+    if (twilioSandbox) system.twilioSandbox = twilioSandbox;
     if (config.NMC_ROLE !== 'worker') {
       const app = await buildApp({
         config,
@@ -83,7 +127,12 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         logger,
         metrics,
         build: buildInfo(),
-        readiness: { workersRunning: () => workersRunning, migrationsApplied: () => migrationsApplied(db) },
+        readiness: {
+          workersRunning: () => workers.running(),
+          migrationsApplied: () => migrationsApplied(db),
+        },
+        dispatch,
+        twilio: { authToken: account.authToken },
       });
       system.app = app;
       system.apiUrl = await app.listen({ port: config.PORT, host: config.HOST });

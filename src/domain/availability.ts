@@ -1,5 +1,6 @@
-import { IANAZone } from 'luxon';
+import type { IANAZone } from 'luxon';
 import { formatInstant, parseInstant } from './instant.ts';
+import { DAY_MS as DAY, localDayOf, MINUTE_MS as MINUTE, wallResolverForDay, zoneOf } from './wall-time.ts';
 
 // Open timeslots per resource, from weekly hours, dated exceptions and busy blocks.
 // Decisions that must stay true:
@@ -22,6 +23,9 @@ import { formatInstant, parseInstant } from './instant.ts';
 // - allow_same_day = false removes the resource's local calendar date of `now`.
 // - Busy blocks are sorted and merged once, then swept with the (sorted) candidate starts:
 //   O((slots + busy)·log) rather than O(slots × busy).
+// - Choosing a few slots to offer is its own concept (pick-spread.ts), re-exported here for callers.
+
+export { pickSpread } from './pick-spread.ts';
 
 export type IsoWeekday = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 export type LocalInterval = { start: string; end: string };
@@ -59,8 +63,6 @@ export type Slot = { resource_id: string; start: string; end: string };
 
 export const DEFAULT_SLOT_GRANULARITY_MINUTES = 15;
 
-const MINUTE = 60_000;
-const DAY = 86_400_000;
 const HHMM = /^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -82,44 +84,12 @@ function wallMinutes(hhmm: string): number {
   return Number(m[1] ?? m[3]) * 60 + Number(m[2] ?? m[4]);
 }
 
-function zoneOf(timeZone: string, resourceId: string): IANAZone {
-  const zone = IANAZone.create(timeZone);
-  if (!zone.isValid)
-    throw new RangeError(`resource ${resourceId}: unknown time zone ${JSON.stringify(timeZone)}`);
+function resourceZone(resource: AvailabilityResource): IANAZone {
+  const zone = zoneOf(resource.time_zone);
+  if (zone === null) {
+    throw new RangeError(`resource ${resource.id}: unknown time zone ${JSON.stringify(resource.time_zone)}`);
+  }
   return zone;
-}
-
-function offsetMs(zone: IANAZone, ms: number): number {
-  return zone.offset(ms) * MINUTE;
-}
-
-// A "wall" is a local date-time encoded as if it were UTC milliseconds (Date.UTC of its fields).
-function localDayOf(zone: IANAZone, ms: number): number {
-  return Math.floor((ms + offsetMs(zone, ms)) / DAY);
-}
-
-// Earliest instant whose local wall time is `wall`; for a wall time in a DST gap, the transition
-// instant (the first instant whose wall time is later) with exists = false.
-export function wallToInstant(zone: IANAZone, wall: number): { ms: number; exists: boolean } {
-  const offsets = [
-    ...new Set([offsetMs(zone, wall - DAY), offsetMs(zone, wall), offsetMs(zone, wall + DAY)]),
-  ];
-  let best = Number.POSITIVE_INFINITY;
-  for (const o of offsets) {
-    const ms = wall - o;
-    if (ms < best && offsetMs(zone, ms) === o) best = ms;
-  }
-  if (best !== Number.POSITIVE_INFINITY) return { ms: best, exists: true };
-  // In the gap: before the transition the wall time is still earlier than `wall`, after it later.
-  let lo = wall - Math.max(...offsets);
-  let hi = wall - Math.min(...offsets);
-  const before = offsetMs(zone, lo);
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (offsetMs(zone, mid) === before) lo = mid;
-    else hi = mid;
-  }
-  return { ms: hi, exists: false };
 }
 
 function dateKey(day: number): string {
@@ -191,10 +161,7 @@ function candidateStarts(
     const intervals = exceptions.get(dateKey(day)) ?? resource.weekly_hours[isoWeekday(day)] ?? [];
     if (intervals.length === 0) continue;
     const dayWall = day * DAY;
-    // Fast path: no offset change anywhere near this date, so wall → instant is a subtraction.
-    const o = offsetMs(zone, dayWall - DAY);
-    const steady = o === offsetMs(zone, dayWall + 2 * DAY);
-    const toInstant = (wall: number) => (steady ? { ms: wall - o, exists: true } : wallToInstant(zone, wall));
+    const toInstant = wallResolverForDay(zone, day);
     for (const interval of intervals) {
       const startMin = wallMinutes(interval.start);
       const endMin = wallMinutes(interval.end);
@@ -233,7 +200,7 @@ export function computeAvailability(input: AvailabilityInput): Slot[] {
   const busy = busySpans(input.busy, now, bufferMs);
   const found: { ms: number; resource_id: string }[] = [];
   for (const resource of input.resources) {
-    const zone = zoneOf(resource.time_zone, resource.id);
+    const zone = resourceZone(resource);
     const today = settings.allow_same_day ? null : localDayOf(zone, now);
     const starts = candidateStarts(resource, zone, { lower, upper, today }, durationMs, granularity);
     const spans = busy.get(resource.id) ?? [];

@@ -10,10 +10,12 @@
 //   active phrase ("kitchen", "yesterday") are noise and do not dilute precision, so a chatty
 //   message still matches, while "install a water heater" prefers "Water heater install" over
 //   "Water heater". A service scores its best phrase.
-// - If the whole normalised text (as a set of words) equals one service's normalised name or alias, that service is
-//   the match, whatever the fuzzy scores of others (two services sharing it → ambiguous).
-// - Never guess between close ones: every candidate within AMBIGUITY_MARGIN of the top makes the
-//   decision ambiguous. Below MATCH_MIN_SCORE there is no decision at all.
+// - If the text's catalog words (as a set) equal one service's normalised name or alias, that
+//   service is the match, whatever the fuzzy scores of others (two services sharing it → ambiguous).
+// - Never guess between close ones. A rival is any candidate within AMBIGUITY_MARGIN of the top,
+//   or any candidate supported by every text word that supports the top (the top would only win by
+//   having a shorter name: "repair" must not pick "Toilet repair" over "Water heater repair").
+//   Any rival makes the decision ambiguous. Below MATCH_MIN_SCORE there is no decision at all.
 // - Inactive services are never scored, never returned and do not contribute vocabulary.
 // - The result does not depend on the order of `services`: ties are broken by id.
 // - Only the first MAX_TEXT_LENGTH characters are read (ten SMS segments), bounding the work.
@@ -29,7 +31,7 @@ export type CatalogDecision =
 
 export type CatalogMatch = { candidates: CatalogCandidate[]; decision: CatalogDecision };
 
-export const MATCH_MIN_SCORE = 0.6;
+export const MATCH_MIN_SCORE = 0.55;
 export const CANDIDATE_MIN_SCORE = 0.3;
 export const AMBIGUITY_MARGIN = 0.15;
 export const TYPO_SIMILARITY = 0.85;
@@ -37,76 +39,14 @@ export const TYPO_MIN_LENGTH = 4;
 export const TYPO_TWO_EDITS_MIN_LENGTH = 8;
 export const MAX_TEXT_LENGTH = 1600;
 
-const STOP_WORDS = new Set([
-  'a',
-  'an',
-  'the',
-  'my',
-  'our',
-  'your',
-  'his',
-  'her',
-  'their',
-  'its',
-  'it',
-  'is',
-  'are',
-  'was',
-  'were',
-  'be',
-  'been',
-  'am',
-  'i',
-  'im',
-  'ive',
-  'we',
-  'me',
-  'us',
-  'you',
-  'to',
-  'of',
-  'for',
-  'on',
-  'in',
-  'at',
-  'and',
-  'or',
-  'with',
-  'some',
-  'need',
-  'needs',
-  'want',
-  'would',
-  'like',
-  'please',
-  'pls',
-  'can',
-  'could',
-  'get',
-  'got',
-  'have',
-  'has',
-  'had',
-  'do',
-  'does',
-  'this',
-  'that',
-  'there',
-  'theres',
-  'hi',
-  'hello',
-  'hey',
-  'thanks',
-  'thank',
-  'so',
-  'just',
-  'also',
-  'about',
-  'from',
-  'someone',
-  'somebody',
-  'looking',
-]);
+// Filler words that never name a service. Kept as one string so the formatter leaves it compact.
+const STOP_WORDS = new Set(
+  (
+    'a an the my our your his her their its it is are was were be been am i im ive we me us you to of for ' +
+    'on in at and or with some need needs want would like please pls can could get got have has had do ' +
+    'does this that there theres hi hello hey up thanks thank so just also about from someone somebody looking'
+  ).split(' '),
+);
 
 const NO_UNDOUBLE = new Set(['l', 's', 'z']);
 
@@ -185,15 +125,23 @@ function bestSimilarity(token: string, among: readonly string[]): number {
   return best;
 }
 
-function phraseScore(phrase: readonly string[], relevant: readonly string[]): number {
-  if (phrase.length === 0 || relevant.length === 0) return 0;
+type PhraseScore = { score: number; evidence: Set<string> };
+
+function phraseScore(phrase: readonly string[], relevant: readonly string[]): PhraseScore {
+  const evidence = new Set<string>();
+  if (phrase.length === 0 || relevant.length === 0) return { score: 0, evidence };
   let recallSum = 0;
   for (const p of phrase) recallSum += bestSimilarity(p, relevant);
   let precisionSum = 0;
-  for (const t of relevant) precisionSum += bestSimilarity(t, phrase);
+  for (const t of relevant) {
+    const s = bestSimilarity(t, phrase);
+    if (s > 0) evidence.add(t);
+    precisionSum += s;
+  }
   const recall = recallSum / phrase.length;
   const precision = precisionSum / relevant.length;
-  return recall + precision === 0 ? 0 : (2 * recall * precision) / (recall + precision);
+  const score = recall + precision === 0 ? 0 : (2 * recall * precision) / (recall + precision);
+  return { score, evidence };
 }
 
 function byScoreThenId(a: CatalogCandidate, b: CatalogCandidate): number {
@@ -220,31 +168,50 @@ export function matchCatalog(services: readonly CatalogService[], text: string):
   const vocab = [...vocabulary];
   // Text words unrelated to any active phrase are ignored (see the header).
   const relevant = textTokens.filter((t) => bestSimilarity(t, vocab) > 0);
-  const textKey = [...textTokens].sort().join(' ');
+  const relevantKey = [...relevant].sort().join(' ');
 
   const candidates: CatalogCandidate[] = [];
+  const evidence = new Map<string, Set<string>>();
   const exactIds: string[] = [];
   for (const [id, phrases] of phrasesById) {
-    let score = 0;
+    let best: PhraseScore = { score: 0, evidence: new Set() };
     for (const phrase of phrases) {
-      if (textKey.length > 0 && [...phrase].sort().join(' ') === textKey && !exactIds.includes(id))
+      if (relevantKey.length > 0 && [...phrase].sort().join(' ') === relevantKey && !exactIds.includes(id)) {
         exactIds.push(id);
-      score = Math.max(score, phraseScore(phrase, relevant));
+      }
+      const scored = phraseScore(phrase, relevant);
+      if (scored.score > best.score) best = scored;
     }
-    score = Math.round(score * 1e6) / 1e6;
-    if (score >= CANDIDATE_MIN_SCORE) candidates.push({ id, score });
+    const score = Math.round(best.score * 1e6) / 1e6;
+    if (score >= CANDIDATE_MIN_SCORE) {
+      candidates.push({ id, score });
+      evidence.set(id, best.evidence);
+    }
   }
   candidates.sort(byScoreThenId);
 
-  return { candidates, decision: decide(candidates, exactIds) };
+  return { candidates, decision: decide(candidates, evidence, exactIds) };
 }
 
-function decide(candidates: readonly CatalogCandidate[], exactIds: string[]): CatalogDecision {
+function decide(
+  candidates: readonly CatalogCandidate[],
+  evidence: ReadonlyMap<string, ReadonlySet<string>>,
+  exactIds: readonly string[],
+): CatalogDecision {
   if (exactIds.length === 1 && exactIds[0] !== undefined) return { kind: 'match', id: exactIds[0] };
   if (exactIds.length > 1) return { kind: 'ambiguous', ids: [...exactIds].sort() };
   const top = candidates[0];
   if (top === undefined || top.score < MATCH_MIN_SCORE) return { kind: 'none' };
-  const close = candidates.filter((c) => top.score - c.score < AMBIGUITY_MARGIN);
-  if (close.length === 1) return { kind: 'match', id: top.id };
-  return { kind: 'ambiguous', ids: close.map((c) => c.id) };
+  const topEvidence = evidence.get(top.id) ?? new Set<string>();
+  const rivals = candidates.filter(
+    (c) => top.score - c.score < AMBIGUITY_MARGIN || isSuperset(evidence.get(c.id), topEvidence),
+  );
+  if (rivals.length === 1) return { kind: 'match', id: top.id };
+  return { kind: 'ambiguous', ids: rivals.map((c) => c.id) };
+}
+
+function isSuperset(a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): boolean {
+  if (a === undefined) return false;
+  for (const x of b) if (!a.has(x)) return false;
+  return true;
 }

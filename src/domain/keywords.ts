@@ -39,6 +39,9 @@ export function normalizeKeywordBody(body: string): string {
 }
 
 export function classifyKeyword(body: string): KeywordKind | null {
-  if (typeof body !== 'string' || body.length > MAX_KEYWORD_BODY_LENGTH) return null;
-  return KEYWORDS.get(normalizeKeywordBody(body)) ?? null;
+  if (typeof body !== 'string') return null;
+  // Length is checked after a (linear) trim and before any regex, which bounds the regex work.
+  const trimmed = body.trim();
+  if (trimmed.length > MAX_KEYWORD_BODY_LENGTH) return null;
+  return KEYWORDS.get(normalizeKeywordBody(trimmed)) ?? null;
 }

@@ -2,7 +2,7 @@ import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from
 
 // Callers are identified by E.164 numbers. Decisions that must stay true:
 // - `/max` metadata, so validity is checked against real numbering plans (not only length).
-// - Inputs longer than MAX_PHONE_INPUT_LENGTH are refused before parsing: webhook fields are
+// - Inputs longer than MAX_PHONE_INPUT_LENGTH (after trimming) are refused before parsing: webhook fields are
 //   attacker-controlled and a number never needs more room than that, even when formatted.
 // - A number with an extension ("… ext. 5") is refused: E.164 cannot carry it, and silently
 //   dropping it would text a switchboard instead of the person.
@@ -15,9 +15,11 @@ export const MAX_PHONE_INPUT_LENGTH = 64;
 const E164_SHAPE = /^\+[1-9]\d{1,14}$/;
 
 export function parseE164(input: string, defaultCountry = 'US'): string | null {
-  if (typeof input !== 'string' || input.length === 0 || input.length > MAX_PHONE_INPUT_LENGTH) return null;
+  if (typeof input !== 'string') return null;
+  const trimmed = input.trim();
+  if (trimmed.length === 0 || trimmed.length > MAX_PHONE_INPUT_LENGTH) return null;
   if (!isSupportedCountry(defaultCountry)) return null;
-  const parsed = parsePhoneNumberFromString(input, defaultCountry as CountryCode);
+  const parsed = parsePhoneNumberFromString(trimmed, defaultCountry as CountryCode);
   if (parsed === undefined || parsed.ext !== undefined || !parsed.isValid()) return null;
   const e164 = parsed.number;
   return E164_SHAPE.test(e164) ? e164 : null;

@@ -19,9 +19,13 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Pool } from '../persistence/db.ts';
+import type { Dispatch } from '../runtime/dispatch.ts';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation-id.ts';
 import { registerErrorHandling } from './error-handler.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { twilioSmsRoutes } from './routes/twilio-sms.ts';
+import { twilioSmsStatusRoutes } from './routes/twilio-sms-status.ts';
+import { twilioVoiceRoutes } from './routes/twilio-voice.ts';
 
 export type AppDeps = {
   config: Config;
@@ -30,6 +34,9 @@ export type AppDeps = {
   metrics: Metrics;
   readiness: { workersRunning(): boolean; migrationsApplied(): Promise<boolean> };
   build: { version: string; commit: string; startedAt: string };
+  dispatch: Dispatch;
+  /** The token Twilio signs webhooks with (the sandbox's when no real account is configured). */
+  twilio: { authToken: string };
 };
 
 export type App = FastifyInstance<
@@ -88,6 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(opsRoutes(deps));
+  await app.register(twilioVoiceRoutes(deps));
+  await app.register(twilioSmsRoutes(deps));
+  await app.register(twilioSmsStatusRoutes(deps));
 
   return app;
 }

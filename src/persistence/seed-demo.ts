@@ -22,6 +22,11 @@ export type DemoSeeder = (
 export async function seedDemo(db: Pool, seeders: DemoSeeder[] = []): Promise<Tenant> {
   return inTransaction(db, async (client) => {
     const { tenant } = await upsertTenantBySlug(client, { ...DEMO });
+    // The demo's 10DLC campaign is approved; an existing status (changed by someone) is kept.
+    await client.query(
+      "INSERT INTO comp_campaigns (tenant_id, status) VALUES ($1, 'approved') ON CONFLICT (tenant_id) DO NOTHING",
+      [tenant.id],
+    );
     for (const seed of seeders) await seed(client, tenant);
     return tenant;
   });

@@ -1,8 +1,9 @@
 import type { PgBoss } from 'pg-boss';
 
 // Every queue the system uses, created up front at start (dead-letter queues first, since a queue
-// names its dead-letter queue). Retries of sends follow our own backoff formula (src/domain/backoff.ts),
-// so pg-boss's retry is off for them: the send job re-enqueues itself with the computed delay.
+// names its dead-letter queue). Provider failures of sends follow our own backoff formula
+// (src/domain/backoff.ts): the send job re-enqueues itself with the computed delay. pg-boss's own
+// retry (after expiry) only covers a worker that died or lost its database mid-job.
 
 export const QUEUES = {
   smsSend: 'sms-send',
@@ -13,12 +14,18 @@ export const QUEUES = {
   maintenance: 'maintenance',
 } as const;
 
-type QueueSpec = { name: string; deadLetter?: string; retryLimit: number; notify: boolean };
+type QueueSpec = {
+  name: string;
+  deadLetter?: string;
+  retryLimit: number;
+  notify: boolean;
+  expireInSeconds?: number;
+};
 
 export const QUEUE_SPECS: QueueSpec[] = [
   { name: QUEUES.smsSendDead, retryLimit: 0, notify: false },
   { name: QUEUES.conversationTimerDead, retryLimit: 0, notify: false },
-  { name: QUEUES.smsSend, deadLetter: QUEUES.smsSendDead, retryLimit: 0, notify: true },
+  { name: QUEUES.smsSend, deadLetter: QUEUES.smsSendDead, retryLimit: 3, notify: true, expireInSeconds: 30 },
   { name: QUEUES.conversationTimer, deadLetter: QUEUES.conversationTimerDead, retryLimit: 5, notify: true },
   { name: QUEUES.maintenance, retryLimit: 2, notify: false },
 ];
@@ -29,6 +36,7 @@ export async function ensureQueues(boss: PgBoss): Promise<void> {
       retryLimit: spec.retryLimit,
       ...(spec.retryLimit > 0 ? { retryBackoff: true, retryDelay: 1, retryDelayMax: 30 } : {}),
       notify: spec.notify,
+      ...(spec.expireInSeconds ? { expireInSeconds: spec.expireInSeconds } : {}),
       ...(spec.deadLetter ? { deadLetter: spec.deadLetter } : {}),
     };
     const existing = await boss.getQueue(spec.name);

@@ -22,6 +22,10 @@ export async function buildTestApp(
     metrics: createMetrics(),
     build: { version: 'test', commit: 'test', startedAt: new Date(0).toISOString() },
     readiness: { workersRunning: () => true, migrationsApplied: () => migrationsApplied(db) },
+    dispatch: async () => {
+      throw new Error('this test app has no conversation engine');
+    },
+    twilio: { authToken: 'test-auth-token-0000' },
     ...overrides,
   });
   return { app, logLines: lines };

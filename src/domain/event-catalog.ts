@@ -1,0 +1,103 @@
+import { z } from 'zod';
+
+// The event catalog: one Zod schema per event name and schema_version. It is the contract between
+// modules; every outbox write is validated against it (src/runtime/outbox.ts), and so are dead letters.
+
+const conversationRef = { conversation_id: z.uuid() };
+const operatorId = z.string().min(1).max(200).nullable();
+
+export const EVENT_CATALOG = {
+  'nmc.conversation.ConversationStarted': { version: 1, payload: z.object({ ...conversationRef }) },
+  'nmc.conversation.StateChanged': {
+    version: 1,
+    payload: z.object({ ...conversationRef, from: z.string(), to: z.string(), cause: z.string() }),
+  },
+  'nmc.conversation.MissedCallRecorded': {
+    version: 1,
+    payload: z.object({ ...conversationRef, call_sid: z.string() }),
+  },
+  'nmc.conversation.MessageReceived': {
+    version: 1,
+    payload: z.object({ ...conversationRef, message_id: z.uuid() }),
+  },
+  'nmc.conversation.MessageQueued': {
+    version: 1,
+    payload: z.object({ ...conversationRef, message_id: z.uuid(), purpose: z.string() }),
+  },
+  'nmc.conversation.SendSuppressed': {
+    version: 1,
+    payload: z.object({ ...conversationRef, purpose: z.string(), reason: z.string() }),
+  },
+  'nmc.conversation.HumanTookOver': {
+    version: 1,
+    payload: z.object({ ...conversationRef, operator_id: z.string(), previous: operatorId }),
+  },
+  'nmc.conversation.HumanReleased': {
+    version: 1,
+    payload: z.object({ ...conversationRef, operator_id: operatorId, idle: z.boolean() }),
+  },
+  'nmc.conversation.ConversationClosed': {
+    version: 1,
+    payload: z.object({ ...conversationRef, by: operatorId, reason: z.string() }),
+  },
+  'nmc.conversation.OptedOut': { version: 1, payload: z.object({ ...conversationRef, source: z.string() }) },
+  'nmc.conversation.OptedIn': { version: 1, payload: z.object({ ...conversationRef }) },
+  'nmc.conversation.Blocked': { version: 1, payload: z.object({ ...conversationRef, reason: z.string() }) },
+  'nmc.conversation.Unblocked': { version: 1, payload: z.object({ ...conversationRef, reason: z.string() }) },
+  'nmc.conversation.InboundWhileBlocked': { version: 1, payload: z.object({ ...conversationRef }) },
+  'nmc.conversation.OperatorAttentionNeeded': {
+    version: 1,
+    payload: z.object({ ...conversationRef, reason: z.string() }),
+  },
+  'nmc.conversation.SnapshotUnrevivable': {
+    version: 1,
+    payload: z.object({ ...conversationRef, error: z.string(), snapshot_schema_version: z.number().int() }),
+  },
+  'nmc.messaging.MessageStatusChanged': {
+    version: 1,
+    payload: z.object({
+      ...conversationRef,
+      message_id: z.uuid(),
+      status: z.enum(['queued', 'sending', 'sent', 'delivered', 'failed']),
+      error_code: z.string().nullable(),
+    }),
+  },
+} as const;
+
+export type EventName = keyof typeof EVENT_CATALOG;
+export type EventPayload<N extends EventName> = z.infer<(typeof EVENT_CATALOG)[N]['payload']>;
+
+export function isEventName(name: string): name is EventName {
+  return Object.hasOwn(EVENT_CATALOG, name);
+}
+
+export type EventEnvelope = {
+  event_id: string;
+  event_name: EventName;
+  schema_version: number;
+  tenant_id: string;
+  occurred_at: string;
+  correlation_id: string;
+  causation_id: string | null;
+  payload: Record<string, unknown>;
+};
+
+export class EventContractError extends Error {
+  override name = 'EventContractError';
+}
+
+/** Validates a payload against the catalog; returns the parsed payload or throws EventContractError. */
+export function validateEvent(
+  name: string,
+  payload: unknown,
+): { name: EventName; version: number; payload: Record<string, unknown> } {
+  if (!isEventName(name)) throw new EventContractError(`event ${name} is not in the catalog`);
+  const entry = EVENT_CATALOG[name];
+  const parsed = entry.payload.safeParse(payload);
+  if (!parsed.success) {
+    throw new EventContractError(
+      `event ${name} breaks its schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
+  }
+  return { name, version: entry.version, payload: parsed.data as Record<string, unknown> };
+}

@@ -1,0 +1,133 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.ts';
+import { inTransaction } from '../../persistence/db.ts';
+import { recordOptOut } from '../../persistence/repositories/compliance.ts';
+import {
+  advanceMessageStatus,
+  findMessage,
+  type MessageStatus,
+} from '../../persistence/repositories/messages.ts';
+import { writeOutboxEvents } from '../../runtime/outbox.ts';
+import type { AppDeps } from '../app.ts';
+import { messageSid, twilioFormSchema, twilioSignatureCheck } from '../twilio-webhook.ts';
+
+// Delivery status callbacks. The status only moves forward (messages repository); a late or
+// out-of-order callback changes nothing and still gets a 2xx, since Twilio has nothing to retry.
+// The callback URL carries our tenant and message ids (set by the send worker), so a callback that
+// overtakes the write of the provider's SID still finds its message.
+
+const STATUS_MAP: Record<string, MessageStatus> = {
+  accepted: 'queued',
+  scheduled: 'queued',
+  queued: 'queued',
+  sending: 'sending',
+  sent: 'sent',
+  delivered: 'delivered',
+  read: 'delivered',
+  undelivered: 'failed',
+  failed: 'failed',
+  canceled: 'failed',
+};
+
+const query = z.object({ tenant: z.uuid(), message: z.uuid() });
+const statusParams = z.object({
+  MessageSid: messageSid,
+  MessageStatus: z.string().refine((s) => Object.hasOwn(STATUS_MAP, s), 'unknown MessageStatus'),
+  ErrorCode: z
+    .string()
+    .regex(/^\d{1,6}$/)
+    .optional(),
+});
+const OPTED_OUT_CODE = '21610';
+
+export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/webhooks/twilio/sms/status',
+      {
+        preValidation: twilioSignatureCheck(deps.twilio.authToken, deps.config.PUBLIC_BASE_URL),
+        schema: {
+          tags: ['twilio'],
+          summary: 'Delivery status of an outbound SMS',
+          querystring: query,
+          body: twilioFormSchema,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        const parsed = statusParams.safeParse(request.body);
+        if (!parsed.success) {
+          throw new AppError(
+            'validation_failed',
+            `missing or malformed ${String(parsed.error.issues[0]?.path[0] ?? 'parameter')}`,
+          );
+        }
+        const { MessageSid, MessageStatus, ErrorCode } = parsed.data;
+        const { tenant, message: messageId } = request.query;
+        const status = STATUS_MAP[MessageStatus] as MessageStatus;
+
+        const failed = await inTransaction(deps.db, async (client) => {
+          const message = await findMessage(client, tenant, messageId);
+          if (message?.direction !== 'out') throw new AppError('not_found', 'message not found');
+          const claimed = await client.query(
+            'INSERT INTO webhook_events (provider, event_key, tenant_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+            ['twilio', `status:${MessageSid}:${MessageStatus}`, tenant],
+          );
+          if (claimed.rowCount === 0) return null;
+          const updated = await advanceMessageStatus(client, {
+            tenantId: tenant,
+            id: messageId,
+            status,
+            errorCode: ErrorCode ?? null,
+            providerSid: MessageSid,
+          });
+          if (!updated) return null;
+          if (ErrorCode === OPTED_OUT_CODE) {
+            const { rows } = await client.query<{ caller: string }>(
+              'SELECT caller FROM conv_conversations WHERE tenant_id = $1 AND id = $2',
+              [tenant, updated.conversation_id],
+            );
+            if (rows[0]) await recordOptOut(client, tenant, rows[0].caller, 'carrier');
+          }
+          await writeOutboxEvents(client, [
+            {
+              tenantId: tenant,
+              name: 'nmc.messaging.MessageStatusChanged',
+              payload: {
+                conversation_id: updated.conversation_id,
+                message_id: updated.id,
+                status: updated.status,
+                error_code: updated.error_code,
+              },
+              occurredAt: new Date().toISOString(),
+              correlationId: request.id,
+              causationId: MessageSid,
+            },
+          ]);
+          return updated.status === 'failed' ? updated : null;
+        });
+        if (failed) {
+          // The conversation reacts (operators are told); idempotent by the message's SID.
+          await deps.dispatch(
+            tenant,
+            { conversationId: failed.conversation_id },
+            {
+              type: 'MessageStatusChanged',
+              messageId: failed.id,
+              status: 'failed',
+              errorCode: failed.error_code,
+              at: new Date().toISOString(),
+            },
+            {
+              correlationId: request.id,
+              causationId: MessageSid,
+              idempotencyKey: `message-failed:${failed.id}`,
+            },
+          );
+        }
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,82 @@
+import type { Templates } from '../domain/templates.ts';
+
+// What the conversation machine is told. Time (`at`) and the facts it decides with come in on every
+// event, read by the runtime inside the same transaction, so the machine never reads a clock, a
+// database or a setting by itself, and a fact (campaign approved, opted out, gates) is never stale.
+
+export type CampaignStatus = 'none' | 'pending' | 'approved' | 'rejected';
+
+export type ConversationPolicy = {
+  /** Missed calls within this window of the last greeting get no second greeting. */
+  greetingWindowMinutes: number;
+  /** An `open` conversation with no activity for this long is closed. */
+  inactivityCloseMinutes: number;
+  /** A `human` conversation with no operator activity for this long goes back to the assistant; null = never. */
+  humanIdleReleaseMinutes: number | null;
+  /** After this many messages the assistant could not understand, a person takes over. */
+  maxMisunderstandings: number;
+};
+
+export type ConversationFacts = {
+  businessName: string;
+  helpText: string;
+  campaignStatus: CampaignStatus;
+  optedOut: boolean;
+  /** Feature gates from the subscription: `sms` for any outbound text, `assistant` for automatic replies. */
+  gates: { sms: boolean; assistant: boolean };
+  afterHours: boolean;
+  templates: Templates;
+  policy: ConversationPolicy;
+};
+
+type Base = { at: string; facts: ConversationFacts };
+
+export type TimerKind = 'inactivity' | 'humanIdle';
+
+export type ConversationEvent =
+  | (Base & { type: 'MissedCall'; callSid: string })
+  | (Base & { type: 'InboundSms'; messageSid: string; body: string; mediaCount: number })
+  | (Base & { type: 'HumanTakeoverRequested'; operatorId: string })
+  | (Base & { type: 'HumanReleased'; operatorId: string })
+  | (Base & { type: 'OperatorMessage'; operatorId: string; body: string })
+  | (Base & { type: 'CloseRequested'; operatorId: string | null })
+  | (Base & { type: 'OptedOut'; source: 'keyword' | 'provider' | 'carrier'; confirm: boolean })
+  | (Base & { type: 'OptedIn'; confirm: boolean })
+  /** `confirm: false` when the provider (Twilio Advanced Opt-Out) already answered the keyword. */
+  | (Base & { type: 'HelpRequested'; confirm?: boolean })
+  | (Base & { type: 'CampaignStatusChanged'; status: CampaignStatus })
+  | (Base & {
+      type: 'MessageStatusChanged';
+      messageId: string;
+      status: 'sent' | 'delivered' | 'failed';
+      errorCode: string | null;
+    })
+  | (Base & { type: 'HoldExpired'; holdId: string })
+  | (Base & { type: 'InactivityTimeout'; timer: TimerKind; token: number });
+
+export type ConversationEventType = ConversationEvent['type'];
+
+export const CONVERSATION_EVENT_TYPES: readonly ConversationEventType[] = [
+  'MissedCall',
+  'InboundSms',
+  'HumanTakeoverRequested',
+  'HumanReleased',
+  'OperatorMessage',
+  'CloseRequested',
+  'OptedOut',
+  'OptedIn',
+  'HelpRequested',
+  'CampaignStatusChanged',
+  'MessageStatusChanged',
+  'HoldExpired',
+  'InactivityTimeout',
+];
+
+export type SendPurpose = 'greeting' | 'assistant' | 'operator' | 'compliance';
+
+/** What a transition asks the runtime to do, as data. */
+export type Effect =
+  | { type: 'sendSms'; body: string; purpose: SendPurpose; operatorId: string | null }
+  | { type: 'scheduleTimer'; timer: TimerKind; fireAt: string; token: number }
+  | { type: 'emit'; name: string; payload: Record<string, unknown> }
+  | { type: 'notifyOperators'; reason: string };

@@ -1,0 +1,94 @@
+import { render } from '../domain/templates.ts';
+import type { ConversationFacts, Effect, SendPurpose, TimerKind } from './conversation-events.ts';
+
+// The decision of one transition, built as plain data: a context patch and the effects, in order.
+// The machine turns a Plan into xstate actions; keeping the decisions here makes them ordinary
+// functions that read like the rules they implement.
+
+export type ConversationContext = {
+  assignedTo: string | null;
+  lastGreetingAt: string | null;
+  acknowledged: boolean;
+  missedCalls: number;
+  timerToken: number;
+  blockedReason: 'opted_out' | 'compliance' | null;
+  closedReason: string | null;
+};
+
+export const INITIAL_CONTEXT: ConversationContext = {
+  assignedTo: null,
+  lastGreetingAt: null,
+  acknowledged: false,
+  missedCalls: 0,
+  timerToken: 0,
+  blockedReason: null,
+  closedReason: null,
+};
+
+export function minutesAfter(at: string, minutes: number): string {
+  return new Date(Date.parse(at) + minutes * 60_000).toISOString();
+}
+
+/** Why a text of this purpose may not leave, or null when it may. */
+export function sendBlockedBy(
+  purpose: SendPurpose,
+  facts: Pick<ConversationFacts, 'campaignStatus' | 'optedOut' | 'gates'>,
+): string | null {
+  if (facts.campaignStatus !== 'approved') return 'campaign_not_approved';
+  if (purpose === 'compliance') return null;
+  if (facts.optedOut) return 'opted_out';
+  if (!facts.gates.sms) return 'sms_gate_closed';
+  if (purpose !== 'operator' && !facts.gates.assistant) return 'assistant_gate_closed';
+  return null;
+}
+
+export class Plan {
+  readonly patch: Partial<ConversationContext> = {};
+  readonly effects: Effect[] = [];
+
+  constructor(
+    readonly context: ConversationContext,
+    readonly facts: ConversationFacts,
+    readonly at: string,
+  ) {}
+
+  set(patch: Partial<ConversationContext>): this {
+    Object.assign(this.patch, patch);
+    return this;
+  }
+
+  emit(name: string, payload: Record<string, unknown> = {}): this {
+    this.effects.push({ type: 'emit', name, payload });
+    return this;
+  }
+
+  notify(reason: string): this {
+    this.effects.push({ type: 'notifyOperators', reason });
+    return this;
+  }
+
+  text(template: string, values: Record<string, string> = {}): string {
+    return render(template, { business: this.facts.businessName, help: this.facts.helpText, ...values });
+  }
+
+  /** Sends when the guards allow it, else records why it was held back. Returns whether it was sent. */
+  send(purpose: SendPurpose, body: string, operatorId: string | null = null, facts = this.facts): boolean {
+    const blockedBy = sendBlockedBy(purpose, facts);
+    if (blockedBy !== null) {
+      this.emit('nmc.conversation.SendSuppressed', { purpose, reason: blockedBy });
+      return false;
+    }
+    this.effects.push({ type: 'sendSms', body, purpose, operatorId });
+    return true;
+  }
+
+  /** Replaces any pending timer: the new token makes the old timer's event stale. */
+  restartTimer(timer: TimerKind, minutes: number | null): this {
+    const token = (this.patch.timerToken ?? this.context.timerToken) + 1;
+    this.set({ timerToken: token });
+    if (minutes !== null) {
+      this.effects.push({ type: 'scheduleTimer', timer, fireAt: minutesAfter(this.at, minutes), token });
+    }
+    return this;
+  }
+}

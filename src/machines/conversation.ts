@@ -1,0 +1,254 @@
+import { setup } from 'xstate';
+import type { ConversationEvent, Effect } from './conversation-events.ts';
+import { type ConversationContext, INITIAL_CONTEXT, Plan } from './conversation-plan.ts';
+
+// One conversation with one caller. Pure: no I/O, no clock, no randomness. Every effect leaves as a
+// named action (`sendSms`, `scheduleTimer`, `emit`, `notifyOperators`) whose params are the effect;
+// the runtime reads them from xstate's pure `transition` and turns them into rows in one transaction.
+//
+// States (DESIGN.md): `open` (the assistant is in control), `human` (an operator took over),
+// `closed`, `blocked` (opt-out or compliance). Rules that must stay true:
+// - Nothing is sent unless the campaign is approved and the caller is not opted out; assistant
+//   texts also need the `assistant` gate, operator texts the `sms` gate (conversation-plan.ts). The
+//   only texts an opted-out caller can get are compliance texts: the opt-out confirmation and HELP.
+// - In `human`, `closed` and `blocked` the assistant never sends.
+// - `blocked` is left only by START/UNSTOP after an opt-out (`OptedIn` → `open`), or, when it was
+//   blocked for compliance (campaign rejected), by the campaign becoming approved (→ `open`).
+// - `closed` is final and accepts nothing: a new missed call or SMS starts a new conversation (the
+//   runtime's job; one non-closed conversation per tenant and caller, by a partial unique index).
+// - Timers are effects carrying a token; a timer event whose token is not the current one is stale
+//   and ignored, so no `after` delay (which would not survive a restore) is needed.
+
+export type { ConversationContext } from './conversation-plan.ts';
+
+type EventOf<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
+
+const machineSetup = setup({
+  types: { context: {} as ConversationContext, events: {} as ConversationEvent },
+  actions: {
+    sendSms: (_, _effect: Extract<Effect, { type: 'sendSms' }>) => {},
+    scheduleTimer: (_, _effect: Extract<Effect, { type: 'scheduleTimer' }>) => {},
+    emit: (_, _effect: Extract<Effect, { type: 'emit' }>) => {},
+    notifyOperators: (_, _effect: Extract<Effect, { type: 'notifyOperators' }>) => {},
+  },
+});
+
+/** Turns a decision function into the xstate action that applies its Plan. */
+function decide<T extends ConversationEvent['type']>(_type: T, fn: (plan: Plan, event: EventOf<T>) => void) {
+  return machineSetup.enqueueActions(({ context, event, enqueue }) => {
+    const plan = new Plan(context, event.facts, event.at);
+    fn(plan, event as EventOf<T>);
+    if (Object.keys(plan.patch).length > 0) enqueue.assign(plan.patch);
+    for (const effect of plan.effects) {
+      switch (effect.type) {
+        case 'sendSms':
+          enqueue({ type: 'sendSms', params: effect });
+          break;
+        case 'scheduleTimer':
+          enqueue({ type: 'scheduleTimer', params: effect });
+          break;
+        case 'emit':
+          enqueue({ type: 'emit', params: effect });
+          break;
+        case 'notifyOperators':
+          enqueue({ type: 'notifyOperators', params: effect });
+          break;
+      }
+    }
+  });
+}
+
+const recordMissedCall = (plan: Plan, event: EventOf<'MissedCall'>) => {
+  plan.set({ missedCalls: plan.context.missedCalls + 1 });
+  plan.emit('nmc.conversation.MissedCallRecorded', { call_sid: event.callSid });
+};
+
+const takeOver = (plan: Plan, operatorId: string) => {
+  plan.set({ assignedTo: operatorId });
+  plan.emit('nmc.conversation.HumanTookOver', { operator_id: operatorId, previous: plan.context.assignedTo });
+  plan.restartTimer('humanIdle', plan.facts.policy.humanIdleReleaseMinutes);
+};
+
+export const conversationMachine = machineSetup.createMachine({
+  id: 'conversation',
+  context: INITIAL_CONTEXT,
+  initial: 'open',
+  on: {
+    // Everywhere but `closed` (final). An opt-out wins over everything else.
+    OptedOut: {
+      target: '.blocked',
+      actions: decide('OptedOut', (plan, event) => {
+        plan.set({ blockedReason: 'opted_out', assignedTo: null });
+        plan.restartTimer('inactivity', null);
+        plan.emit('nmc.conversation.OptedOut', { source: event.source });
+        if (event.confirm) plan.send('compliance', plan.text(plan.facts.templates.optOutConfirmation));
+      }),
+    },
+    HelpRequested: {
+      actions: decide('HelpRequested', (plan, event) => {
+        if (event.confirm !== false) plan.send('compliance', plan.text(plan.facts.templates.help));
+      }),
+    },
+    CloseRequested: {
+      target: '.closed',
+      actions: decide('CloseRequested', (plan, event) => {
+        plan.set({ closedReason: event.operatorId ? 'operator' : 'system', assignedTo: null });
+        plan.emit('nmc.conversation.ConversationClosed', { by: event.operatorId, reason: 'requested' });
+      }),
+    },
+    MessageStatusChanged: {
+      actions: decide('MessageStatusChanged', (plan, event) => {
+        if (event.status === 'failed') plan.notify('message_failed');
+      }),
+    },
+    CampaignStatusChanged: {
+      guard: ({ event }) => event.type === 'CampaignStatusChanged' && event.status === 'rejected',
+      target: '.blocked',
+      actions: decide('CampaignStatusChanged', (plan) => {
+        plan.set({ blockedReason: 'compliance' });
+        plan.restartTimer('inactivity', null);
+        plan.emit('nmc.conversation.Blocked', { reason: 'compliance' });
+      }),
+    },
+  },
+  states: {
+    open: {
+      on: {
+        MissedCall: {
+          actions: decide('MissedCall', (plan, event) => {
+            recordMissedCall(plan, event);
+            const { lastGreetingAt } = plan.context;
+            const windowMs = plan.facts.policy.greetingWindowMinutes * 60_000;
+            if (lastGreetingAt !== null && Date.parse(event.at) - Date.parse(lastGreetingAt) < windowMs)
+              return;
+            const template = plan.facts.afterHours
+              ? plan.facts.templates.greetingAfterHours
+              : plan.facts.templates.greeting;
+            if (plan.send('greeting', plan.text(template))) plan.set({ lastGreetingAt: event.at });
+            plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+          }),
+        },
+        InboundSms: {
+          actions: decide('InboundSms', (plan) => {
+            // The booking dialogue decides here (scheduling); until then the assistant acknowledges
+            // once and leaves the rest to a person.
+            if (
+              !plan.context.acknowledged &&
+              plan.send('assistant', plan.text(plan.facts.templates.acknowledgement))
+            ) {
+              plan.set({ acknowledged: true });
+            }
+            plan.notify('inbound_message');
+            plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+          }),
+        },
+        HumanTakeoverRequested: {
+          target: 'human',
+          actions: decide('HumanTakeoverRequested', (plan, event) => takeOver(plan, event.operatorId)),
+        },
+        OperatorMessage: {
+          // A person who writes takes the conversation over first, in the same transition, so the
+          // assistant can never talk over them.
+          target: 'human',
+          actions: decide('OperatorMessage', (plan, event) => {
+            takeOver(plan, event.operatorId);
+            plan.send('operator', event.body, event.operatorId);
+          }),
+        },
+        InactivityTimeout: {
+          guard: ({ context, event }) =>
+            event.type === 'InactivityTimeout' &&
+            event.timer === 'inactivity' &&
+            event.token === context.timerToken,
+          target: 'closed',
+          actions: decide('InactivityTimeout', (plan) => {
+            plan.set({ closedReason: 'inactivity' });
+            plan.emit('nmc.conversation.ConversationClosed', { by: null, reason: 'inactivity' });
+          }),
+        },
+      },
+    },
+    human: {
+      on: {
+        MissedCall: {
+          actions: decide('MissedCall', (plan, event) => {
+            recordMissedCall(plan, event);
+            plan.notify('missed_call');
+          }),
+        },
+        InboundSms: {
+          actions: decide('InboundSms', (plan) => {
+            plan.notify('inbound_message');
+          }),
+        },
+        OperatorMessage: {
+          actions: decide('OperatorMessage', (plan, event) => {
+            plan.set({ assignedTo: event.operatorId });
+            plan.send('operator', event.body, event.operatorId);
+            plan.restartTimer('humanIdle', plan.facts.policy.humanIdleReleaseMinutes);
+          }),
+        },
+        HumanTakeoverRequested: {
+          actions: decide('HumanTakeoverRequested', (plan, event) => takeOver(plan, event.operatorId)),
+        },
+        HumanReleased: {
+          target: 'open',
+          actions: decide('HumanReleased', (plan, event) => {
+            plan.set({ assignedTo: null });
+            plan.emit('nmc.conversation.HumanReleased', { operator_id: event.operatorId, idle: false });
+            plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+          }),
+        },
+        InactivityTimeout: {
+          guard: ({ context, event }) =>
+            event.type === 'InactivityTimeout' &&
+            event.timer === 'humanIdle' &&
+            event.token === context.timerToken &&
+            event.facts.policy.humanIdleReleaseMinutes !== null,
+          target: 'open',
+          actions: decide('InactivityTimeout', (plan) => {
+            plan.set({ assignedTo: null });
+            plan.emit('nmc.conversation.HumanReleased', { operator_id: plan.context.assignedTo, idle: true });
+            plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+          }),
+        },
+      },
+    },
+    blocked: {
+      on: {
+        OptedIn: {
+          guard: ({ context }) => context.blockedReason === 'opted_out',
+          target: 'open',
+          actions: decide('OptedIn', (plan, event) => {
+            plan.set({ blockedReason: null });
+            plan.emit('nmc.conversation.OptedIn', {});
+            if (event.confirm) plan.send('compliance', plan.text(plan.facts.templates.optInConfirmation));
+          }),
+        },
+        CampaignStatusChanged: [
+          // Rejected again while blocked: nothing changes.
+          { guard: ({ event }) => event.type === 'CampaignStatusChanged' && event.status === 'rejected' },
+          {
+            guard: ({ context, event }) =>
+              context.blockedReason === 'compliance' &&
+              event.type === 'CampaignStatusChanged' &&
+              event.status === 'approved',
+            target: 'open',
+            actions: decide('CampaignStatusChanged', (plan) => {
+              plan.set({ blockedReason: null });
+              plan.emit('nmc.conversation.Unblocked', { reason: 'campaign_approved' });
+            }),
+          },
+        ],
+        InboundSms: {
+          actions: decide('InboundSms', (plan) => {
+            plan.emit('nmc.conversation.InboundWhileBlocked');
+          }),
+        },
+      },
+    },
+    closed: {
+      type: 'final',
+    },
+  },
+});

@@ -1,0 +1,147 @@
+import type { Queryable } from '../db.ts';
+
+// The conversation module's actor rows (`conv_conversations`), applied-event records and calls.
+
+export type ConversationRow = {
+  tenant_id: string;
+  id: string;
+  caller: string;
+  state: string;
+  assigned_to: string | null;
+  snapshot: unknown;
+  snapshot_schema_version: number;
+  version: number;
+  flagged: string | null;
+  last_message_at: Date | null;
+  last_activity_at: Date;
+  created_at: Date;
+};
+
+const COLUMNS =
+  'tenant_id, id, caller, state, assigned_to, snapshot, snapshot_schema_version, version, flagged, last_message_at, last_activity_at, created_at';
+
+/** Locks the conversation for the rest of the transaction; events for it are applied one at a time. */
+export async function lockConversation(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<ConversationRow | null> {
+  const { rows } = await db.query<ConversationRow>(
+    `SELECT ${COLUMNS} FROM conv_conversations WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+    [tenantId, id],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Locks the caller's non-closed conversation, creating it first when there is none. Two
+ * transactions racing to create meet on the partial unique index: the second waits, inserts
+ * nothing, and locks the row the first created.
+ */
+export async function lockOrCreateActiveConversation(
+  db: Queryable,
+  fresh: {
+    tenantId: string;
+    id: string;
+    caller: string;
+    state: string;
+    snapshot: unknown;
+    schemaVersion: number;
+    at: string;
+  },
+): Promise<{ row: ConversationRow; created: boolean }> {
+  const inserted = await db.query<{ id: string }>(
+    `INSERT INTO conv_conversations (tenant_id, id, caller, state, snapshot, snapshot_schema_version, last_activity_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+     ON CONFLICT (tenant_id, caller) WHERE state <> 'closed' DO NOTHING
+     RETURNING id`,
+    [
+      fresh.tenantId,
+      fresh.id,
+      fresh.caller,
+      fresh.state,
+      JSON.stringify(fresh.snapshot),
+      fresh.schemaVersion,
+      fresh.at,
+    ],
+  );
+  const { rows } = await db.query<ConversationRow>(
+    `SELECT ${COLUMNS} FROM conv_conversations WHERE tenant_id = $1 AND caller = $2 AND state <> 'closed' FOR UPDATE`,
+    [fresh.tenantId, fresh.caller],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('active conversation vanished while locking it');
+  return { row, created: inserted.rowCount === 1 && row.id === fresh.id };
+}
+
+export async function saveConversation(
+  db: Queryable,
+  update: {
+    tenantId: string;
+    id: string;
+    state: string;
+    assignedTo: string | null;
+    snapshot: unknown;
+    schemaVersion: number;
+    at: string;
+    touchedMessages: boolean;
+  },
+): Promise<number> {
+  const { rows } = await db.query<{ version: number }>(
+    `UPDATE conv_conversations
+     SET state = $3, assigned_to = $4, snapshot = $5, snapshot_schema_version = $6, version = version + 1,
+         last_activity_at = GREATEST(last_activity_at, $7::timestamptz),
+         last_message_at = CASE WHEN $8 THEN GREATEST(COALESCE(last_message_at, $7::timestamptz), $7::timestamptz) ELSE last_message_at END,
+         closed_at = CASE WHEN $3 = 'closed' THEN COALESCE(closed_at, $7::timestamptz) ELSE NULL END
+     WHERE tenant_id = $1 AND id = $2
+     RETURNING version`,
+    [
+      update.tenantId,
+      update.id,
+      update.state,
+      update.assignedTo,
+      JSON.stringify(update.snapshot),
+      update.schemaVersion,
+      update.at,
+      update.touchedMessages,
+    ],
+  );
+  const version = rows[0]?.version;
+  if (version === undefined) throw new Error('conversation row missing on save');
+  return version;
+}
+
+export async function flagConversation(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  flag: string,
+): Promise<void> {
+  await db.query(
+    'UPDATE conv_conversations SET flagged = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2',
+    [tenantId, id, flag],
+  );
+}
+
+export async function findAppliedEvent(
+  db: Queryable,
+  tenantId: string,
+  key: string,
+): Promise<{ conversation_id: string; result: unknown } | null> {
+  const { rows } = await db.query<{ conversation_id: string; result: unknown }>(
+    'SELECT conversation_id, result FROM conv_applied_events WHERE tenant_id = $1 AND idempotency_key = $2',
+    [tenantId, key],
+  );
+  return rows[0] ?? null;
+}
+
+export async function recordAppliedEvent(
+  db: Queryable,
+  row: { tenantId: string; key: string; conversationId: string; version: number; result: unknown },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO conv_applied_events (tenant_id, idempotency_key, conversation_id, version, result)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+    [row.tenantId, row.key, row.conversationId, row.version, JSON.stringify(row.result)],
+  );
+}

@@ -1,0 +1,165 @@
+import type { Queryable } from '../db.ts';
+
+// Conversation messages (`conv_messages`). Outbound statuses only move forward:
+// queued → sending → sent → delivered, and failed is terminal; `advanceMessageStatus` is the one
+// place that enforces it, in SQL, so a late or out-of-order callback can never move a message back.
+
+export type MessageStatus = 'received' | 'queued' | 'sending' | 'sent' | 'delivered' | 'failed';
+export type Participant = 'caller' | 'assistant' | 'operator' | 'system';
+
+export const STATUS_RANK: Record<MessageStatus, number> = {
+  received: 0,
+  queued: 1,
+  sending: 2,
+  sent: 3,
+  delivered: 4,
+  failed: 5,
+};
+
+export type MessageRow = {
+  tenant_id: string;
+  id: string;
+  conversation_id: string;
+  direction: 'in' | 'out';
+  participant: Participant;
+  operator_id: string | null;
+  purpose: string | null;
+  body: string;
+  media: string[];
+  status: MessageStatus;
+  provider_sid: string | null;
+  error_code: string | null;
+  failure_reason: string | null;
+  attempts: number;
+  created_at: Date;
+  updated_at: Date;
+};
+
+const COLUMNS =
+  'tenant_id, id, conversation_id, direction, participant, operator_id, purpose, body, media, status, provider_sid, error_code, failure_reason, attempts, created_at, updated_at';
+
+export async function insertMessage(
+  db: Queryable,
+  message: {
+    tenantId: string;
+    id: string;
+    conversationId: string;
+    direction: 'in' | 'out';
+    participant: Participant;
+    operatorId?: string | null;
+    purpose?: string | null;
+    body: string;
+    media?: string[];
+    status: MessageStatus;
+    providerSid?: string | null;
+    at: string;
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO conv_messages (tenant_id, id, conversation_id, direction, participant, operator_id, purpose, body, media, status, provider_sid, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+    [
+      message.tenantId,
+      message.id,
+      message.conversationId,
+      message.direction,
+      message.participant,
+      message.operatorId ?? null,
+      message.purpose ?? null,
+      message.body,
+      JSON.stringify(message.media ?? []),
+      message.status,
+      message.providerSid ?? null,
+      message.at,
+    ],
+  );
+}
+
+export async function findMessage(db: Queryable, tenantId: string, id: string): Promise<MessageRow | null> {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT ${COLUMNS} FROM conv_messages WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
+  return rows[0] ?? null;
+}
+
+export async function findMessageByProviderSid(db: Queryable, sid: string): Promise<MessageRow | null> {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT ${COLUMNS} FROM conv_messages WHERE provider_sid = $1`,
+    [sid],
+  );
+  return rows[0] ?? null;
+}
+
+export async function listMessages(
+  db: Queryable,
+  tenantId: string,
+  conversationId: string,
+  limit = 200,
+): Promise<MessageRow[]> {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT ${COLUMNS} FROM conv_messages WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at, id LIMIT $3`,
+    [tenantId, conversationId, limit],
+  );
+  return rows;
+}
+
+/**
+ * Moves an outbound message to `status` if that is forward of where it is; returns the updated row,
+ * or null when the change would move it back (or sideways) and nothing was written.
+ */
+export async function advanceMessageStatus(
+  db: Queryable,
+  update: {
+    tenantId: string;
+    id: string;
+    status: MessageStatus;
+    errorCode?: string | null;
+    failureReason?: string | null;
+    providerSid?: string | null;
+    attempts?: number;
+  },
+): Promise<MessageRow | null> {
+  const { rows } = await db.query<MessageRow>(
+    `UPDATE conv_messages
+     SET status = $3,
+         error_code = COALESCE($4, error_code),
+         failure_reason = COALESCE($5, failure_reason),
+         provider_sid = COALESCE(provider_sid, $6),
+         attempts = GREATEST(attempts, COALESCE($7, attempts)),
+         updated_at = now()
+     WHERE tenant_id = $1 AND id = $2 AND direction = 'out'
+       AND status <> 'failed' AND status <> 'delivered'
+       AND ${rankSql('status')} < ${rankSql('$3')}
+     RETURNING ${COLUMNS}`,
+    [
+      update.tenantId,
+      update.id,
+      update.status,
+      update.errorCode ?? null,
+      update.failureReason ?? null,
+      update.providerSid ?? null,
+      update.attempts ?? null,
+    ],
+  );
+  return rows[0] ?? null;
+}
+
+export async function recordSendAttempt(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  attempts: number,
+): Promise<void> {
+  await db.query(
+    'UPDATE conv_messages SET attempts = GREATEST(attempts, $3), updated_at = now() WHERE tenant_id = $1 AND id = $2',
+    [tenantId, id, attempts],
+  );
+}
+
+function rankSql(expr: string): string {
+  const cases = Object.entries(STATUS_RANK)
+    .map(([status, rank]) => `WHEN '${status}' THEN ${rank}`)
+    .join(' ');
+  return `(CASE ${expr}::text ${cases} END)`;
+}

@@ -1,0 +1,114 @@
+import twilio from 'twilio';
+// Types only: the SDK's root typings do not re-export RequestClient's options namespace.
+import type RequestClient from 'twilio/lib/base/RequestClient.js';
+
+// The one way NMC builds a Twilio client: the real SDK, always, with its HTTP requests optionally
+// sent to another base URL (TWILIO_API_BASE_URL, the sandbox in local runs and tests). The SDK has no
+// base-URL option, but it accepts an `httpClient`; ours is the SDK's own RequestClient with the
+// request URI rewritten just before it goes out. Production passes no apiBaseUrl and the rewrite is
+// the identity, so both run the same code: same serialization, auth, timeouts and error types.
+//
+// Decisions:
+// - Every request has a timeout (default 10 s, the SDK's own is 30 s): a send job must fail and retry
+//   rather than hang. The SDK surfaces it as an axios error with code ECONNABORTED.
+// - The SDK's own 429 auto-retry stays off: retries belong to the job queue (backoff with jitter,
+//   dead letters), and two retry layers would multiply attempts.
+// - With a base URL, *every* Twilio host (api., messaging., …) goes to it; the sandbox only speaks
+//   the Messages API, which is all NMC calls.
+
+export type { TwilioErrorClassification, TwilioErrorKind } from './classify-error.ts';
+export { classifyTwilioError } from './classify-error.ts';
+
+export type TwilioClient = twilio.Twilio;
+
+export interface TwilioClientOptions {
+  accountSid: string;
+  authToken: string;
+  /** e.g. http://127.0.0.1:4010; unset means Twilio itself. May carry a path prefix. */
+  apiBaseUrl?: string;
+  /** Per-request timeout in milliseconds. Default 10 000. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TWILIO_TIMEOUT_MS = 10_000;
+
+function parseBaseUrl(apiBaseUrl: string): URL {
+  let base: URL;
+  try {
+    base = new URL(apiBaseUrl);
+  } catch {
+    throw new TypeError('createTwilioClient: apiBaseUrl must be an absolute http(s) URL');
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new TypeError('createTwilioClient: apiBaseUrl must use http or https');
+  }
+  if (base.username !== '' || base.password !== '' || base.search !== '' || base.hash !== '') {
+    throw new TypeError('createTwilioClient: apiBaseUrl must not carry credentials, a query or a fragment');
+  }
+  return base;
+}
+
+/**
+ * Moves a Twilio API URI onto `base`: scheme, host and port come from `base`, the path is the
+ * original one (under `base`'s path, if it has one) and the query string is kept as it was.
+ * `https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?PageSize=5` with base
+ * `http://127.0.0.1:4010` becomes `http://127.0.0.1:4010/2010-04-01/Accounts/AC1/Messages.json?PageSize=5`.
+ */
+export function rewriteApiUri(uri: string, base: URL): string {
+  const original = new URL(uri);
+  const target = new URL(base.href);
+  target.pathname = `${base.pathname.replace(/\/+$/, '')}${original.pathname}`;
+  target.search = original.search;
+  return target.href;
+}
+
+class BaseUrlRequestClient extends twilio.RequestClient {
+  readonly #base: URL | null;
+
+  constructor(base: URL | null, timeoutMs: number) {
+    super({ timeout: timeoutMs, autoRetry: false });
+    this.#base = base;
+  }
+
+  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    const uri = this.#base === null ? opts.uri : rewriteApiUri(opts.uri, this.#base);
+    return super.request<TData>({ ...opts, uri });
+  }
+}
+
+export function createTwilioClient(options: TwilioClientOptions): TwilioClient {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TWILIO_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new RangeError('createTwilioClient: timeoutMs must be a positive number');
+  }
+  const base = options.apiBaseUrl === undefined ? null : parseBaseUrl(options.apiBaseUrl);
+  const httpClient = new BaseUrlRequestClient(base, timeoutMs);
+  return twilio(options.accountSid, options.authToken, { httpClient, autoRetry: false });
+}
+
+export interface OutboundSms {
+  from: string;
+  to: string;
+  body: string;
+  /** Where Twilio posts delivery statuses (PUBLIC_BASE_URL + /webhooks/twilio/sms/status). */
+  statusCallback: string;
+  mediaUrl?: string[];
+}
+
+export interface SentSms {
+  sid: string;
+  /** Twilio's status at acceptance, normally `queued` (or `accepted` through a messaging service). */
+  status: string;
+}
+
+/** Sends one message; a failure throws the SDK's error, for classifyTwilioError. */
+export async function sendSms(client: TwilioClient, sms: OutboundSms): Promise<SentSms> {
+  const message = await client.messages.create({
+    from: sms.from,
+    to: sms.to,
+    body: sms.body,
+    statusCallback: sms.statusCallback,
+    ...(sms.mediaUrl !== undefined && sms.mediaUrl.length > 0 ? { mediaUrl: sms.mediaUrl } : {}),
+  });
+  return { sid: message.sid, status: message.status };
+}

@@ -1,0 +1,44 @@
+import { isWithinBusinessHours } from '../domain/business-hours.ts';
+import { readTenantSettings } from '../domain/tenant-settings.ts';
+import type { ConversationFacts } from '../machines/conversation-events.ts';
+import type { Queryable } from '../persistence/db.ts';
+import { campaignStatus, isOptedOut } from '../persistence/repositories/compliance.ts';
+import { loadPolicy } from '../persistence/repositories/policy-values.ts';
+import type { Tenant } from '../persistence/repositories/tenants.ts';
+
+// Reads, inside the dispatch transaction, every fact the machine decides with. Each module's data
+// comes through its own repository.
+
+export type FeatureGates = { sms: boolean; assistant: boolean };
+export type GatesReader = (db: Queryable, tenantId: string, at: string) => Promise<FeatureGates>;
+
+export async function loadConversationFacts(
+  db: Queryable,
+  tenant: Tenant,
+  caller: string,
+  at: string,
+  readGates: GatesReader,
+): Promise<ConversationFacts> {
+  const settings = readTenantSettings(tenant.settings);
+  const [campaign, optedOut, policy, gates] = [
+    await campaignStatus(db, tenant.id),
+    await isOptedOut(db, tenant.id, caller),
+    await loadPolicy(db, tenant.id),
+    await readGates(db, tenant.id, at),
+  ];
+  return {
+    businessName: tenant.name,
+    helpText: settings.helpText,
+    campaignStatus: campaign,
+    optedOut,
+    gates,
+    afterHours: !isWithinBusinessHours(at, tenant.time_zone, settings.businessHours),
+    templates: settings.templates,
+    policy: {
+      greetingWindowMinutes: policy['conversation.greeting_window_minutes'],
+      inactivityCloseMinutes: policy['conversation.inactivity_close_minutes'],
+      humanIdleReleaseMinutes: policy['conversation.human_idle_release_minutes'],
+      maxMisunderstandings: policy['conversation.max_misunderstandings'],
+    },
+  };
+}

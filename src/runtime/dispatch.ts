@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import type { PgBoss } from 'pg-boss';
+import { AppError } from '../domain/errors.ts';
+import type { ConversationEvent, Effect } from '../machines/conversation-events.ts';
+import {
+  type ConversationState,
+  initialSnapshot,
+  reviveSnapshot,
+  SNAPSHOT_SCHEMA_VERSION,
+  SnapshotRevivalError,
+  step,
+} from '../machines/conversation-snapshot.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { inTransaction, type Pool, type PoolClient } from '../persistence/db.ts';
+import {
+  type ConversationRow,
+  findAppliedEvent,
+  flagConversation,
+  lockConversation,
+  lockOrCreateActiveConversation,
+  recordAppliedEvent,
+  saveConversation,
+} from '../persistence/repositories/conversations.ts';
+import { insertMessage } from '../persistence/repositories/messages.ts';
+import { findTenantById, type Tenant } from '../persistence/repositories/tenants.ts';
+import { bossDb } from './boss.ts';
+import { type GatesReader, loadConversationFacts } from './conversation-facts.ts';
+import { QUEUES } from './job-queues.ts';
+import { type NewEvent, writeOutboxEvents } from './outbox.ts';
+
+// The actor host. `dispatch` applies one event to one conversation in ONE transaction: claim the
+// webhook / idempotency key, lock the conversation row (creating it if missing), revive its
+// snapshot, read the facts, apply the pure transition, then write the snapshot (version + 1), the
+// message rows, the outbox events and the pg-boss jobs with the same client — and commit. Nothing
+// leaves the process before the commit; the row lock applies events one at a time across processes.
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type EventInput = DistributiveOmit<ConversationEvent, 'facts'>;
+
+export type ConversationRef = { conversationId: string } | { caller: string };
+
+/** Rows a caller writes in the dispatch transaction before the transition (an inbound message, a call). */
+export type RecordHook = (tx: {
+  client: PoolClient;
+  tenant: Tenant;
+  conversation: { id: string; caller: string; state: string };
+  emit: (name: string, payload: Record<string, unknown>) => void;
+}) => Promise<void>;
+
+export type DispatchOptions = {
+  correlationId: string;
+  causationId?: string | null;
+  /** A replay with the same key returns the first result and has no effect. */
+  idempotencyKey?: string;
+  /** A provider callback's identity, claimed in `webhook_events` in the same transaction. */
+  webhook?: { provider: string; key: string };
+  record?: RecordHook;
+};
+
+export type DispatchResult = {
+  outcome: 'applied' | 'ignored' | 'duplicate' | 'flagged';
+  conversationId: string;
+  version: number;
+  state: ConversationState | string;
+  messageIds: string[];
+};
+
+export type Dispatch = (
+  tenantId: string,
+  ref: ConversationRef,
+  event: EventInput,
+  options: DispatchOptions,
+) => Promise<DispatchResult>;
+
+export type DispatcherDeps = {
+  db: Pool;
+  boss: PgBoss;
+  readGates: GatesReader;
+  metrics?: Metrics;
+  /** Test seam: runs after the transition and the writes, before COMMIT. */
+  beforeCommit?: () => Promise<void>;
+};
+
+const PARTICIPANT_BY_PURPOSE = {
+  greeting: 'assistant',
+  assistant: 'assistant',
+  operator: 'operator',
+  compliance: 'system',
+} as const;
+
+export function createDispatch(deps: DispatcherDeps): Dispatch {
+  return async (tenantId, ref, event, options) => {
+    const result = await inTransaction(deps.db, async (client) => {
+      if (options.idempotencyKey) {
+        // Same-key dispatches queue here, so the second always sees the first one's record.
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+          tenantId,
+          options.idempotencyKey,
+        ]);
+        const applied = await findAppliedEvent(client, tenantId, options.idempotencyKey);
+        if (applied) return { ...(applied.result as DispatchResult), outcome: 'duplicate' as const };
+      }
+      if (options.webhook) {
+        const claimed = await client.query(
+          'INSERT INTO webhook_events (provider, event_key, tenant_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+          [options.webhook.provider, options.webhook.key, tenantId],
+        );
+        if (claimed.rowCount === 0) {
+          return {
+            outcome: 'duplicate' as const,
+            conversationId: '',
+            version: 0,
+            state: 'unknown',
+            messageIds: [],
+          };
+        }
+      }
+      const tenant = await findTenantById(client, tenantId);
+      if (!tenant) throw new AppError('not_found', 'tenant not found');
+
+      const { row, created } = await resolveConversation(client, tenantId, ref, event.at);
+      const events: NewEvent[] = [];
+      const emit = (name: string, payload: Record<string, unknown>) =>
+        events.push({
+          tenantId,
+          name,
+          payload: { conversation_id: row.id, ...payload },
+          occurredAt: event.at,
+          correlationId: options.correlationId,
+          causationId: options.causationId ?? null,
+        });
+      if (created) emit('nmc.conversation.ConversationStarted', {});
+
+      if (options.record) {
+        await options.record({
+          client,
+          tenant,
+          conversation: { id: row.id, caller: row.caller, state: row.state },
+          emit,
+        });
+      }
+
+      let stored: ReturnType<typeof reviveSnapshot>;
+      try {
+        stored = reviveSnapshot(row.snapshot, row.snapshot_schema_version);
+      } catch (err) {
+        if (!(err instanceof SnapshotRevivalError)) throw err;
+        // Never reset silently: flag it, tell operators, keep the inbound rows written above.
+        if (row.flagged === null) {
+          await flagConversation(client, tenantId, row.id, 'unrevivable_snapshot');
+          emit('nmc.conversation.SnapshotUnrevivable', {
+            error: err.message,
+            snapshot_schema_version: row.snapshot_schema_version,
+          });
+        }
+        await writeOutboxEvents(client, events);
+        return {
+          outcome: 'flagged' as const,
+          conversationId: row.id,
+          version: row.version,
+          state: row.state,
+          messageIds: [],
+        };
+      }
+
+      const facts = await loadConversationFacts(client, tenant, row.caller, event.at, deps.readGates);
+      const outcome = step(stored, { ...event, facts } as ConversationEvent);
+      const messageIds = await executeEffects(
+        client,
+        deps.boss,
+        tenant,
+        row,
+        outcome.effects,
+        event.at,
+        emit,
+      );
+      if (outcome.state !== outcome.previousState) {
+        emit('nmc.conversation.StateChanged', {
+          from: outcome.previousState,
+          to: outcome.state,
+          cause: event.type,
+        });
+      }
+      const version = await saveConversation(client, {
+        tenantId,
+        id: row.id,
+        state: outcome.state,
+        assignedTo: outcome.snapshot.context.assignedTo,
+        snapshot: outcome.snapshot,
+        schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+        at: event.at,
+        touchedMessages: messageIds.length > 0 || event.type === 'InboundSms',
+      });
+      await writeOutboxEvents(client, events);
+      const dispatchResult: DispatchResult = {
+        outcome: outcome.handled ? 'applied' : 'ignored',
+        conversationId: row.id,
+        version,
+        state: outcome.state,
+        messageIds,
+      };
+      if (options.idempotencyKey) {
+        await recordAppliedEvent(client, {
+          tenantId,
+          key: options.idempotencyKey,
+          conversationId: row.id,
+          version,
+          result: dispatchResult,
+        });
+      }
+      await deps.beforeCommit?.();
+      return dispatchResult;
+    });
+    deps.metrics?.eventsDispatched.labels({ type: event.type }).inc();
+    return result;
+  };
+}
+
+async function resolveConversation(
+  client: PoolClient,
+  tenantId: string,
+  ref: ConversationRef,
+  at: string,
+): Promise<{ row: ConversationRow; created: boolean }> {
+  if ('conversationId' in ref) {
+    const row = await lockConversation(client, tenantId, ref.conversationId);
+    if (!row) throw new AppError('not_found', 'conversation not found');
+    return { row, created: false };
+  }
+  const fresh = initialSnapshot();
+  return lockOrCreateActiveConversation(client, {
+    tenantId,
+    id: randomUUID(),
+    caller: ref.caller,
+    state: fresh.value,
+    snapshot: fresh,
+    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+    at,
+  });
+}
+
+async function executeEffects(
+  client: PoolClient,
+  boss: PgBoss,
+  tenant: Tenant,
+  conversation: ConversationRow,
+  effects: Effect[],
+  at: string,
+  emit: (name: string, payload: Record<string, unknown>) => void,
+): Promise<string[]> {
+  const messageIds: string[] = [];
+  for (const effect of effects) {
+    switch (effect.type) {
+      case 'sendSms': {
+        const id = randomUUID();
+        await insertMessage(client, {
+          tenantId: tenant.id,
+          id,
+          conversationId: conversation.id,
+          direction: 'out',
+          participant: PARTICIPANT_BY_PURPOSE[effect.purpose],
+          operatorId: effect.operatorId,
+          purpose: effect.purpose,
+          body: effect.body,
+          status: 'queued',
+          at,
+        });
+        await boss.send(
+          QUEUES.smsSend,
+          { tenant_id: tenant.id, message_id: id, attempt: 1 },
+          { db: bossDb(client) },
+        );
+        emit('nmc.conversation.MessageQueued', { message_id: id, purpose: effect.purpose });
+        messageIds.push(id);
+        break;
+      }
+      case 'scheduleTimer':
+        await boss.send(
+          QUEUES.conversationTimer,
+          {
+            tenant_id: tenant.id,
+            conversation_id: conversation.id,
+            timer: effect.timer,
+            token: effect.token,
+          },
+          { db: bossDb(client), startAfter: new Date(effect.fireAt) },
+        );
+        break;
+      case 'emit':
+        emit(effect.name, effect.payload);
+        break;
+      case 'notifyOperators':
+        emit('nmc.conversation.OperatorAttentionNeeded', { reason: effect.reason });
+        break;
+    }
+  }
+  return messageIds;
+}

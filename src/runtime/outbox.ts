@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { type EventEnvelope, validateEvent } from '../domain/event-catalog.ts';
+import type { Queryable } from '../persistence/db.ts';
+
+// Writing domain events to the outbox. Only the runtime calls this, always with the client of the
+// transaction that makes the change, so the event commits exactly when the change does. Every
+// payload is validated against the event catalog first; a NOTIFY (delivered at commit) wakes the
+// dispatchers.
+
+export const OUTBOX_CHANNEL = 'nmc_outbox';
+
+export type NewEvent = {
+  tenantId: string;
+  name: string;
+  payload: unknown;
+  occurredAt: string;
+  correlationId: string;
+  causationId: string | null;
+};
+
+export async function writeOutboxEvents(db: Queryable, events: NewEvent[]): Promise<EventEnvelope[]> {
+  if (events.length === 0) return [];
+  const envelopes = events.map((event): EventEnvelope => {
+    const valid = validateEvent(event.name, event.payload);
+    return {
+      event_id: randomUUID(),
+      event_name: valid.name,
+      schema_version: valid.version,
+      tenant_id: event.tenantId,
+      occurred_at: event.occurredAt,
+      correlation_id: event.correlationId,
+      causation_id: event.causationId,
+      payload: valid.payload,
+    };
+  });
+  await db.query(
+    `INSERT INTO outbox_events (tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(
+       tenant_id uuid, event_id uuid, event_name text, schema_version integer, occurred_at timestamptz,
+       correlation_id text, causation_id text, payload jsonb)`,
+    [JSON.stringify(envelopes)],
+  );
+  await db.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
+  return envelopes;
+}

@@ -1,0 +1,220 @@
+import type { PgBoss } from 'pg-boss';
+import { backoffDelayMs, shouldDeadLetter } from '../domain/backoff.ts';
+import type { SendPurpose } from '../machines/conversation-events.ts';
+import { sendBlockedBy } from '../machines/conversation-plan.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { inTransaction, type Pool, type Queryable } from '../persistence/db.ts';
+import { campaignStatus, isOptedOut, recordOptOut } from '../persistence/repositories/compliance.ts';
+import { lockConversation } from '../persistence/repositories/conversations.ts';
+import {
+  advanceMessageStatus,
+  findMessage,
+  type MessageRow,
+  recordSendAttempt,
+} from '../persistence/repositories/messages.ts';
+import { findTenantById } from '../persistence/repositories/tenants.ts';
+import { classifyTwilioError, sendSms, type TwilioClient } from '../providers/twilio/client.ts';
+import { bossDb } from './boss.ts';
+import type { GatesReader } from './conversation-facts.ts';
+import { QUEUES } from './job-queues.ts';
+import { writeOutboxEvents } from './outbox.ts';
+
+// The send worker: one queued outbound message → one Messages request through the real Twilio SDK.
+//
+// - The guards are checked again right before the call (campaign approved, caller not opted out,
+//   feature gates): a gate that now says no fails the message with the reason and calls nobody.
+// - Provider failures: 429/5xx/timeouts retry with full-jitter backoff as new jobs, at most
+//   `sms.max_attempts` (6) attempts, then the message is failed and the job goes to the dead-letter
+//   queue (replayable); 21610 records a carrier opt-out; other 4xx fail at once.
+// - A worker killed mid-send does not lose the message: its job expires and pg-boss hands it to
+//   another worker. The one duplicate window is between Twilio accepting the request and this worker
+//   committing the SID (the provider call's duration plus one UPDATE); a retry after a crash there
+//   sends the text a second time, at most once per crash. A message that already has a SID or a
+//   later status is never sent again.
+
+export type SendJob = { tenant_id: string; message_id: string; attempt: number };
+
+export type SmsSenderDeps = {
+  db: Pool;
+  boss: PgBoss;
+  twilio: TwilioClient;
+  publicBaseUrl: string;
+  readGates: GatesReader;
+  logger: Logger;
+  metrics?: Metrics;
+  maxAttempts?: number;
+  random?: () => number;
+};
+
+export type SendOutcome = 'sent' | 'skipped' | 'blocked' | 'retry_scheduled' | 'failed' | 'dead_lettered';
+
+export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<SendOutcome> {
+  const maxAttempts = deps.maxAttempts ?? 6;
+  const random = deps.random ?? Math.random;
+
+  async function fail(
+    db: Queryable,
+    message: MessageRow,
+    reason: string,
+    errorCode: string | null,
+  ): Promise<void> {
+    const updated = await advanceMessageStatus(db, {
+      tenantId: message.tenant_id,
+      id: message.id,
+      status: 'failed',
+      failureReason: reason,
+      errorCode,
+    });
+    if (updated) await statusEvent(db, updated);
+  }
+
+  return async function send(job: SendJob): Promise<SendOutcome> {
+    const message = await findMessage(deps.db, job.tenant_id, job.message_id);
+    // Already sent (SID recorded or a later status), or unknown: nothing to do, idempotently.
+    if (message?.direction !== 'out' || message.provider_sid !== null) return 'skipped';
+    if (message.status !== 'queued' && message.status !== 'sending') return 'skipped';
+
+    const tenant = await findTenantById(deps.db, message.tenant_id);
+    const conversation = await deps.db.query<{ caller: string }>(
+      'SELECT caller FROM conv_conversations WHERE tenant_id = $1 AND id = $2',
+      [message.tenant_id, message.conversation_id],
+    );
+    const caller = conversation.rows[0]?.caller;
+    if (!tenant || !caller || !tenant.twilio_number) {
+      await inTransaction(deps.db, (tx) => fail(tx, message, 'no_sender_number', null));
+      return 'failed';
+    }
+
+    const purpose = (message.purpose ?? 'assistant') as SendPurpose;
+    const now = new Date().toISOString();
+    const blockedBy = sendBlockedBy(purpose, {
+      campaignStatus: await campaignStatus(deps.db, tenant.id),
+      optedOut: await isOptedOut(deps.db, tenant.id, caller),
+      gates: await deps.readGates(deps.db, tenant.id, now),
+    });
+    if (blockedBy !== null) {
+      await inTransaction(deps.db, (tx) => fail(tx, message, blockedBy, null));
+      deps.metrics?.smsSent.labels({ outcome: 'blocked' }).inc();
+      return 'blocked';
+    }
+
+    const sending = await advanceMessageStatus(deps.db, {
+      tenantId: tenant.id,
+      id: message.id,
+      status: 'sending',
+      attempts: job.attempt,
+    });
+    if (!sending && message.status !== 'sending') return 'skipped';
+    if (!sending) await recordSendAttempt(deps.db, tenant.id, message.id, job.attempt);
+
+    const statusCallback = `${deps.publicBaseUrl}/webhooks/twilio/sms/status?${new URLSearchParams({
+      tenant: tenant.id,
+      message: message.id,
+    })}`;
+    try {
+      const result = await sendSms(deps.twilio, {
+        from: tenant.twilio_number,
+        to: caller,
+        body: message.body,
+        statusCallback,
+      });
+      await deps.db.query(
+        'UPDATE conv_messages SET provider_sid = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND provider_sid IS NULL',
+        [tenant.id, message.id, result.sid],
+      );
+      deps.metrics?.smsSent.labels({ outcome: 'accepted' }).inc();
+      return 'sent';
+    } catch (err) {
+      const failure = classifyTwilioError(err);
+      deps.logger.warn(
+        {
+          message_id: message.id,
+          kind: failure.kind,
+          code: failure.code,
+          status: failure.status,
+          attempt: job.attempt,
+        },
+        'sms send failed',
+      );
+      deps.metrics?.smsSent.labels({ outcome: failure.kind }).inc();
+      return inTransaction(deps.db, async (tx) => {
+        const code = failure.code === undefined ? null : String(failure.code);
+        if (failure.kind === 'opted_out') {
+          await recordOptOut(tx, tenant.id, caller, 'carrier');
+          await fail(tx, message, 'opted_out_at_carrier', code);
+          return 'failed' as const;
+        }
+        if (failure.kind === 'permanent') {
+          await fail(tx, message, 'rejected_by_provider', code);
+          return 'failed' as const;
+        }
+        if (shouldDeadLetter(job.attempt, maxAttempts)) {
+          await fail(tx, message, 'retries_exhausted', code);
+          await deps.boss.send(QUEUES.smsSendDead, job, { db: bossDb(tx) });
+          return 'dead_lettered' as const;
+        }
+        const delayMs = backoffDelayMs(job.attempt - 1, random);
+        await deps.boss.send(
+          QUEUES.smsSend,
+          { ...job, attempt: job.attempt + 1 },
+          { db: bossDb(tx), startAfter: new Date(Date.now() + delayMs) },
+        );
+        return 'retry_scheduled' as const;
+      });
+    }
+  };
+}
+
+async function statusEvent(db: Queryable, message: MessageRow): Promise<void> {
+  await writeOutboxEvents(db, [
+    {
+      tenantId: message.tenant_id,
+      name: 'nmc.messaging.MessageStatusChanged',
+      payload: {
+        conversation_id: message.conversation_id,
+        message_id: message.id,
+        status: message.status,
+        error_code: message.error_code,
+      },
+      occurredAt: new Date().toISOString(),
+      correlationId: message.id,
+      causationId: null,
+    },
+  ]);
+}
+
+/**
+ * Replays dead-lettered sends: each becomes a NEW queued message with the same text in the same
+ * conversation (statuses only move forward, so the failed one stays failed), and goes through the
+ * send worker's guards again. Returns how many were replayed.
+ */
+export async function replayDeadSends(db: Pool, boss: PgBoss, limit = 100): Promise<number> {
+  const jobs = await boss.fetch<SendJob>(QUEUES.smsSendDead, { batchSize: limit });
+  let replayed = 0;
+  for (const job of jobs ?? []) {
+    await inTransaction(db, async (tx) => {
+      const original = await findMessage(tx, job.data.tenant_id, job.data.message_id);
+      if (original) {
+        await lockConversation(tx, original.tenant_id, original.conversation_id);
+        const { rows } = await tx.query<{ id: string }>(
+          `INSERT INTO conv_messages (tenant_id, id, conversation_id, direction, participant, operator_id, purpose, body, media, status)
+           SELECT tenant_id, gen_random_uuid(), conversation_id, direction, participant, operator_id, purpose, body, media, 'queued'
+           FROM conv_messages WHERE tenant_id = $1 AND id = $2
+           RETURNING id`,
+          [original.tenant_id, original.id],
+        );
+        const id = rows[0]?.id;
+        if (id)
+          await boss.send(
+            QUEUES.smsSend,
+            { tenant_id: original.tenant_id, message_id: id, attempt: 1 },
+            { db: bossDb(tx) },
+          );
+        replayed += 1;
+      }
+      await boss.complete(QUEUES.smsSendDead, job.id, null, { db: bossDb(tx) });
+    });
+  }
+  return replayed;
+}

@@ -1,0 +1,74 @@
+import type { PgBoss } from 'pg-boss';
+import type { TimerKind } from '../machines/conversation-events.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Pool } from '../persistence/db.ts';
+import type { Dispatch } from './dispatch.ts';
+import { QUEUES } from './job-queues.ts';
+import { createOutboxDispatcher, type Subscriber } from './outbox-dispatcher.ts';
+import type { SendJob } from './send-sms.ts';
+
+// The worker side of the process (NMC_ROLE worker or all): the send worker, the conversation timers
+// and the outbox dispatcher. Workers wake on NOTIFY when a job or an event is committed; polling is
+// only the backstop.
+
+type TimerJob = { tenant_id: string; conversation_id: string; timer: TimerKind; token: number };
+
+export type WorkerDeps = {
+  db: Pool;
+  boss: PgBoss;
+  connectionString: string;
+  dispatch: Dispatch;
+  sendSms: (job: SendJob) => Promise<unknown>;
+  subscribers: Subscriber[];
+  outboxBatchSize: number;
+  logger: Logger;
+  metrics: Metrics;
+};
+
+export type Workers = { running(): boolean; stop(): Promise<void> };
+
+export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
+  const polling = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 10 };
+  await deps.boss.work<SendJob>(QUEUES.smsSend, { ...polling, localConcurrency: 4 }, async (jobs) => {
+    for (const job of jobs) await deps.sendSms(job.data);
+  });
+  await deps.boss.work<TimerJob>(
+    QUEUES.conversationTimer,
+    { ...polling, localConcurrency: 2 },
+    async (jobs) => {
+      for (const job of jobs) {
+        await deps.dispatch(
+          job.data.tenant_id,
+          { conversationId: job.data.conversation_id },
+          {
+            type: 'InactivityTimeout',
+            timer: job.data.timer,
+            token: job.data.token,
+            at: new Date().toISOString(),
+          },
+          { correlationId: job.id, causationId: job.id, idempotencyKey: `timer:${job.id}` },
+        );
+      }
+    },
+  );
+  const outbox = createOutboxDispatcher({
+    db: deps.db,
+    connectionString: deps.connectionString,
+    subscribers: deps.subscribers,
+    batchSize: deps.outboxBatchSize,
+    logger: deps.logger,
+    metrics: deps.metrics,
+  });
+  await outbox.start();
+  let running = true;
+  return {
+    running: () => running && outbox.running(),
+    async stop() {
+      running = false;
+      await deps.boss.offWork(QUEUES.smsSend).catch(() => undefined);
+      await deps.boss.offWork(QUEUES.conversationTimer).catch(() => undefined);
+      await outbox.stop();
+    },
+  };
+}
