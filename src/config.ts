@@ -39,6 +39,8 @@ export const configSchema = z.object({
   AUTH_JWKS_URL: optionalUrl,
   AUTH_ISSUER: z.string().min(1).optional(),
   AUTH_AUDIENCE: z.string().min(1).optional(),
+  AUTH_ORG_CLAIM: z.string().min(1).default('org_id'),
+  AUTH_ROLE_CLAIM: z.string().min(1).default('org_role'),
   HOLD_TTL_MINUTES: positiveInt.max(24 * 60).default(15),
   OUTBOX_BATCH_SIZE: positiveInt.max(10_000).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -72,6 +74,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const raw = parsed.data;
   const embeddedPostgres = raw.DATABASE_URL === undefined;
+  const authSet = [raw.AUTH_JWKS_URL, raw.AUTH_ISSUER, raw.AUTH_AUDIENCE].filter(
+    (v) => v !== undefined,
+  ).length;
+  if (authSet !== 0 && authSet !== 3) {
+    throw new ConfigError(
+      'invalid configuration: AUTH_JWKS_URL: set AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE together, or none (dev issuer)',
+    );
+  }
   if ((raw.TWILIO_ACCOUNT_SID === undefined) !== (raw.TWILIO_AUTH_TOKEN === undefined)) {
     throw new ConfigError(
       'invalid configuration: TWILIO_AUTH_TOKEN: set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither',

@@ -58,7 +58,9 @@ async function main(): Promise<void> {
       `  Docs       ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
       `  Metrics    ${api}/metrics`,
       `  Health     ${api}/healthz  ${api}/readyz`,
-      '  Operator token: not yet (arrives with the operator API)',
+      `  Twilio     ${system.twilioSandbox ? `sandbox at ${system.twilioSandbox.url} (demo number +15005550006)` : 'real account'}`,
+      '  Try it     npm run nmc -- phone missed --from +13105551212   (a missed call from a caller)',
+      '  Token      npm run nmc -- token --tenant demo --role OWNER  (then: curl -H "Authorization: Bearer …" …/api/v1/conversations)',
       '',
     ].join('\n'),
   );

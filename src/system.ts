@@ -9,6 +9,7 @@ import { createPool, type Pool } from './persistence/db.ts';
 import { migrate, migrationsApplied } from './persistence/migrate.ts';
 import { openDatabase } from './persistence/open-database.ts';
 import { seedDemo } from './persistence/seed-demo.ts';
+import { createOperatorAuth } from './providers/auth/operator-auth.ts';
 import { twilioAccountFrom } from './providers/twilio/account.ts';
 import { createTwilioClient } from './providers/twilio/client.ts';
 import { startTwilioSandbox, type TwilioSandbox } from './providers/twilio/sandbox/server.ts';
@@ -133,6 +134,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         },
         dispatch,
         twilio: { authToken: account.authToken },
+        auth: await createOperatorAuth(config),
       });
       system.app = app;
       system.apiUrl = await app.listen({ port: config.PORT, host: config.HOST });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -16,16 +17,25 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
+import type { Action } from '../domain/authorization.ts';
+import { AppError } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Pool } from '../persistence/db.ts';
+import type { DevIssuer } from '../providers/auth/dev-issuer.ts';
 import type { Dispatch } from '../runtime/dispatch.ts';
+import { registerAudit } from './audit.ts';
+import { authenticate, authorize } from './auth/authenticate.ts';
+import type { TokenVerifier } from './auth/token-verifier.ts';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation-id.ts';
 import { registerErrorHandling } from './error-handler.ts';
+import { registerIdempotency } from './idempotency.ts';
+import { conversationRoutes } from './routes/conversations.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { twilioSmsRoutes } from './routes/twilio-sms.ts';
 import { twilioSmsStatusRoutes } from './routes/twilio-sms-status.ts';
 import { twilioVoiceRoutes } from './routes/twilio-voice.ts';
+import { userRoutes } from './routes/users.ts';
 
 export type AppDeps = {
   config: Config;
@@ -37,7 +47,23 @@ export type AppDeps = {
   dispatch: Dispatch;
   /** The token Twilio signs webhooks with (the sandbox's when no real account is configured). */
   twilio: { authToken: string };
+  auth: { verify: TokenVerifier; orgClaim: string; roleClaim: string; devIssuer?: DevIssuer };
 };
+
+/** Every /api route with what it does: the authorization matrix test is built from this table. */
+export type ApiRoute = {
+  method: string;
+  url: string;
+  action: Action | null;
+  audit: boolean;
+  public: boolean;
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    apiRoutes: ApiRoute[];
+  }
+}
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -66,6 +92,35 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
 
+  // Every /api route must say what it does (or be explicitly public): no route slips past
+  // authorization by omission.
+  const apiRoutes: ApiRoute[] = [];
+  app.decorate('apiRoutes', apiRoutes);
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/')) return;
+    const action = route.config?.action ?? null;
+    const isPublic = route.config?.public === true;
+    if (!action && !isPublic) throw new Error(`route ${route.method} ${route.url} names no action`);
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      apiRoutes.push({
+        method,
+        url: route.url,
+        action,
+        audit: route.config?.audit === true,
+        public: isPublic,
+      });
+    }
+  });
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    if (!request.url.startsWith('/api/') || config?.public) return;
+    if (!config?.action)
+      throw new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    request.principal = await authenticate(request, { db: deps.db, ...deps.auth });
+    authorize(request.principal, config.action);
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_HEADER, request.id);
   });
@@ -81,6 +136,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+  // Per tenant for the operator API, per client address for the public API; webhooks and ops
+  // routes are not limited here. Counters live in this process's memory (see README).
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: deps.config.RATE_LIMIT_PER_MINUTE,
+    timeWindow: 60_000,
+    allowList: (request) => !request.url.startsWith('/api/'),
+    keyGenerator: (request) => request.principal?.tenantId ?? request.publicTenantId ?? `ip:${request.ip}`,
+    errorResponseBuilder: (_request, context) =>
+      new AppError('rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`, {
+        headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
+      }),
+  });
+  registerIdempotency(app, deps.db);
+  registerAudit(app, deps.db, deps.logger);
   await app.register(swagger, {
     openapi: {
       info: { title: 'NeverMissCall API', version: deps.build.version },
@@ -98,6 +169,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(twilioVoiceRoutes(deps));
   await app.register(twilioSmsRoutes(deps));
   await app.register(twilioSmsStatusRoutes(deps));
+  await app.register(conversationRoutes(deps));
+  await app.register(userRoutes(deps));
+  const devIssuer = deps.auth.devIssuer;
+  if (devIssuer) {
+    app.get('/dev-issuer/.well-known/jwks.json', { schema: { hide: true } }, async () => devIssuer.jwks);
+  }
 
   return app;
 }

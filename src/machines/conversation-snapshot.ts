@@ -1,7 +1,8 @@
 import { initialTransition, transition } from 'xstate';
+import { z } from 'zod';
 import { conversationMachine } from './conversation.ts';
 import type { ConversationEvent, Effect } from './conversation-events.ts';
-import { type ConversationContext, INITIAL_CONTEXT } from './conversation-plan.ts';
+import type { ConversationContext } from './conversation-plan.ts';
 
 // Persisting and reviving the conversation actor as data, and applying one event to it. The stored
 // form is `{ value, context }` plus a snapshot schema version; an older version is upgraded by
@@ -35,6 +36,17 @@ export class SnapshotRevivalError extends Error {
 
 const STATES: readonly ConversationState[] = ['open', 'human', 'closed', 'blocked'];
 
+const isoInstant = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'not an instant');
+const contextSchema: z.ZodType<ConversationContext> = z.strictObject({
+  assignedTo: z.string().min(1).nullable(),
+  lastGreetingAt: isoInstant.nullable(),
+  acknowledged: z.boolean(),
+  missedCalls: z.number().int().min(0),
+  timerToken: z.number().int().min(0),
+  blockedReason: z.enum(['opted_out', 'compliance']).nullable(),
+  closedReason: z.string().nullable(),
+});
+
 export function initialSnapshot(): StoredSnapshot {
   const [snapshot] = initialTransition(conversationMachine);
   return { value: snapshot.value as string, context: snapshot.context };
@@ -55,15 +67,14 @@ export function reviveSnapshot(stored: unknown, schemaVersion: number): StoredSn
   if (typeof current.value !== 'string' || !STATES.includes(current.value as ConversationState)) {
     throw new SnapshotRevivalError(`unknown state ${JSON.stringify(current.value)}`);
   }
-  const context = { ...INITIAL_CONTEXT, ...(current.context ?? {}) } as ConversationContext;
-  for (const key of Object.keys(INITIAL_CONTEXT) as (keyof ConversationContext)[]) {
-    const expected = typeof INITIAL_CONTEXT[key];
-    const actual = typeof context[key];
-    if (INITIAL_CONTEXT[key] !== null && context[key] !== null && actual !== expected) {
-      throw new SnapshotRevivalError(`context.${key} has the wrong type`);
-    }
+  const parsed = contextSchema.safeParse(current.context);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SnapshotRevivalError(
+      `context.${issue?.path.join('.') ?? ''} is invalid: ${issue?.message ?? ''}`,
+    );
   }
-  return { value: current.value, context };
+  return { value: current.value, context: parsed.data };
 }
 
 export type StepResult = {
@@ -80,14 +91,19 @@ const EFFECT_TYPES = new Set<string>(['sendSms', 'scheduleTimer', 'emit', 'notif
 /** Applies one event to a stored snapshot with xstate's pure transition. */
 export function step(stored: StoredSnapshot, event: ConversationEvent): StepResult {
   const snapshot = conversationMachine.resolveState({ value: stored.value, context: stored.context });
-  const handled = snapshot.status === 'active' && snapshot.can(event);
+  const previousState = stored.value as ConversationState;
+  // A final (closed) conversation accepts nothing, not even the machine's top-level transitions.
+  if (snapshot.status !== 'active') {
+    return { snapshot: stored, previousState, state: previousState, effects: [], handled: false };
+  }
+  const handled = snapshot.can(event);
   const [next, actions] = transition(conversationMachine, snapshot, event);
   const effects = actions
     .filter((action) => EFFECT_TYPES.has(action.type))
     .map((action) => action.params as Effect);
   return {
     snapshot: { value: next.value as string, context: next.context },
-    previousState: stored.value as ConversationState,
+    previousState,
     state: next.value as ConversationState,
     effects,
     handled,

@@ -12,8 +12,11 @@ import { type ConversationContext, INITIAL_CONTEXT, Plan } from './conversation-
 //   texts also need the `assistant` gate, operator texts the `sms` gate (conversation-plan.ts). The
 //   only texts an opted-out caller can get are compliance texts: the opt-out confirmation and HELP.
 // - In `human`, `closed` and `blocked` the assistant never sends.
-// - `blocked` is left only by START/UNSTOP after an opt-out (`OptedIn` → `open`), or, when it was
-//   blocked for compliance (campaign rejected), by the campaign becoming approved (→ `open`).
+// - `blocked` is left only by START/UNSTOP after an opt-out (`OptedIn` → `open`, unless the campaign
+//   is rejected: then it stays blocked for compliance), or, when it was blocked for compliance
+//   (campaign rejected), by the campaign becoming approved (→ `open`).
+// - Compliance texts (opt-out/opt-in confirmations, HELP) need only an approved campaign: carriers
+//   require them whatever the subscription's gates say.
 // - `closed` is final and accepts nothing: a new missed call or SMS starts a new conversation (the
 //   runtime's job; one non-closed conversation per tenant and caller, by a partial unique index).
 // - Timers are effects carrying a token; a timer event whose token is not the current one is stale
@@ -105,7 +108,7 @@ export const conversationMachine = machineSetup.createMachine({
       guard: ({ event }) => event.type === 'CampaignStatusChanged' && event.status === 'rejected',
       target: '.blocked',
       actions: decide('CampaignStatusChanged', (plan) => {
-        plan.set({ blockedReason: 'compliance' });
+        plan.set({ blockedReason: 'compliance', assignedTo: null });
         plan.restartTimer('inactivity', null);
         plan.emit('nmc.conversation.Blocked', { reason: 'compliance' });
       }),
@@ -117,6 +120,7 @@ export const conversationMachine = machineSetup.createMachine({
         MissedCall: {
           actions: decide('MissedCall', (plan, event) => {
             recordMissedCall(plan, event);
+            plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
             const { lastGreetingAt } = plan.context;
             const windowMs = plan.facts.policy.greetingWindowMinutes * 60_000;
             if (lastGreetingAt !== null && Date.parse(event.at) - Date.parse(lastGreetingAt) < windowMs)
@@ -125,7 +129,6 @@ export const conversationMachine = machineSetup.createMachine({
               ? plan.facts.templates.greetingAfterHours
               : plan.facts.templates.greeting;
             if (plan.send('greeting', plan.text(template))) plan.set({ lastGreetingAt: event.at });
-            plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
           }),
         },
         InboundSms: {
@@ -216,15 +219,27 @@ export const conversationMachine = machineSetup.createMachine({
     },
     blocked: {
       on: {
-        OptedIn: {
-          guard: ({ context }) => context.blockedReason === 'opted_out',
-          target: 'open',
-          actions: decide('OptedIn', (plan, event) => {
-            plan.set({ blockedReason: null });
-            plan.emit('nmc.conversation.OptedIn', {});
-            if (event.confirm) plan.send('compliance', plan.text(plan.facts.templates.optInConfirmation));
-          }),
-        },
+        OptedIn: [
+          {
+            // Opted back in while the campaign is rejected: the compliance block remains.
+            guard: ({ context, event }) =>
+              context.blockedReason === 'opted_out' && event.facts.campaignStatus === 'rejected',
+            actions: decide('OptedIn', (plan) => {
+              plan.set({ blockedReason: 'compliance' });
+              plan.emit('nmc.conversation.OptedIn', {});
+            }),
+          },
+          {
+            guard: ({ context }) => context.blockedReason === 'opted_out',
+            target: 'open',
+            actions: decide('OptedIn', (plan, event) => {
+              plan.set({ blockedReason: null });
+              plan.emit('nmc.conversation.OptedIn', {});
+              if (event.confirm) plan.send('compliance', plan.text(plan.facts.templates.optInConfirmation));
+              plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+            }),
+          },
+        ],
         CampaignStatusChanged: [
           // Rejected again while blocked: nothing changes.
           { guard: ({ event }) => event.type === 'CampaignStatusChanged' && event.status === 'rejected' },
@@ -237,12 +252,25 @@ export const conversationMachine = machineSetup.createMachine({
             actions: decide('CampaignStatusChanged', (plan) => {
               plan.set({ blockedReason: null });
               plan.emit('nmc.conversation.Unblocked', { reason: 'campaign_approved' });
+              plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
             }),
           },
         ],
         InboundSms: {
           actions: decide('InboundSms', (plan) => {
             plan.emit('nmc.conversation.InboundWhileBlocked');
+          }),
+        },
+        MissedCall: {
+          actions: decide('MissedCall', (plan, event) => recordMissedCall(plan, event)),
+        },
+        OperatorMessage: {
+          // Nothing leaves a blocked conversation, and the operator is told why.
+          actions: decide('OperatorMessage', (plan) => {
+            plan.emit('nmc.conversation.SendSuppressed', {
+              purpose: 'operator',
+              reason: plan.context.blockedReason === 'compliance' ? 'campaign_not_approved' : 'opted_out',
+            });
           }),
         },
       },

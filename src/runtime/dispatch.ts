@@ -146,8 +146,9 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
       } catch (err) {
         if (!(err instanceof SnapshotRevivalError)) throw err;
         // Never reset silently: flag it, tell operators, keep the inbound rows written above.
+        let version = row.version;
         if (row.flagged === null) {
-          await flagConversation(client, tenantId, row.id, 'unrevivable_snapshot');
+          version = await flagConversation(client, tenantId, row.id, 'unrevivable_snapshot');
           emit('nmc.conversation.SnapshotUnrevivable', {
             error: err.message,
             snapshot_schema_version: row.snapshot_schema_version,
@@ -157,7 +158,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
         return {
           outcome: 'flagged' as const,
           conversationId: row.id,
-          version: row.version,
+          version,
           state: row.state,
           messageIds: [],
         };

@@ -12,6 +12,7 @@ export const QUEUES = {
   conversationTimerDead: 'conversation-timer-dead',
   outboxWake: 'outbox-wake',
   maintenance: 'maintenance',
+  holdExpiry: 'hold-expiry',
 } as const;
 
 type QueueSpec = {
@@ -28,6 +29,8 @@ export const QUEUE_SPECS: QueueSpec[] = [
   { name: QUEUES.smsSend, deadLetter: QUEUES.smsSendDead, retryLimit: 3, notify: true, expireInSeconds: 30 },
   { name: QUEUES.conversationTimer, deadLetter: QUEUES.conversationTimerDead, retryLimit: 5, notify: true },
   { name: QUEUES.maintenance, retryLimit: 2, notify: false },
+  // Delayed to each hold's expires_at; only tells the conversation. Availability never waits for it.
+  { name: QUEUES.holdExpiry, retryLimit: 5, notify: false },
 ];
 
 export async function ensureQueues(boss: PgBoss): Promise<void> {

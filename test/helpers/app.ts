@@ -1,3 +1,4 @@
+import { AppError } from '../../src/domain/errors.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { type App, type AppDeps, buildApp } from '../../src/http/app.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
@@ -26,6 +27,13 @@ export async function buildTestApp(
       throw new Error('this test app has no conversation engine');
     },
     twilio: { authToken: 'test-auth-token-0000' },
+    auth: {
+      verify: async () => {
+        throw new AppError('unauthorized', 'this test app accepts no tokens');
+      },
+      orgClaim: 'org_id',
+      roleClaim: 'org_role',
+    },
     ...overrides,
   });
   return { app, logLines: lines };

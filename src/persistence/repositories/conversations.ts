@@ -36,7 +36,9 @@ export async function lockConversation(
 /**
  * Locks the caller's non-closed conversation, creating it first when there is none. Two
  * transactions racing to create meet on the partial unique index: the second waits, inserts
- * nothing, and locks the row the first created.
+ * nothing, and locks the row the first created. If the row it waited for was closed meanwhile
+ * (a close committed while we queued for the lock), the lock finds nothing and we try again, now
+ * creating the new conversation.
  */
 export async function lockOrCreateActiveConversation(
   db: Queryable,
@@ -50,28 +52,30 @@ export async function lockOrCreateActiveConversation(
     at: string;
   },
 ): Promise<{ row: ConversationRow; created: boolean }> {
-  const inserted = await db.query<{ id: string }>(
-    `INSERT INTO conv_conversations (tenant_id, id, caller, state, snapshot, snapshot_schema_version, last_activity_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-     ON CONFLICT (tenant_id, caller) WHERE state <> 'closed' DO NOTHING
-     RETURNING id`,
-    [
-      fresh.tenantId,
-      fresh.id,
-      fresh.caller,
-      fresh.state,
-      JSON.stringify(fresh.snapshot),
-      fresh.schemaVersion,
-      fresh.at,
-    ],
-  );
-  const { rows } = await db.query<ConversationRow>(
-    `SELECT ${COLUMNS} FROM conv_conversations WHERE tenant_id = $1 AND caller = $2 AND state <> 'closed' FOR UPDATE`,
-    [fresh.tenantId, fresh.caller],
-  );
-  const row = rows[0];
-  if (!row) throw new Error('active conversation vanished while locking it');
-  return { row, created: inserted.rowCount === 1 && row.id === fresh.id };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const inserted = await db.query<{ id: string }>(
+      `INSERT INTO conv_conversations (tenant_id, id, caller, state, snapshot, snapshot_schema_version, last_activity_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+       ON CONFLICT (tenant_id, caller) WHERE state <> 'closed' DO NOTHING
+       RETURNING id`,
+      [
+        fresh.tenantId,
+        fresh.id,
+        fresh.caller,
+        fresh.state,
+        JSON.stringify(fresh.snapshot),
+        fresh.schemaVersion,
+        fresh.at,
+      ],
+    );
+    const { rows } = await db.query<ConversationRow>(
+      `SELECT ${COLUMNS} FROM conv_conversations WHERE tenant_id = $1 AND caller = $2 AND state <> 'closed' FOR UPDATE`,
+      [fresh.tenantId, fresh.caller],
+    );
+    const row = rows[0];
+    if (row) return { row, created: inserted.rowCount === 1 && row.id === fresh.id };
+  }
+  throw new Error('could not lock an active conversation after 5 attempts');
 }
 
 export async function saveConversation(
@@ -116,11 +120,12 @@ export async function flagConversation(
   tenantId: string,
   id: string,
   flag: string,
-): Promise<void> {
-  await db.query(
-    'UPDATE conv_conversations SET flagged = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2',
+): Promise<number> {
+  const { rows } = await db.query<{ version: number }>(
+    'UPDATE conv_conversations SET flagged = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2 RETURNING version',
     [tenantId, id, flag],
   );
+  return rows[0]?.version ?? 0;
 }
 
 export async function findAppliedEvent(
@@ -143,5 +148,73 @@ export async function recordAppliedEvent(
     `INSERT INTO conv_applied_events (tenant_id, idempotency_key, conversation_id, version, result)
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
     [row.tenantId, row.key, row.conversationId, row.version, JSON.stringify(row.result)],
+  );
+}
+
+export type ConversationSummary = {
+  id: string;
+  caller: string;
+  state: string;
+  assigned_to: string | null;
+  flagged: string | null;
+  last_message_at: Date | null;
+  last_activity_at: Date;
+  created_at: Date;
+};
+
+const SUMMARY = 'id, caller, state, assigned_to, flagged, last_message_at, last_activity_at, created_at';
+
+/** The operator inbox: newest activity first, keyset-paginated on (last_activity_at, id). */
+export async function listConversations(
+  db: Queryable,
+  query: {
+    tenantId: string;
+    state?: string;
+    callerContains?: string;
+    after?: { at: string; id: string };
+    limit: number;
+  },
+): Promise<ConversationSummary[]> {
+  const where = ['tenant_id = $1'];
+  const params: unknown[] = [query.tenantId];
+  if (query.state) {
+    params.push(query.state);
+    where.push(`state = $${params.length}`);
+  }
+  if (query.callerContains) {
+    params.push(`%${query.callerContains}%`);
+    where.push(`caller LIKE $${params.length}`);
+  }
+  if (query.after) {
+    params.push(query.after.at, query.after.id);
+    where.push(`(last_activity_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(query.limit);
+  const { rows } = await db.query<ConversationSummary>(
+    `SELECT ${SUMMARY} FROM conv_conversations WHERE ${where.join(' AND ')}
+     ORDER BY last_activity_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+export async function findConversation(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<ConversationSummary | null> {
+  const { rows } = await db.query<ConversationSummary>(
+    `SELECT ${SUMMARY} FROM conv_conversations WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
+  return rows[0] ?? null;
+}
+
+/** Closes a conversation whose snapshot cannot be revived (operators can always close). */
+export async function forceCloseConversation(db: Queryable, tenantId: string, id: string): Promise<void> {
+  await db.query(
+    `UPDATE conv_conversations SET state = 'closed', assigned_to = NULL, closed_at = now(), version = version + 1
+     WHERE tenant_id = $1 AND id = $2 AND state <> 'closed'`,
+    [tenantId, id],
   );
 }

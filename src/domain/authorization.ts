@@ -1,0 +1,71 @@
+// Authorization decisions, in one place: role × action × scope. Every route names its action and
+// the HTTP layer asks `can` before the handler runs.
+//
+// - OWNER: everything in its own tenant (users, billing, compliance, catalog, resources, and all TECH can do).
+// - TECH: conversations and scheduling in its own tenant; reads the catalog.
+// - STAFF: the platform's own people; only the staff API, across tenants (each call audited).
+
+export type Role = 'OWNER' | 'TECH' | 'STAFF';
+export const ROLES: readonly Role[] = ['OWNER', 'TECH', 'STAFF'];
+
+export const ACTIONS = [
+  'conversations.read',
+  'conversations.operate',
+  'catalog.read',
+  'catalog.manage',
+  'scheduling.read',
+  'scheduling.book',
+  'scheduling.manage',
+  'users.read',
+  'users.manage',
+  'billing.manage',
+  'compliance.manage',
+  'stream.subscribe',
+  'staff.tenants',
+  'staff.dead_letters',
+  'staff.compliance',
+] as const;
+
+export type Action = (typeof ACTIONS)[number];
+export type Scope = 'tenant' | 'global';
+
+const TECH: readonly Action[] = [
+  'conversations.read',
+  'conversations.operate',
+  'catalog.read',
+  'scheduling.read',
+  'scheduling.book',
+  'stream.subscribe',
+];
+const OWNER: readonly Action[] = [
+  ...TECH,
+  'catalog.manage',
+  'scheduling.manage',
+  'users.read',
+  'users.manage',
+  'billing.manage',
+  'compliance.manage',
+];
+const STAFF: readonly Action[] = ['staff.tenants', 'staff.dead_letters', 'staff.compliance'];
+
+const GRANTS: Record<Role, ReadonlySet<Action>> = {
+  OWNER: new Set(OWNER),
+  TECH: new Set(TECH),
+  STAFF: new Set(STAFF),
+};
+
+export function scopeOf(action: Action): Scope {
+  return action.startsWith('staff.') ? 'global' : 'tenant';
+}
+
+export function can(role: Role, action: Action): boolean {
+  return GRANTS[role].has(action);
+}
+
+/** Maps a token's role claim to a role: Clerk's org roles, or our role names as they are. */
+export function roleFromClaim(value: unknown): Role | null {
+  if (value === 'org:admin' || value === 'admin' || value === 'OWNER') return 'OWNER';
+  if (value === 'org:member' || value === 'basic_member' || value === 'TECH') return 'TECH';
+  if (value === 'STAFF') return 'STAFF';
+  return null;
+}

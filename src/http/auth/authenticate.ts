@@ -1,0 +1,71 @@
+import type { FastifyRequest } from 'fastify';
+import { type Action, can, type Role, roleFromClaim } from '../../domain/authorization.ts';
+import { AppError } from '../../domain/errors.ts';
+import type { Pool } from '../../persistence/db.ts';
+import { findTenantByAuthOrg } from '../../persistence/repositories/tenants.ts';
+import { upsertUserOnSight } from '../../persistence/repositories/users.ts';
+import type { TokenVerifier } from './token-verifier.ts';
+
+// Who is calling, and may they do this? The tenant always comes from the token (its org claim),
+// never from the body or the path. A tenant user's effective role is the lesser of the token's role
+// and the role stored in `id_users` (an OWNER can demote someone here without waiting for the
+// identity provider; a promotion needs both).
+
+export type Principal = {
+  subject: string;
+  role: Role;
+  tenantId: string | null;
+  userId: string | null;
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** What the route does, for authorization and the audit log; every /api route names one. */
+    action?: Action;
+    /** Whether a successful call is a privileged mutation that is written to audit_logs. */
+    audit?: boolean;
+    /** Public routes (no token) under /api/public. */
+    public?: boolean;
+  }
+}
+
+const RANK: Record<Role, number> = { STAFF: 0, TECH: 1, OWNER: 2 };
+
+export type AuthDeps = { db: Pool; verify: TokenVerifier; orgClaim: string; roleClaim: string };
+
+export async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<Principal> {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;
+  if (!match?.[1]) throw new AppError('unauthorized', 'a Bearer token is required');
+  const claims = await deps.verify(match[1]);
+  const role = roleFromClaim(claims[deps.roleClaim]);
+  const subject = claims.sub;
+  if (!role || !subject)
+    throw new AppError('unauthorized', 'the bearer token is missing, invalid or expired');
+  if (role === 'STAFF') return { subject, role, tenantId: null, userId: null };
+
+  const org = claims[deps.orgClaim];
+  if (typeof org !== 'string' || org.length === 0 || org.length > 200) {
+    throw new AppError('unauthorized', 'the bearer token is missing, invalid or expired');
+  }
+  const tenant = await findTenantByAuthOrg(deps.db, org);
+  if (!tenant) throw new AppError('forbidden', 'this organisation has no NeverMissCall account');
+  const email = typeof claims.email === 'string' ? claims.email.slice(0, 320) : null;
+  const user = await upsertUserOnSight(deps.db, { tenantId: tenant.id, subject, email, role });
+  const effective = RANK[user.role] < RANK[role] ? user.role : role;
+  return { subject, role: effective, tenantId: tenant.id, userId: user.id };
+}
+
+export function authorize(principal: Principal, action: Action): void {
+  if (!can(principal.role, action)) throw new AppError('forbidden', 'your role does not allow this');
+}
+
+/** The caller's tenant; routes that act on tenant data call this (never read a tenant from input). */
+export function tenantOf(request: FastifyRequest): string {
+  const tenantId = request.principal?.tenantId;
+  if (!tenantId) throw new AppError('forbidden', 'this route acts on a tenant');
+  return tenantId;
+}

@@ -1,0 +1,236 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.ts';
+import {
+  type ConversationSummary,
+  findConversation,
+  forceCloseConversation,
+  listConversations,
+} from '../../persistence/repositories/conversations.ts';
+import { listMessages } from '../../persistence/repositories/messages.ts';
+import type { EventInput } from '../../runtime/dispatch.ts';
+import type { AppDeps } from '../app.ts';
+import { tenantOf } from '../auth/authenticate.ts';
+import { decodeCursor, encodeCursor, idParam, instant, listOf, pageQuery } from '../schemas.ts';
+
+// The operator's view of conversations. Every change goes through the engine's `dispatch`, so the
+// machine's guards apply whoever acts (an opted-out caller gets nothing, whoever sends). An
+// operator message in `open` takes the conversation over first, in the same transition.
+
+const state = z.enum(['open', 'human', 'closed', 'blocked']);
+const conversation = z
+  .object({
+    id: z.uuid(),
+    caller: z.string(),
+    state,
+    assigned_to: z.string().nullable(),
+    flagged: z.string().nullable(),
+    last_message_at: instant.nullable(),
+    created_at: instant,
+  })
+  .meta({ id: 'Conversation' });
+const message = z.object({
+  id: z.uuid(),
+  direction: z.enum(['in', 'out']),
+  participant: z.enum(['caller', 'assistant', 'operator', 'system']),
+  body: z.string(),
+  media: z.array(z.string()),
+  status: z.enum(['received', 'queued', 'sending', 'sent', 'delivered', 'failed']),
+  failure_reason: z.string().nullable(),
+  created_at: instant,
+});
+const conversationDetail = conversation
+  .extend({ messages: z.array(message) })
+  .meta({ id: 'ConversationDetail' });
+
+function toJson(row: ConversationSummary) {
+  return {
+    id: row.id,
+    caller: row.caller,
+    state: row.state as z.infer<typeof state>,
+    assigned_to: row.assigned_to,
+    flagged: row.flagged,
+    last_message_at: row.last_message_at?.toISOString() ?? null,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    async function detail(tenantId: string, id: string) {
+      const row = await findConversation(deps.db, tenantId, id);
+      // Another tenant's id answers exactly like an id that does not exist.
+      if (!row) throw new AppError('not_found', 'conversation not found');
+      const messages = await listMessages(deps.db, tenantId, id);
+      return {
+        ...toJson(row),
+        messages: messages.map((m) => ({
+          id: m.id,
+          direction: m.direction,
+          participant: m.participant,
+          body: m.body,
+          media: m.media,
+          status: m.status,
+          failure_reason: m.failure_reason,
+          created_at: m.created_at.toISOString(),
+        })),
+      };
+    }
+
+    app.get(
+      '/api/v1/conversations',
+      {
+        config: { action: 'conversations.read' },
+        schema: {
+          tags: ['conversations'],
+          summary: 'The inbox: newest activity first',
+          security: [{ bearer: [] }],
+          querystring: z.object({
+            state: state.optional(),
+            caller: z
+              .string()
+              .regex(/^\+?\d{1,15}$/)
+              .optional()
+              .describe('digits the caller number contains'),
+            ...pageQuery,
+          }),
+          response: { 200: listOf(conversation) },
+        },
+      },
+      async (request) => {
+        const tenantId = tenantOf(request);
+        const { state: filter, caller, cursor, limit } = request.query;
+        let after: { at: string; id: string } | undefined;
+        if (cursor) {
+          const decoded = decodeCursor(cursor);
+          const at = decoded?.[0];
+          const id = decoded?.[1];
+          if (
+            typeof at !== 'string' ||
+            typeof id !== 'string' ||
+            !z.uuid().safeParse(id).success ||
+            Number.isNaN(Date.parse(at))
+          ) {
+            throw new AppError('validation_failed', 'cursor is not valid');
+          }
+          after = { at, id };
+        }
+        const rows = await listConversations(deps.db, {
+          tenantId,
+          ...(filter ? { state: filter } : {}),
+          ...(caller ? { callerContains: caller } : {}),
+          ...(after ? { after } : {}),
+          limit: limit + 1,
+        });
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        return {
+          items: page.map(toJson),
+          next_cursor:
+            rows.length > limit && last ? encodeCursor([last.last_activity_at.toISOString(), last.id]) : null,
+        };
+      },
+    );
+
+    app.get(
+      '/api/v1/conversations/:id',
+      {
+        config: { action: 'conversations.read' },
+        schema: {
+          tags: ['conversations'],
+          summary: 'One conversation with its messages',
+          security: [{ bearer: [] }],
+          params: idParam,
+          response: { 200: conversationDetail },
+        },
+      },
+      async (request) => detail(tenantOf(request), request.params.id),
+    );
+
+    const operate = (
+      path: string,
+      summary: string,
+      event: (operatorId: string, body: { body?: string }) => EventInput,
+      options: { withBody?: boolean } = {},
+    ) =>
+      app.post(
+        `/api/v1/conversations/:id/${path}`,
+        {
+          config: { action: 'conversations.operate', audit: true },
+          schema: {
+            tags: ['conversations'],
+            summary,
+            security: [{ bearer: [] }],
+            params: idParam,
+            ...(options.withBody
+              ? { body: z.object({ body: z.string().trim().min(1).max(1600) }) }
+              : { body: z.object({}).strict().optional() }),
+            response: {
+              200: z.object({ conversation: conversationDetail, suppressed_reason: z.string().nullable() }),
+              201: z.object({ conversation: conversationDetail, suppressed_reason: z.null() }),
+            },
+          },
+        },
+        async (request, reply) => {
+          const tenantId = tenantOf(request);
+          const operatorId = request.principal?.userId;
+          if (!operatorId) throw new AppError('forbidden', 'only a tenant user can operate conversations');
+          const { id } = request.params;
+          if (!(await findConversation(deps.db, tenantId, id)))
+            throw new AppError('not_found', 'conversation not found');
+          const result = await deps.dispatch(
+            tenantId,
+            { conversationId: id },
+            event(operatorId, request.body ?? {}),
+            {
+              correlationId: request.id,
+            },
+          );
+          if (result.outcome === 'flagged' && path === 'close')
+            await forceCloseConversation(deps.db, tenantId, id);
+          let suppressed: string | null = null;
+          if (path === 'messages' && result.messageIds.length === 0) {
+            const { rows } = await deps.db.query<{ reason: string }>(
+              `SELECT payload->>'reason' AS reason FROM outbox_events
+               WHERE tenant_id = $1 AND event_name = 'nmc.conversation.SendSuppressed' AND payload->>'conversation_id' = $2
+               ORDER BY seq DESC LIMIT 1`,
+              [tenantId, id],
+            );
+            suppressed =
+              rows[0]?.reason ?? (result.outcome === 'ignored' ? `conversation_${result.state}` : 'not_sent');
+          }
+          const body = { conversation: await detail(tenantId, id), suppressed_reason: suppressed };
+          if (path === 'messages' && suppressed === null)
+            return reply.code(201).send({ ...body, suppressed_reason: null });
+          return body;
+        },
+      );
+
+    operate('takeover', 'Take the conversation over: the assistant goes silent', (operatorId) => ({
+      type: 'HumanTakeoverRequested',
+      operatorId,
+      at: new Date().toISOString(),
+    }));
+    operate('release', 'Hand the conversation back to the assistant', (operatorId) => ({
+      type: 'HumanReleased',
+      operatorId,
+      at: new Date().toISOString(),
+    }));
+    operate('close', 'Close the conversation', (operatorId) => ({
+      type: 'CloseRequested',
+      operatorId,
+      at: new Date().toISOString(),
+    }));
+    operate(
+      'messages',
+      'Send a text as the operator (takes the conversation over first)',
+      (operatorId, body) => ({
+        type: 'OperatorMessage',
+        operatorId,
+        body: body.body ?? '',
+        at: new Date().toISOString(),
+      }),
+      { withBody: true },
+    );
+  };
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db.ts';
+
+// Operators (`id_users`), created on first sight of their token.
+
+export type TenantRole = 'OWNER' | 'TECH';
+export type UserRow = {
+  tenant_id: string;
+  id: string;
+  auth_subject: string;
+  email: string | null;
+  role: TenantRole;
+  created_at: Date;
+  last_seen_at: Date;
+};
+
+const COLUMNS = 'tenant_id, id, auth_subject, email, role, created_at, last_seen_at';
+
+/** Creates the user on first sight (with the token's role), else refreshes last_seen_at. */
+export async function upsertUserOnSight(
+  db: Queryable,
+  user: { tenantId: string; subject: string; email: string | null; role: TenantRole },
+): Promise<UserRow> {
+  const { rows } = await db.query<UserRow>(
+    `INSERT INTO id_users (tenant_id, id, auth_subject, email, role) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, auth_subject) DO UPDATE
+       SET last_seen_at = now(), email = COALESCE(EXCLUDED.email, id_users.email)
+     RETURNING ${COLUMNS}`,
+    [user.tenantId, randomUUID(), user.subject, user.email, user.role],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('user upsert returned nothing');
+  return row;
+}
+
+export async function listUsers(db: Queryable, tenantId: string): Promise<UserRow[]> {
+  const { rows } = await db.query<UserRow>(
+    `SELECT ${COLUMNS} FROM id_users WHERE tenant_id = $1 ORDER BY created_at, id`,
+    [tenantId],
+  );
+  return rows;
+}
+
+export async function setUserRole(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  role: TenantRole,
+): Promise<UserRow | null> {
+  const { rows } = await db.query<UserRow>(
+    `UPDATE id_users SET role = $3 WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+    [tenantId, id, role],
+  );
+  return rows[0] ?? null;
+}
