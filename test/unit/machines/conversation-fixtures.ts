@@ -1,0 +1,147 @@
+import { DEFAULT_TEMPLATES } from '../../../src/domain/templates.ts';
+import {
+  CONVERSATION_EVENT_TYPES,
+  type ConversationEvent,
+  type ConversationEventType,
+  type ConversationFacts,
+  type ConversationPolicy,
+} from '../../../src/machines/conversation-events.ts';
+
+// Facts and events for the conversation machine's tests. Every event carries its own facts and time,
+// so a test builds both here and the machine reads nothing else.
+
+export type FactsOverrides = Partial<Omit<ConversationFacts, 'gates' | 'policy'>> & {
+  gates?: Partial<ConversationFacts['gates']>;
+  policy?: Partial<ConversationPolicy>;
+};
+
+/** An approved tenant, a caller who has not opted out, every gate open, default templates and policy. */
+export function makeFacts(overrides: FactsOverrides = {}): ConversationFacts {
+  const { gates, policy, ...rest } = overrides;
+  return {
+    businessName: 'Acme Plumbing',
+    helpText: 'Call us at +13105551212.',
+    campaignStatus: 'approved',
+    optedOut: false,
+    afterHours: false,
+    templates: { ...DEFAULT_TEMPLATES },
+    ...rest,
+    gates: { sms: true, assistant: true, ...gates },
+    policy: {
+      greetingWindowMinutes: 60,
+      inactivityCloseMinutes: 1440,
+      humanIdleReleaseMinutes: null,
+      maxMisunderstandings: 3,
+      ...policy,
+    },
+  };
+}
+
+/** A fixed instant the tests count from. */
+export const T0 = '2025-03-03T15:00:00.000Z';
+
+/** `minutes` after T0, as the ISO string the events carry. */
+export function minutes(n: number): string {
+  return new Date(Date.parse(T0) + n * 60_000).toISOString();
+}
+
+/** Ids and bodies that have broken naive code elsewhere: prototype keys, placeholders, unicode, size. */
+export const HOSTILE_STRINGS: readonly string[] = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  '{business}',
+  '{help} {__proto__} {constructor}',
+  '$&$1$$',
+  'null',
+  'undefined',
+  'STOP',
+  'Zoë 🚰🔧 ñandú',
+  '👨‍👩‍👧‍👦🏳️‍🌈',
+  'مرحبا \u202e gnp.exe',
+  'e\u0301\u0301\u0301',
+  '\u0000\u200b\ufeff',
+  '"quoted"\n\'line\'\r\n\t<script>',
+  'x'.repeat(1600),
+  '🔧'.repeat(800),
+];
+
+/**
+ * The hostile strings that are valid operator ids. The runtime checks an operator id before it
+ * dispatches, and the stored snapshot requires `assignedTo` to be a non-empty string or null, so ''
+ * is never an operator id (conversation.test.ts asserts that such a snapshot cannot be revived).
+ */
+export const HOSTILE_OPERATOR_IDS: readonly string[] = HOSTILE_STRINGS.filter((s) => s !== '');
+
+type EventOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>;
+type Base = { at: string; facts: ConversationFacts };
+
+export type EventsForOptions = {
+  /** Picks which hostile strings the ids and bodies use; different picks cover different strings. */
+  pick?: number;
+  /** The token the InactivityTimeout carries (the current one closes an open conversation). */
+  token?: number;
+};
+
+function hostile(index: number, from: readonly string[] = HOSTILE_STRINGS): string {
+  const count = from.length;
+  return from[((index % count) + count) % count]!;
+}
+
+/**
+ * One event of every type (CONVERSATION_EVENT_TYPES, in that order), carrying `facts` and `at`,
+ * with hostile ids and bodies. The mapped type makes a new event type a compile error here.
+ */
+export function* eventsFor(
+  facts: ConversationFacts,
+  at: string,
+  options: EventsForOptions = {},
+): Generator<ConversationEvent> {
+  const pick = options.pick ?? 0;
+  const base: Base = { at, facts };
+  const id = (n: number) => hostile(pick + n);
+  const operatorId = (n: number) => hostile(pick + n, HOSTILE_OPERATOR_IDS);
+  const builders: { [T in ConversationEventType]: () => EventOf<T> } = {
+    MissedCall: () => ({ ...base, type: 'MissedCall', callSid: id(0) }),
+    InboundSms: () => ({ ...base, type: 'InboundSms', messageSid: id(1), body: id(19), mediaCount: 0 }),
+    HumanTakeoverRequested: () => ({ ...base, type: 'HumanTakeoverRequested', operatorId: operatorId(1) }),
+    HumanReleased: () => ({ ...base, type: 'HumanReleased', operatorId: operatorId(1) }),
+    OperatorMessage: () => ({ ...base, type: 'OperatorMessage', operatorId: operatorId(0), body: id(20) }),
+    CloseRequested: () => ({ ...base, type: 'CloseRequested', operatorId: operatorId(1) }),
+    OptedOut: () => ({ ...base, type: 'OptedOut', source: 'keyword', confirm: true }),
+    OptedIn: () => ({ ...base, type: 'OptedIn', confirm: true }),
+    // `confirm` left out: HELP is answered unless the event says the provider already did.
+    HelpRequested: () => ({ ...base, type: 'HelpRequested' }),
+    CampaignStatusChanged: () => ({ ...base, type: 'CampaignStatusChanged', status: 'rejected' }),
+    MessageStatusChanged: () => ({
+      ...base,
+      type: 'MessageStatusChanged',
+      messageId: id(0),
+      status: 'failed',
+      errorCode: id(13),
+    }),
+    HoldExpired: () => ({ ...base, type: 'HoldExpired', holdId: id(2) }),
+    InactivityTimeout: () => ({
+      ...base,
+      type: 'InactivityTimeout',
+      timer: 'inactivity',
+      token: options.token ?? 1,
+    }),
+  };
+  for (const type of CONVERSATION_EVENT_TYPES) yield builders[type]();
+}
+
+/** An event without its `at` and `facts`, which `makeEvent` fills in. */
+export type EventInput = ConversationEvent extends infer E
+  ? E extends ConversationEvent
+    ? Omit<E, 'at' | 'facts'> & Partial<Base>
+    : never
+  : never;
+
+export function makeEvent(input: EventInput, defaults: Base): ConversationEvent {
+  return { ...defaults, ...input } as ConversationEvent;
+}
