@@ -9,6 +9,7 @@ import { createPool, type Pool } from './persistence/db.ts';
 import { migrate, migrationsApplied } from './persistence/migrate.ts';
 import { openDatabase } from './persistence/open-database.ts';
 import { seedDemo } from './persistence/seed-demo.ts';
+import { seedDemoScheduling } from './persistence/seed-demo-scheduling.ts';
 import { createOperatorAuth } from './providers/auth/operator-auth.ts';
 import { twilioAccountFrom } from './providers/twilio/account.ts';
 import { createTwilioClient } from './providers/twilio/client.ts';
@@ -66,7 +67,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     stops.push(() => db.end());
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
-    if (config.NMC_DEMO) await seedDemo(db);
+    if (config.NMC_DEMO) await seedDemo(db, [seedDemoScheduling]);
 
     const runsWorkers = config.NMC_ROLE !== 'api';
     const boss = createBoss({ connectionString: database.url, supervise: runsWorkers });
@@ -77,7 +78,13 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 
     const metrics = createMetrics();
     const readGates = readGatesWithoutBilling;
-    const dispatch = createDispatch({ db, boss, readGates, metrics });
+    const dispatch = createDispatch({
+      db,
+      boss,
+      readGates,
+      metrics,
+      holdTtlMinutes: config.HOLD_TTL_MINUTES,
+    });
 
     // Twilio: the real account when configured, else the sandbox on a loopback port of its own.
     let account = twilioAccountFrom(config);
@@ -107,6 +114,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
           twilio,
           publicBaseUrl: config.PUBLIC_BASE_URL,
           readGates,
+          dispatch,
           logger,
           metrics,
         }),

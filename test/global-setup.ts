@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createPool } from '../src/persistence/db.ts';
@@ -35,14 +37,20 @@ export default async function setup(project: TestProject) {
   let adminUrl = process.env.DATABASE_URL;
   let stop: () => Promise<void> = async () => undefined;
   if (!adminUrl) {
+    // A cluster of this run's own, so two runs in one tree (or a run beside `npm start`) never meet.
+    const dataDir = join('.data', 'test-pg', String(process.pid));
     const cluster = await startEmbeddedPostgres({
-      dataDir: '.data/test-pg',
+      dataDir,
       port: await freePort(),
       // A throwaway cluster: durability buys nothing here and costs seconds.
       settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '400' },
     });
     adminUrl = cluster.adminUrl;
-    stop = () => cluster.stop();
+    stop = async () => {
+      await cluster.stop();
+      await rm(cluster.dataDir, { recursive: true, force: true });
+      await rm(`${cluster.dataDir}.credentials`, { force: true });
+    };
   }
 
   const migrations = await loadMigrations();
@@ -55,17 +63,11 @@ export default async function setup(project: TestProject) {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    // Leftovers of an interrupted earlier run.
-    const { rows } = await admin.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE 'nmc\\_test\\_%' OR (datname LIKE 'nmc\\_template\\_%' AND datname <> $1)",
-      [templateDatabase],
-    );
-    for (const row of rows)
-      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(row.datname)} WITH (FORCE)`);
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [templateDatabase]);
     if (exists.rowCount === 0) {
-      const building = `${templateDatabase}_building`;
-      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(building)} WITH (FORCE)`);
+      // Built under a name of this run's own, then renamed: a concurrent run on the same server
+      // (DATABASE_URL) that wins the rename leaves ours to be dropped.
+      const building = `${templateDatabase}_${process.pid}`;
       await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(building)}`);
       const url = withDatabase(adminUrl, building);
       const pool = createPool(url, { max: 2 });
@@ -75,9 +77,14 @@ export default async function setup(project: TestProject) {
       await boss.start();
       await ensureQueues(boss);
       await boss.stop({ graceful: false });
-      await admin.query(
-        `ALTER DATABASE ${admin.escapeIdentifier(building)} RENAME TO ${admin.escapeIdentifier(templateDatabase)}`,
-      );
+      await admin
+        .query(
+          `ALTER DATABASE ${admin.escapeIdentifier(building)} RENAME TO ${admin.escapeIdentifier(templateDatabase)}`,
+        )
+        .catch(async (err: { code?: string }) => {
+          if (err.code !== '42P04') throw err;
+          await admin.query(`DROP DATABASE ${admin.escapeIdentifier(building)} WITH (FORCE)`);
+        });
     }
   } finally {
     await admin.end();

@@ -53,6 +53,18 @@ export const EVENT_CATALOG = {
     version: 1,
     payload: z.object({ ...conversationRef, error: z.string(), snapshot_schema_version: z.number().int() }),
   },
+  'nmc.conversation.HandedToHuman': {
+    version: 1,
+    payload: z.object({ ...conversationRef, reason: z.string() }),
+  },
+  'nmc.conversation.AppointmentBooked': {
+    version: 1,
+    payload: z.object({ ...conversationRef, appointment_id: z.uuid(), start: z.string() }),
+  },
+  'nmc.conversation.AppointmentCancelled': {
+    version: 1,
+    payload: z.object({ ...conversationRef, appointment_id: z.uuid() }),
+  },
   'nmc.messaging.MessageStatusChanged': {
     version: 1,
     payload: z.object({

@@ -19,7 +19,8 @@ export const DEFAULT_TEMPLATES = {
   noSlots:
     '{service} is {price}. We have no open times in the next days; a person from {business} will text you.',
   confirmHold: 'Holding {time} for {service} ({price}). Reply YES to book or NO to pick another time.',
-  booked: "You're booked: {service} on {time}, {price}. Reply CHANGE or CANCEL to change it.",
+  booked:
+    "You're booked: {service} on {time}, {price}. Reply CHANGE to move it or CANCEL APPOINTMENT to cancel.",
   holdExpired: 'That time was released. Open times now: {slots}. Reply 1, 2 or 3.',
   slotTaken: 'Sorry, that time was just taken. Open times now: {slots}. Reply 1, 2 or 3.',
   cancelled: 'Your {service} on {time} is cancelled. Text us anytime to book again.',

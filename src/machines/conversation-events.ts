@@ -17,8 +17,24 @@ export type ConversationPolicy = {
   maxMisunderstandings: number;
 };
 
+/** An active service of the tenant's catalog, as the assistant quotes it. */
+export type CatalogItem = {
+  id: string;
+  name: string;
+  aliases: string[];
+  durationMinutes: number;
+  priceCents: number;
+};
+
+/** A bookable time for one resource (RFC 3339 UTC instants). */
+export type BookableSlot = { resourceId: string; start: string; end: string };
+
 export type ConversationFacts = {
   businessName: string;
+  /** The tenant's IANA time zone: offered times are written in it. */
+  timeZone: string;
+  /** Active services; empty means no booking dialogue (the assistant acknowledges and hands over). */
+  catalog: CatalogItem[];
   helpText: string;
   campaignStatus: CampaignStatus;
   optedOut: boolean;
@@ -52,6 +68,13 @@ export type ConversationEvent =
       errorCode: string | null;
     })
   | (Base & { type: 'HoldExpired'; holdId: string })
+  // Answers of the runtime to the dialogue's requests, applied in the same transaction:
+  | (Base & { type: 'SlotsFound'; serviceId: string; slots: BookableSlot[] })
+  | (Base & { type: 'HoldPlaced'; holdId: string; slot: BookableSlot; expiresAt: string })
+  | (Base & { type: 'HoldFailed'; reason: string })
+  | (Base & { type: 'Booked'; appointmentId: string; slot: BookableSlot })
+  | (Base & { type: 'BookingFailed'; reason: string })
+  | (Base & { type: 'AppointmentCancelled'; appointmentId: string })
   | (Base & { type: 'InactivityTimeout'; timer: TimerKind; token: number });
 
 export type ConversationEventType = ConversationEvent['type'];
@@ -70,6 +93,12 @@ export const CONVERSATION_EVENT_TYPES: readonly ConversationEventType[] = [
   'MessageStatusChanged',
   'HoldExpired',
   'InactivityTimeout',
+  'SlotsFound',
+  'HoldPlaced',
+  'HoldFailed',
+  'Booked',
+  'BookingFailed',
+  'AppointmentCancelled',
 ];
 
 export type SendPurpose = 'greeting' | 'assistant' | 'operator' | 'compliance';
@@ -79,4 +108,13 @@ export type Effect =
   | { type: 'sendSms'; body: string; purpose: SendPurpose; operatorId: string | null }
   | { type: 'scheduleTimer'; timer: TimerKind; fireAt: string; token: number }
   | { type: 'emit'; name: string; payload: Record<string, unknown> }
-  | { type: 'notifyOperators'; reason: string };
+  | { type: 'notifyOperators'; reason: string }
+  | BookingRequest;
+
+/** Effects the runtime answers with a follow-up event in the same transaction. */
+export type BookingRequest =
+  | { type: 'findSlots'; serviceId: string }
+  | { type: 'placeHold'; serviceId: string; slot: BookableSlot }
+  | { type: 'confirmHold'; holdId: string }
+  | { type: 'releaseHold'; holdId: string }
+  | { type: 'cancelAppointment'; appointmentId: string };

@@ -1,5 +1,12 @@
 import { render } from '../domain/templates.ts';
-import type { ConversationFacts, Effect, SendPurpose, TimerKind } from './conversation-events.ts';
+import { type Dialogue, INITIAL_DIALOGUE } from './booking-dialogue.ts';
+import type {
+  BookingRequest,
+  ConversationFacts,
+  Effect,
+  SendPurpose,
+  TimerKind,
+} from './conversation-events.ts';
 
 // The decision of one transition, built as plain data: a context patch and the effects, in order.
 // The machine turns a Plan into xstate actions; keeping the decisions here makes them ordinary
@@ -13,6 +20,7 @@ export type ConversationContext = {
   timerToken: number;
   blockedReason: 'opted_out' | 'compliance' | null;
   closedReason: string | null;
+  dialogue: Dialogue;
 };
 
 export const INITIAL_CONTEXT: ConversationContext = {
@@ -23,6 +31,7 @@ export const INITIAL_CONTEXT: ConversationContext = {
   timerToken: 0,
   blockedReason: null,
   closedReason: null,
+  dialogue: INITIAL_DIALOGUE,
 };
 
 export function minutesAfter(at: string, minutes: number): string {
@@ -59,6 +68,11 @@ export class Plan {
 
   emit(name: string, payload: Record<string, unknown> = {}): this {
     this.effects.push({ type: 'emit', name, payload });
+    return this;
+  }
+
+  request(request: BookingRequest): this {
+    this.effects.push(request);
     return this;
   }
 

@@ -1,5 +1,6 @@
 import { initialTransition, transition } from 'xstate';
 import { z } from 'zod';
+import { INITIAL_DIALOGUE } from './booking-dialogue.ts';
 import { conversationMachine } from './conversation.ts';
 import type { ConversationEvent, Effect } from './conversation-events.ts';
 import type { ConversationContext } from './conversation-plan.ts';
@@ -9,7 +10,7 @@ import type { ConversationContext } from './conversation-plan.ts';
 // SNAPSHOT_MIGRATIONS before revival, and one that cannot be revived raises SnapshotRevivalError
 // (never a silent reset).
 
-export const SNAPSHOT_SCHEMA_VERSION = 2;
+export const SNAPSHOT_SCHEMA_VERSION = 3;
 
 export type StoredSnapshot = { value: string; context: ConversationContext };
 export type ConversationState = 'open' | 'human' | 'closed' | 'blocked';
@@ -28,6 +29,8 @@ export const SNAPSHOT_MIGRATIONS: Record<number, (snapshot: AnyStored) => AnySto
       blockedReason: snapshot.value === 'optedOut' ? 'opted_out' : (snapshot.context?.blockedReason ?? null),
     },
   }),
+  // Version 2 had no booking dialogue.
+  2: (snapshot) => ({ value: snapshot.value, context: { ...snapshot.context, dialogue: INITIAL_DIALOGUE } }),
 };
 
 export class SnapshotRevivalError extends Error {
@@ -37,6 +40,7 @@ export class SnapshotRevivalError extends Error {
 const STATES: readonly ConversationState[] = ['open', 'human', 'closed', 'blocked'];
 
 const isoInstant = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'not an instant');
+const slotSchema = z.strictObject({ resourceId: z.string(), start: isoInstant, end: isoInstant });
 const contextSchema: z.ZodType<ConversationContext> = z.strictObject({
   assignedTo: z.string().min(1).nullable(),
   lastGreetingAt: isoInstant.nullable(),
@@ -45,6 +49,18 @@ const contextSchema: z.ZodType<ConversationContext> = z.strictObject({
   timerToken: z.number().int().min(0),
   blockedReason: z.enum(['opted_out', 'compliance']).nullable(),
   closedReason: z.string().nullable(),
+  dialogue: z.strictObject({
+    step: z.enum(['idle', 'choosingService', 'offering', 'confirming', 'booked']),
+    serviceId: z.string().nullable(),
+    candidates: z.array(z.string()).max(10),
+    offered: z.array(slotSchema).max(10),
+    holdId: z.string().nullable(),
+    held: slotSchema.nullable(),
+    appointmentId: z.string().nullable(),
+    booked: slotSchema.nullable(),
+    offerReason: z.enum(['quote', 'expired', 'taken', 'again']).nullable(),
+    misunderstandings: z.number().int().min(0),
+  }),
 });
 
 export function initialSnapshot(): StoredSnapshot {
@@ -86,7 +102,8 @@ export type StepResult = {
   handled: boolean;
 };
 
-const EFFECT_TYPES = new Set<string>(['sendSms', 'scheduleTimer', 'emit', 'notifyOperators']);
+// Named actions that carry an effect as their params (`request` carries the booking requests).
+const EFFECT_TYPES = new Set<string>(['sendSms', 'scheduleTimer', 'emit', 'notifyOperators', 'request']);
 
 /** Applies one event to a stored snapshot with xstate's pure transition. */
 export function step(stored: StoredSnapshot, event: ConversationEvent): StepResult {

@@ -1,5 +1,14 @@
 import { setup } from 'xstate';
-import type { ConversationEvent, Effect } from './conversation-events.ts';
+import {
+  onBooked,
+  onCancelled,
+  onHoldPlaced,
+  onSlotLost,
+  onSlotsFound,
+  onText,
+  textGivesUp,
+} from './booking-dialogue.ts';
+import type { BookingRequest, ConversationEvent, Effect } from './conversation-events.ts';
 import { type ConversationContext, INITIAL_CONTEXT, Plan } from './conversation-plan.ts';
 
 // One conversation with one caller. Pure: no I/O, no clock, no randomness. Every effect leaves as a
@@ -33,6 +42,7 @@ const machineSetup = setup({
     scheduleTimer: (_, _effect: Extract<Effect, { type: 'scheduleTimer' }>) => {},
     emit: (_, _effect: Extract<Effect, { type: 'emit' }>) => {},
     notifyOperators: (_, _effect: Extract<Effect, { type: 'notifyOperators' }>) => {},
+    request: (_, _effect: BookingRequest) => {},
   },
 });
 
@@ -56,6 +66,8 @@ function decide<T extends ConversationEvent['type']>(_type: T, fn: (plan: Plan, 
         case 'notifyOperators':
           enqueue({ type: 'notifyOperators', params: effect });
           break;
+        default:
+          enqueue({ type: 'request', params: effect });
       }
     }
   });
@@ -131,19 +143,59 @@ export const conversationMachine = machineSetup.createMachine({
             if (plan.send('greeting', plan.text(template))) plan.set({ lastGreetingAt: event.at });
           }),
         },
-        InboundSms: {
-          actions: decide('InboundSms', (plan) => {
-            // The booking dialogue decides here (scheduling); until then the assistant acknowledges
-            // once and leaves the rest to a person.
-            if (
-              !plan.context.acknowledged &&
-              plan.send('assistant', plan.text(plan.facts.templates.acknowledgement))
-            ) {
-              plan.set({ acknowledged: true });
-            }
-            plan.notify('inbound_message');
-            plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+        InboundSms: [
+          {
+            // Repeated misunderstandings: a person takes over (operators are told).
+            guard: ({ context, event }) =>
+              event.type === 'InboundSms' &&
+              event.facts.catalog.length > 0 &&
+              textGivesUp(new Plan(context, event.facts, event.at), event.body),
+            target: 'human',
+            actions: decide('InboundSms', (plan) => {
+              plan.set({ assignedTo: null });
+              plan.send('assistant', plan.text(plan.facts.templates.handedToHuman));
+              plan.emit('nmc.conversation.HandedToHuman', { reason: 'misunderstood' });
+              plan.notify('assistant_handed_over');
+              plan.restartTimer('humanIdle', plan.facts.policy.humanIdleReleaseMinutes);
+            }),
+          },
+          {
+            actions: decide('InboundSms', (plan, event) => {
+              plan.notify('inbound_message');
+              plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+              if (plan.facts.catalog.length > 0) {
+                onText(plan, event);
+                return;
+              }
+              // No catalog to book from: acknowledge once and leave the rest to a person.
+              if (
+                !plan.context.acknowledged &&
+                plan.send('assistant', plan.text(plan.facts.templates.acknowledgement))
+              ) {
+                plan.set({ acknowledged: true });
+              }
+            }),
+          },
+        ],
+        OptedIn: {
+          // START from a caller who is not blocked here (e.g. their blocked conversation was
+          // closed): the opt-out was cleared by the runtime; confirm as carriers expect.
+          actions: decide('OptedIn', (plan, event) => {
+            plan.emit('nmc.conversation.OptedIn', {});
+            if (event.confirm) plan.send('compliance', plan.text(plan.facts.templates.optInConfirmation));
           }),
+        },
+        SlotsFound: { actions: decide('SlotsFound', onSlotsFound) },
+        HoldPlaced: { actions: decide('HoldPlaced', onHoldPlaced) },
+        HoldFailed: { actions: decide('HoldFailed', (plan) => onSlotLost(plan, 'taken')) },
+        BookingFailed: { actions: decide('BookingFailed', (plan) => onSlotLost(plan, 'taken')) },
+        Booked: { actions: decide('Booked', onBooked) },
+        AppointmentCancelled: { actions: decide('AppointmentCancelled', onCancelled) },
+        HoldExpired: {
+          // Only the hold this conversation is waiting on; fresh times rather than silence.
+          guard: ({ context, event }) =>
+            event.type === 'HoldExpired' && event.holdId === context.dialogue.holdId,
+          actions: decide('HoldExpired', (plan) => onSlotLost(plan, 'expired')),
         },
         HumanTakeoverRequested: {
           target: 'human',
@@ -193,6 +245,12 @@ export const conversationMachine = machineSetup.createMachine({
         },
         HumanTakeoverRequested: {
           actions: decide('HumanTakeoverRequested', (plan, event) => takeOver(plan, event.operatorId)),
+        },
+        OptedIn: {
+          actions: decide('OptedIn', (plan, event) => {
+            plan.emit('nmc.conversation.OptedIn', {});
+            if (event.confirm) plan.send('compliance', plan.text(plan.facts.templates.optInConfirmation));
+          }),
         },
         HumanReleased: {
           target: 'open',

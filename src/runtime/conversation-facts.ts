@@ -2,6 +2,7 @@ import { isWithinBusinessHours } from '../domain/business-hours.ts';
 import { readTenantSettings } from '../domain/tenant-settings.ts';
 import type { ConversationFacts } from '../machines/conversation-events.ts';
 import type { Queryable } from '../persistence/db.ts';
+import { listServices } from '../persistence/repositories/catalog.ts';
 import { campaignStatus, isOptedOut } from '../persistence/repositories/compliance.ts';
 import { loadPolicy } from '../persistence/repositories/policy-values.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
@@ -20,7 +21,8 @@ export async function loadConversationFacts(
   readGates: GatesReader,
 ): Promise<ConversationFacts> {
   const settings = readTenantSettings(tenant.settings);
-  const [campaign, optedOut, policy, gates] = [
+  const [services, campaign, optedOut, policy, gates] = [
+    await listServices(db, tenant.id, { activeOnly: true }),
     await campaignStatus(db, tenant.id),
     await isOptedOut(db, tenant.id, caller),
     await loadPolicy(db, tenant.id),
@@ -28,6 +30,14 @@ export async function loadConversationFacts(
   ];
   return {
     businessName: tenant.name,
+    timeZone: tenant.time_zone,
+    catalog: services.map((service) => ({
+      id: service.id,
+      name: service.name,
+      aliases: service.aliases,
+      durationMinutes: service.duration_minutes,
+      priceCents: service.price.amount_cents,
+    })),
     helpText: settings.helpText,
     campaignStatus: campaign,
     optedOut,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
 import { AppError } from '../domain/errors.ts';
-import type { ConversationEvent, Effect } from '../machines/conversation-events.ts';
+import type { BookingRequest, ConversationEvent, Effect } from '../machines/conversation-events.ts';
 import {
   type ConversationState,
   initialSnapshot,
@@ -23,6 +23,7 @@ import {
 } from '../persistence/repositories/conversations.ts';
 import { insertMessage } from '../persistence/repositories/messages.ts';
 import { findTenantById, type Tenant } from '../persistence/repositories/tenants.ts';
+import { answerBookingRequest } from './booking-requests.ts';
 import { bossDb } from './boss.ts';
 import { type GatesReader, loadConversationFacts } from './conversation-facts.ts';
 import { QUEUES } from './job-queues.ts';
@@ -77,9 +78,17 @@ export type DispatcherDeps = {
   boss: PgBoss;
   readGates: GatesReader;
   metrics?: Metrics;
+  /** HOLD_TTL_MINUTES: the default a tenant's scheduling policy can override. */
+  holdTtlMinutes?: number;
   /** Test seam: runs after the transition and the writes, before COMMIT. */
   beforeCommit?: () => Promise<void>;
 };
+
+const MAX_FOLLOW_UPS = 6;
+
+function isBookingRequest(effect: Effect): effect is BookingRequest {
+  return ['findSlots', 'placeHold', 'confirmHold', 'releaseHold', 'cancelAppointment'].includes(effect.type);
+}
 
 const PARTICIPANT_BY_PURPOSE = {
   greeting: 'assistant',
@@ -165,16 +174,37 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
       }
 
       const facts = await loadConversationFacts(client, tenant, row.caller, event.at, deps.readGates);
-      const outcome = step(stored, { ...event, facts } as ConversationEvent);
-      const messageIds = await executeEffects(
-        client,
-        deps.boss,
-        tenant,
-        row,
-        outcome.effects,
-        event.at,
-        emit,
-      );
+      // Apply the event, then the answers to the dialogue's booking requests (each a follow-up
+      // event), in order, all inside this transaction.
+      const first = step(stored, { ...event, facts } as ConversationEvent);
+      let outcome = first;
+      const messageIds: string[] = [];
+      const pending: Effect[] = [...first.effects];
+      let followUps = 0;
+      while (pending.length > 0) {
+        const effect = pending.shift() as Effect;
+        if (!isBookingRequest(effect)) {
+          messageIds.push(
+            ...(await executeEffects(client, deps.boss, tenant, row, [effect], event.at, emit)),
+          );
+          continue;
+        }
+        const answer = await answerBookingRequest(effect, {
+          client,
+          boss: deps.boss,
+          tenant,
+          conversationId: row.id,
+          at: event.at,
+          holdTtlMinutes: deps.holdTtlMinutes ?? 15,
+        });
+        if (answer === null) continue;
+        if (++followUps > MAX_FOLLOW_UPS) throw new Error('booking dialogue did not settle');
+        outcome = {
+          ...step(outcome.snapshot, { ...answer, facts } as ConversationEvent),
+          previousState: first.previousState,
+        };
+        pending.unshift(...outcome.effects);
+      }
       if (outcome.state !== outcome.previousState) {
         emit('nmc.conversation.StateChanged', {
           from: outcome.previousState,
@@ -194,7 +224,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
       });
       await writeOutboxEvents(client, events);
       const dispatchResult: DispatchResult = {
-        outcome: outcome.handled ? 'applied' : 'ignored',
+        outcome: first.handled ? 'applied' : 'ignored',
         conversationId: row.id,
         version,
         state: outcome.state,

@@ -17,6 +17,7 @@ import { findTenantById } from '../persistence/repositories/tenants.ts';
 import { classifyTwilioError, sendSms, type TwilioClient } from '../providers/twilio/client.ts';
 import { bossDb } from './boss.ts';
 import type { GatesReader } from './conversation-facts.ts';
+import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { writeOutboxEvents } from './outbox.ts';
 
@@ -41,6 +42,8 @@ export type SmsSenderDeps = {
   twilio: TwilioClient;
   publicBaseUrl: string;
   readGates: GatesReader;
+  /** To block the conversation when the carrier reports the caller unsubscribed (21610). */
+  dispatch: Dispatch;
   logger: Logger;
   metrics?: Metrics;
   maxAttempts?: number;
@@ -138,7 +141,7 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
         'sms send failed',
       );
       deps.metrics?.smsSent.labels({ outcome: failure.kind }).inc();
-      return inTransaction(deps.db, async (tx) => {
+      const outcome = await inTransaction(deps.db, async (tx) => {
         const code = failure.code === undefined ? null : String(failure.code);
         if (failure.kind === 'opted_out') {
           await recordOptOut(tx, tenant.id, caller, 'carrier');
@@ -162,6 +165,19 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
         );
         return 'retry_scheduled' as const;
       });
+      if (failure.kind === 'opted_out') {
+        await deps.dispatch(
+          tenant.id,
+          { conversationId: message.conversation_id },
+          { type: 'OptedOut', source: 'carrier', confirm: false, at: new Date().toISOString() },
+          {
+            correlationId: message.id,
+            causationId: message.id,
+            idempotencyKey: `carrier-opt-out:${message.id}`,
+          },
+        );
+      }
+      return outcome;
     }
   };
 }

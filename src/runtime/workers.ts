@@ -3,9 +3,11 @@ import type { TimerKind } from '../machines/conversation-events.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Pool } from '../persistence/db.ts';
+import { inTransaction } from '../persistence/db.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { createOutboxDispatcher, type Subscriber } from './outbox-dispatcher.ts';
+import { expireHold, type HoldExpiryJob } from './scheduling/expire-hold.ts';
 import type { SendJob } from './send-sms.ts';
 
 // The worker side of the process (NMC_ROLE worker or all): the send worker, the conversation timers
@@ -52,6 +54,34 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       }
     },
   );
+  await deps.boss.work<HoldExpiryJob>(
+    QUEUES.holdExpiry,
+    { ...polling, localConcurrency: 2 },
+    async (jobs) => {
+      for (const job of jobs) {
+        const now = new Date().toISOString();
+        const result = await inTransaction(deps.db, (client) =>
+          expireHold(client, { tenantId: job.data.tenant_id, holdId: job.data.hold_id, now }),
+        );
+        if (result.pendingUntil) {
+          // Ran early (clock skew between hosts): try again when the hold is due.
+          await deps.boss.send(QUEUES.holdExpiry, job.data, { startAfter: new Date(result.pendingUntil) });
+        } else if (result.released && result.conversationId) {
+          // The conversation's assistant offers fresh times instead of going silent.
+          await deps.dispatch(
+            job.data.tenant_id,
+            { conversationId: result.conversationId },
+            { type: 'HoldExpired', holdId: job.data.hold_id, at: now },
+            {
+              correlationId: job.id,
+              causationId: job.id,
+              idempotencyKey: `hold-expired:${job.data.hold_id}`,
+            },
+          );
+        }
+      }
+    },
+  );
   const outbox = createOutboxDispatcher({
     db: deps.db,
     connectionString: deps.connectionString,
@@ -68,6 +98,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       running = false;
       await deps.boss.offWork(QUEUES.smsSend).catch(() => undefined);
       await deps.boss.offWork(QUEUES.conversationTimer).catch(() => undefined);
+      await deps.boss.offWork(QUEUES.holdExpiry).catch(() => undefined);
       await outbox.stop();
     },
   };

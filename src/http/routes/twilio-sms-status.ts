@@ -107,7 +107,19 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           ]);
           return updated.status === 'failed' ? updated : null;
         });
-        if (failed) {
+        if (failed && ErrorCode === OPTED_OUT_CODE) {
+          // The carrier says the caller unsubscribed: block the conversation, as a STOP would.
+          await deps.dispatch(
+            tenant,
+            { conversationId: failed.conversation_id },
+            { type: 'OptedOut', source: 'carrier', confirm: false, at: new Date().toISOString() },
+            {
+              correlationId: request.id,
+              causationId: MessageSid,
+              idempotencyKey: `carrier-opt-out:${failed.id}`,
+            },
+          );
+        } else if (failed) {
           // The conversation reacts (operators are told); idempotent by the message's SID.
           await deps.dispatch(
             tenant,

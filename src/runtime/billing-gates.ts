@@ -1,0 +1,43 @@
+import { ALL_GATES, DEFAULT_GRACE_DAYS, type Gates, gatesForSubscriptions } from '../domain/feature-gates.ts';
+import type { Queryable } from '../persistence/db.ts';
+import { listSubscriptions, type SubscriptionRow } from '../persistence/repositories/billing.ts';
+import type { GatesReader } from './conversation-facts.ts';
+
+// Feature gates from the billing module. A tenant with no subscription at all keeps every gate
+// open: the demo tenant and tenants provisioned by staff have no Stripe subscription. Once a tenant
+// has one, its subscriptions decide (src/domain/feature-gates.ts).
+//
+// The grace period for past_due is a constant for now; it belongs in policy_values with the other
+// business constants once the policy catalog has a billing key.
+
+export const PAST_DUE_GRACE_DAYS = DEFAULT_GRACE_DAYS;
+
+export type BillingState = {
+  /** The subscription shown to the owner: the latest one that still pays, else the latest one. */
+  primary: SubscriptionRow | null;
+  gates: Gates;
+};
+
+const PAYING = new Set(['active', 'trialing', 'past_due']);
+
+export function billingStateOf(subscriptions: readonly SubscriptionRow[], at: string | Date): BillingState {
+  if (subscriptions.length === 0) return { primary: null, gates: { ...ALL_GATES } };
+  const primary = subscriptions.find((s) => PAYING.has(s.status)) ?? subscriptions[0] ?? null;
+  const facts = subscriptions.map((s) => ({
+    plan: s.plan,
+    status: s.status,
+    pastDueSince: s.pastDueSince === null ? null : new Date(s.pastDueSince * 1000),
+  }));
+  return { primary, gates: gatesForSubscriptions(facts, at, { graceDays: PAST_DUE_GRACE_DAYS }) };
+}
+
+export async function readBillingState(
+  db: Queryable,
+  tenantId: string,
+  at: string | Date,
+): Promise<BillingState> {
+  return billingStateOf(await listSubscriptions(db, tenantId), at);
+}
+
+export const readGatesFromBilling: GatesReader = async (db, tenantId, at) =>
+  (await readBillingState(db, tenantId, at)).gates;

@@ -1,0 +1,130 @@
+import type { PgBoss } from 'pg-boss';
+import { isAppError } from '../domain/errors.ts';
+import { pickSpread } from '../domain/pick-spread.ts';
+import type { BookingRequest } from '../machines/conversation-events.ts';
+import type { PoolClient } from '../persistence/db.ts';
+import type { Tenant } from '../persistence/repositories/tenants.ts';
+import type { EventInput } from './dispatch.ts';
+import { cancelAppointment } from './scheduling/cancel-appointment.ts';
+import { confirmHold } from './scheduling/confirm-hold.ts';
+import { findAvailability } from './scheduling/find-availability.ts';
+import { placeHold } from './scheduling/place-hold.ts';
+import { releaseHold } from './scheduling/release-hold.ts';
+import { loadSchedulingSettings } from './scheduling/scheduling-settings.ts';
+
+// Answers the booking dialogue's requests inside the dispatch transaction, as the follow-up event
+// the machine applies next (or null when nothing follows). Conflicts are answers, not errors:
+// the dialogue offers other times.
+
+const OFFERED_SLOTS = 3;
+const DAY_MS = 24 * 60 * 60_000;
+
+export type BookingContext = {
+  client: PoolClient;
+  boss: PgBoss;
+  tenant: Tenant;
+  conversationId: string;
+  at: string;
+  holdTtlMinutes: number;
+};
+
+export async function answerBookingRequest(
+  request: BookingRequest,
+  ctx: BookingContext,
+): Promise<EventInput | null> {
+  const { client, tenant, at } = ctx;
+  const settings = await loadSchedulingSettings(client, tenant.id, { holdTtlMinutes: ctx.holdTtlMinutes });
+  const conflictOr = async (run: () => Promise<EventInput>, failed: (reason: string) => EventInput) => {
+    try {
+      return await run();
+    } catch (err) {
+      if (isAppError(err) && (err.code === 'conflict' || err.code === 'not_found')) return failed(err.code);
+      throw err;
+    }
+  };
+  switch (request.type) {
+    case 'findSlots': {
+      const to = new Date(Date.parse(at) + settings.horizon_days * DAY_MS).toISOString();
+      const result = await conflictOr(
+        async () => {
+          const found = await findAvailability(client, {
+            tenantId: tenant.id,
+            serviceId: request.serviceId,
+            from: at,
+            to,
+            now: at,
+            settings,
+          });
+          const slots = pickSpread(found.items, OFFERED_SLOTS, tenant.time_zone).map((slot) => ({
+            resourceId: slot.resource_id,
+            start: slot.start,
+            end: slot.end,
+          }));
+          return { type: 'SlotsFound', serviceId: request.serviceId, slots, at };
+        },
+        () => ({ type: 'SlotsFound', serviceId: request.serviceId, slots: [], at }),
+      );
+      return result;
+    }
+    case 'placeHold':
+      return conflictOr(
+        async () => {
+          const hold = await placeHold(client, {
+            tenantId: tenant.id,
+            serviceId: request.serviceId,
+            resourceId: request.slot.resourceId,
+            start: request.slot.start,
+            now: at,
+            holdTtlMinutes: settings.hold_ttl_minutes,
+            conversationId: ctx.conversationId,
+            boss: ctx.boss,
+            settings,
+          });
+          return {
+            type: 'HoldPlaced',
+            holdId: hold.id,
+            slot: { resourceId: hold.resource_id, start: hold.start, end: hold.end },
+            expiresAt: hold.expires_at,
+            at,
+          };
+        },
+        (reason) => ({ type: 'HoldFailed', reason, at }),
+      );
+    case 'confirmHold':
+      return conflictOr(
+        async () => {
+          const appointment = await confirmHold(client, {
+            tenantId: tenant.id,
+            holdId: request.holdId,
+            now: at,
+          });
+          return {
+            type: 'Booked',
+            appointmentId: appointment.id,
+            slot: { resourceId: appointment.resource_id, start: appointment.start, end: appointment.end },
+            at,
+          };
+        },
+        (reason) => ({ type: 'BookingFailed', reason, at }),
+      );
+    case 'releaseHold':
+      await releaseHold(client, { tenantId: tenant.id, holdId: request.holdId, now: at }).catch(
+        (err: unknown) => {
+          if (!isAppError(err)) throw err;
+        },
+      );
+      return null;
+    case 'cancelAppointment':
+      return conflictOr(
+        async () => {
+          await cancelAppointment(client, {
+            tenantId: tenant.id,
+            appointmentId: request.appointmentId,
+            now: at,
+          });
+          return { type: 'AppointmentCancelled', appointmentId: request.appointmentId, at };
+        },
+        () => ({ type: 'BookingFailed', reason: 'cancel_failed', at }),
+      );
+  }
+}

@@ -1,0 +1,27 @@
+import { AppError } from '../../domain/errors.ts';
+import type { Queryable } from '../../persistence/db.ts';
+import {
+  type AppointmentView,
+  appointmentView,
+  cancelLiveAppointment,
+  findReservation,
+} from '../../persistence/repositories/scheduling.ts';
+import { instantParam, knownId } from './booking-input.ts';
+
+// Cancelling an Appointment frees its slot at once (a cancelled row is outside the exclusion
+// constraint). Cancelling twice is harmless and returns the cancelled appointment; an unknown or
+// foreign id, or the id of a hold, is not_found (a hold is released, not cancelled).
+
+export async function cancelAppointment(
+  client: Queryable,
+  input: { tenantId: string; appointmentId: string; now: string },
+): Promise<AppointmentView> {
+  instantParam('now', input.now);
+  const id = knownId('appointment', input.appointmentId);
+  const cancelled = await cancelLiveAppointment(client, input.tenantId, id, input.now);
+  if (cancelled !== null) return appointmentView(cancelled);
+  const current = await findReservation(client, input.tenantId, id);
+  if (current === null || current.kind !== 'appointment')
+    throw new AppError('not_found', 'appointment not found');
+  return appointmentView(current);
+}

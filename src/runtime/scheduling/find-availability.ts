@@ -1,0 +1,125 @@
+import { type AvailabilityInput, computeAvailability, type Slot } from '../../domain/availability.ts';
+import { AppError } from '../../domain/errors.ts';
+import { formatInstant, parseInstant } from '../../domain/instant.ts';
+import { DAY_MS, MINUTE_MS } from '../../domain/wall-time.ts';
+import type { Queryable } from '../../persistence/db.ts';
+import type { Service } from '../../persistence/repositories/catalog.ts';
+import {
+  getResource,
+  listBusy,
+  listExceptions,
+  listResources,
+  type Resource,
+} from '../../persistence/repositories/scheduling.ts';
+import { activeService, instantParam, knownId } from './booking-input.ts';
+import type { SchedulingSettings } from './scheduling-settings.ts';
+
+// Open timeslots for one Service Item: the I/O half of availability. It loads the service (active
+// only), the resources, their dated exceptions and what keeps them busy, and hands everything to
+// the pure computeAvailability (src/domain/availability.ts), which decides. Only the part of
+// [from, to) that the notice and horizon rules leave open is read from the database.
+
+export type FindAvailabilityInput = {
+  tenantId: string;
+  serviceId: string;
+  resourceId?: string;
+  from: string;
+  to: string;
+  now: string;
+  settings: SchedulingSettings;
+};
+
+export type AvailabilityResult = { service: Service; resources: Resource[]; items: Slot[] };
+
+export async function findAvailability(
+  db: Queryable,
+  input: FindAvailabilityInput,
+): Promise<AvailabilityResult> {
+  const from = instantParam('from', input.from);
+  const to = instantParam('to', input.to);
+  instantParam('now', input.now);
+  if (to <= from) throw new AppError('validation_failed', 'to must be after from');
+
+  const service = await activeService(db, input.tenantId, input.serviceId);
+  let resources: Resource[];
+  if (input.resourceId === undefined) {
+    resources = await listResources(db, input.tenantId);
+  } else {
+    const resource = await getResource(db, input.tenantId, knownId('resource', input.resourceId));
+    if (resource === null) throw new AppError('not_found', 'resource not found');
+    resources = [resource];
+  }
+
+  const availability = await loadAvailabilityInput(db, {
+    tenantId: input.tenantId,
+    durationMinutes: service.duration_minutes,
+    resources,
+    from: input.from,
+    to: input.to,
+    now: input.now,
+    settings: input.settings,
+  });
+  return { service, resources, items: availability === null ? [] : computeAvailability(availability) };
+}
+
+/**
+ * Everything computeAvailability needs to offer slots of `resources` for a duration, starting in
+ * [from, to): their hours, the exceptions and busy blocks around that window. Only the part of the
+ * window that notice and horizon leave open is read; null when nothing of it is left.
+ */
+export async function loadAvailabilityInput(
+  db: Queryable,
+  q: {
+    tenantId: string;
+    durationMinutes: number;
+    resources: readonly Resource[];
+    from: string;
+    to: string;
+    now: string;
+    settings: SchedulingSettings;
+  },
+): Promise<AvailabilityInput | null> {
+  const { settings } = q;
+  const now = parseInstant(q.now);
+  const lower = Math.max(parseInstant(q.from), now + settings.min_notice_minutes * MINUTE_MS);
+  const upper = Math.min(parseInstant(q.to), now + settings.horizon_days * DAY_MS);
+  if (lower >= upper || q.resources.length === 0) return null;
+
+  const ids = q.resources.map((r) => r.id);
+  // Local dates of any zone (UTC−12 … UTC+14) around the window, with a day to spare each side.
+  const exceptions = await listExceptions(
+    db,
+    q.tenantId,
+    ids,
+    utcDate(lower - 2 * DAY_MS),
+    utcDate(upper + 2 * DAY_MS),
+  );
+  const bufferMs = settings.buffer_minutes * MINUTE_MS;
+  const busy = await listBusy(
+    db,
+    q.tenantId,
+    ids,
+    formatInstant(lower - bufferMs),
+    formatInstant(upper + q.durationMinutes * MINUTE_MS + bufferMs),
+    q.now,
+  );
+
+  return {
+    resources: q.resources.map((r) => ({
+      id: r.id,
+      time_zone: r.time_zone,
+      weekly_hours: r.weekly_hours,
+      exceptions: exceptions.filter((e) => e.resource_id === r.id),
+    })),
+    busy,
+    duration_minutes: q.durationMinutes,
+    from: q.from,
+    to: q.to,
+    now: q.now,
+    settings,
+  };
+}
+
+function utcDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}

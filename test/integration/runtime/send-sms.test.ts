@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import type { PgBoss } from 'pg-boss';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setCampaignStatus } from '../../../src/persistence/repositories/compliance.ts';
+import type { Tenant } from '../../../src/persistence/repositories/tenants.ts';
+import { seedDemo } from '../../../src/persistence/seed-demo.ts';
+import { SANDBOX_ACCOUNT } from '../../../src/providers/twilio/account.ts';
+import { createTwilioClient } from '../../../src/providers/twilio/client.ts';
+import { startTwilioSandbox, type TwilioSandbox } from '../../../src/providers/twilio/sandbox/server.ts';
+import { createDispatch, type Dispatch } from '../../../src/runtime/dispatch.ts';
+import { readGatesWithoutBilling } from '../../../src/runtime/feature-gates.ts';
+import { QUEUES } from '../../../src/runtime/job-queues.ts';
+import { createSmsSender, replayDeadSends, type SendJob } from '../../../src/runtime/send-sms.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { startBossForTests } from '../../helpers/engine.ts';
+import { captureLogger } from '../../helpers/logs.ts';
+
+// The send worker's function, called directly with jobs, against real Postgres and pg-boss and the
+// sandbox Twilio through the real SDK. No workers run: every job is executed by the test, so the
+// retry jobs the sender enqueues can be inspected and run by hand. `random: () => 0` makes every
+// backoff delay zero.
+
+const PUBLIC_BASE_URL = 'http://127.0.0.1:9';
+
+let database: TestDatabase;
+let boss: PgBoss;
+let sandbox: TwilioSandbox;
+let tenant: Tenant;
+let dispatch: Dispatch;
+let send: (job: SendJob) => Promise<string>;
+
+function sender(timeoutMs = 5_000) {
+  return createSmsSender({
+    db: database.pool,
+    boss,
+    twilio: createTwilioClient({ ...SANDBOX_ACCOUNT, apiBaseUrl: sandbox.url, timeoutMs }),
+    publicBaseUrl: PUBLIC_BASE_URL,
+    readGates: readGatesWithoutBilling,
+    logger: captureLogger('warn').logger,
+    random: () => 0,
+  });
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  tenant = await seedDemo(database.pool);
+  boss = await startBossForTests(database.url);
+  // No delivery: messages stay `queued` at the sandbox and no status callback is sent anywhere.
+  sandbox = await startTwilioSandbox({ ...SANDBOX_ACCOUNT, delivery: false });
+  dispatch = createDispatch({ db: database.pool, boss, readGates: readGatesWithoutBilling });
+  send = sender();
+});
+afterEach(() => {
+  sandbox.reset();
+});
+afterAll(async () => {
+  await sandbox?.close();
+  await boss?.stop({ graceful: false });
+  await database?.drop();
+});
+
+let callerSeq = 0;
+function nextCaller(): string {
+  callerSeq += 1;
+  return `+1310555${String(3000 + callerSeq).padStart(4, '0')}`;
+}
+
+/** A missed call dispatched as the voice webhook would: one queued greeting and its sms-send job. */
+async function queuedGreeting(caller = nextCaller()) {
+  const result = await dispatch(
+    tenant.id,
+    { caller },
+    { type: 'MissedCall', callSid: `CA${randomUUID().replaceAll('-', '')}`, at: new Date().toISOString() },
+    { correlationId: `test-${randomUUID()}` },
+  );
+  const messageId = result.messageIds[0];
+  if (!messageId) throw new Error('the missed call queued no greeting');
+  const job: SendJob = { tenant_id: tenant.id, message_id: messageId, attempt: 1 };
+  return { caller, messageId, conversationId: result.conversationId, job };
+}
+
+type MessageDbRow = {
+  id: string;
+  status: string;
+  provider_sid: string | null;
+  error_code: string | null;
+  failure_reason: string | null;
+  attempts: number;
+  body: string;
+};
+
+async function message(id: string): Promise<MessageDbRow> {
+  const { rows } = await database.pool.query<MessageDbRow>(
+    `SELECT id, status, provider_sid, error_code, failure_reason, attempts, body
+     FROM conv_messages WHERE tenant_id = $1 AND id = $2`,
+    [tenant.id, id],
+  );
+  if (!rows[0]) throw new Error(`message ${id} not found`);
+  return rows[0];
+}
+
+async function jobsFor(
+  queue: string,
+  messageId: string,
+): Promise<Array<{ data: SendJob; state: string; start_after: Date }>> {
+  const { rows } = await database.pool.query<{ data: SendJob; state: string; start_after: Date }>(
+    `SELECT data, state, start_after FROM pgboss.job WHERE name = $1 AND data->>'message_id' = $2
+     ORDER BY created_on, id`,
+    [queue, messageId],
+  );
+  return rows;
+}
+
+function createRequestsTo(caller: string): number {
+  return sandbox.requests().filter((r) => r.method === 'POST' && r.params.To === caller).length;
+}
+
+function messagesTo(caller: string) {
+  return sandbox.messages().filter((m) => m.to === caller);
+}
+
+describe('send worker: provider failures', () => {
+  it('429 then success: a retry job with attempt 2, then sent with the provider SID recorded', async () => {
+    const { caller, messageId, job } = await queuedGreeting();
+    sandbox.failNext(1, { status: 429 });
+    const before = Date.now();
+
+    expect(await send(job)).toBe('retry_scheduled');
+    const retries = (await jobsFor(QUEUES.smsSend, messageId)).filter((j) => j.data.attempt === 2);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]?.data).toEqual({ tenant_id: tenant.id, message_id: messageId, attempt: 2 });
+    // random() = 0: the backoff delay is zero.
+    expect(retries[0]!.start_after.getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+    expect(retries[0]!.start_after.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+    expect(await message(messageId)).toMatchObject({ status: 'sending', provider_sid: null, attempts: 1 });
+
+    expect(await send({ ...job, attempt: 2 })).toBe('sent');
+    const [sms] = messagesTo(caller);
+    expect(sms).toBeDefined();
+    expect(await message(messageId)).toMatchObject({ provider_sid: sms?.sid, attempts: 2 });
+    expect(sms?.statusCallback).toBe(
+      `${PUBLIC_BASE_URL}/webhooks/twilio/sms/status?tenant=${tenant.id}&message=${messageId}`,
+    );
+    expect(createRequestsTo(caller)).toBe(2);
+  });
+
+  it('six 500s: five retries, then dead-lettered; the replay is a new message that sends', async () => {
+    const { caller, messageId, conversationId, job } = await queuedGreeting();
+    sandbox.failNext(6, { status: 500 });
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      expect(await send({ ...job, attempt })).toBe('retry_scheduled');
+      const next = (await jobsFor(QUEUES.smsSend, messageId)).filter((j) => j.data.attempt === attempt + 1);
+      expect(next).toHaveLength(1);
+    }
+    expect(await send({ ...job, attempt: 6 })).toBe('dead_lettered');
+    expect(await jobsFor(QUEUES.smsSend, messageId)).toHaveLength(6);
+    expect((await jobsFor(QUEUES.smsSend, messageId)).filter((j) => j.data.attempt === 7)).toHaveLength(0);
+    expect(await message(messageId)).toMatchObject({
+      status: 'failed',
+      failure_reason: 'retries_exhausted',
+      error_code: '20500',
+      provider_sid: null,
+      attempts: 6,
+    });
+    const dead = await jobsFor(QUEUES.smsSendDead, messageId);
+    expect(dead.map((j) => j.data)).toEqual([{ tenant_id: tenant.id, message_id: messageId, attempt: 6 }]);
+    expect(createRequestsTo(caller)).toBe(6);
+    expect(messagesTo(caller)).toHaveLength(0);
+
+    expect(await replayDeadSends(database.pool, boss)).toBe(1);
+    const { rows } = await database.pool.query<{ id: string; status: string; body: string }>(
+      `SELECT id, status, body FROM conv_messages
+       WHERE tenant_id = $1 AND conversation_id = $2 AND direction = 'out' AND id <> $3`,
+      [tenant.id, conversationId, messageId],
+    );
+    expect(rows).toHaveLength(1);
+    const replayed = rows[0]!;
+    expect(replayed.status).toBe('queued');
+    expect(replayed.body).toBe((await message(messageId)).body);
+    // The original stays failed: statuses only move forward.
+    expect((await message(messageId)).status).toBe('failed');
+    const replayJobs = await jobsFor(QUEUES.smsSend, replayed.id);
+    expect(replayJobs.map((j) => j.data)).toEqual([
+      { tenant_id: tenant.id, message_id: replayed.id, attempt: 1 },
+    ]);
+    // The dead letter is consumed: a second replay finds nothing.
+    expect(await replayDeadSends(database.pool, boss)).toBe(0);
+
+    expect(await send(replayJobs[0]!.data)).toBe('sent');
+    expect(messagesTo(caller)).toHaveLength(1);
+    expect((await message(replayed.id)).provider_sid).toBe(messagesTo(caller)[0]?.sid);
+  });
+
+  it('21610 (the caller opted out at the carrier) → failed, and the opt-out is recorded', async () => {
+    const { caller, messageId, job } = await queuedGreeting();
+    sandbox.rejectTo(caller, 21610);
+    expect(await send(job)).toBe('failed');
+    expect(await message(messageId)).toMatchObject({
+      status: 'failed',
+      error_code: '21610',
+      provider_sid: null,
+    });
+    const { rows } = await database.pool.query<{ source: string }>(
+      'SELECT source FROM comp_opt_outs WHERE tenant_id = $1 AND phone = $2',
+      [tenant.id, caller],
+    );
+    expect(rows).toEqual([{ source: 'carrier' }]);
+    expect((await jobsFor(QUEUES.smsSend, messageId)).filter((j) => j.data.attempt > 1)).toHaveLength(0);
+  });
+
+  it('21211 (invalid number, 400) → failed at once, no retry', async () => {
+    const { caller, messageId, job } = await queuedGreeting();
+    sandbox.rejectTo(caller, 21211);
+    expect(await send(job)).toBe('failed');
+    expect(await message(messageId)).toMatchObject({
+      status: 'failed',
+      error_code: '21211',
+      failure_reason: 'rejected_by_provider',
+    });
+    expect((await jobsFor(QUEUES.smsSend, messageId)).filter((j) => j.data.attempt > 1)).toHaveLength(0);
+    expect(await jobsFor(QUEUES.smsSendDead, messageId)).toHaveLength(0);
+    expect(createRequestsTo(caller)).toBe(1);
+  });
+
+  it('a timeout (the answer comes after the client gave up) → retry scheduled', async () => {
+    const impatient = sender(200);
+    const { messageId, job } = await queuedGreeting();
+    sandbox.delayNext(1, 1_000);
+    expect(await impatient(job)).toBe('retry_scheduled');
+    expect((await jobsFor(QUEUES.smsSend, messageId)).filter((j) => j.data.attempt === 2)).toHaveLength(1);
+    expect(await message(messageId)).toMatchObject({ status: 'sending', provider_sid: null });
+  });
+});
+
+describe('send worker: at most once per message', () => {
+  it('a worker killed between claim and provider call: the job runs again and sends exactly once', async () => {
+    const { caller, messageId, job } = await queuedGreeting();
+    // What a crashed worker leaves behind: claimed (`sending`), never reached Twilio (no SID).
+    await database.pool.query(
+      "UPDATE conv_messages SET status = 'sending', attempts = 1 WHERE tenant_id = $1 AND id = $2",
+      [tenant.id, messageId],
+    );
+    expect(await send(job)).toBe('sent');
+    expect(messagesTo(caller)).toHaveLength(1);
+    expect((await message(messageId)).provider_sid).toBe(messagesTo(caller)[0]?.sid);
+
+    // pg-boss hands the same job out once more (expiry after the first run): nothing is sent.
+    expect(await send(job)).toBe('skipped');
+    expect(createRequestsTo(caller)).toBe(1);
+  });
+
+  it('a message that already has a provider SID is never sent again, whatever its status says', async () => {
+    for (const status of ['queued', 'sending']) {
+      const { caller, messageId, job } = await queuedGreeting();
+      await database.pool.query(
+        'UPDATE conv_messages SET status = $3, provider_sid = $4 WHERE tenant_id = $1 AND id = $2',
+        [tenant.id, messageId, status, `SM${randomUUID().replaceAll('-', '')}`],
+      );
+      expect(await send(job)).toBe('skipped');
+      expect(await send({ ...job, attempt: 2 })).toBe('skipped');
+      expect(createRequestsTo(caller)).toBe(0);
+    }
+  });
+
+  it('a message past sending (sent, delivered, failed) is skipped', async () => {
+    for (const status of ['sent', 'delivered', 'failed']) {
+      const { caller, messageId, job } = await queuedGreeting();
+      await database.pool.query('UPDATE conv_messages SET status = $3 WHERE tenant_id = $1 AND id = $2', [
+        tenant.id,
+        messageId,
+        status,
+      ]);
+      expect(await send(job)).toBe('skipped');
+      expect(createRequestsTo(caller)).toBe(0);
+    }
+  });
+});
+
+describe('send worker: guards checked again where the SMS leaves', () => {
+  it('the campaign went back to pending after the message was queued → blocked, nothing sent', async () => {
+    const { messageId, job } = await queuedGreeting();
+    await setCampaignStatus(database.pool, tenant.id, 'pending');
+    try {
+      expect(await send(job)).toBe('blocked');
+      expect(await message(messageId)).toMatchObject({
+        status: 'failed',
+        failure_reason: 'campaign_not_approved',
+        provider_sid: null,
+      });
+      expect(sandbox.requests()).toHaveLength(0);
+    } finally {
+      await setCampaignStatus(database.pool, tenant.id, 'approved');
+    }
+  });
+
+  it('the caller opted out after the message was queued → blocked with opted_out, nothing sent', async () => {
+    const { caller, messageId, job } = await queuedGreeting();
+    await database.pool.query(
+      "INSERT INTO comp_opt_outs (tenant_id, phone, source) VALUES ($1, $2, 'keyword')",
+      [tenant.id, caller],
+    );
+    expect(await send(job)).toBe('blocked');
+    expect(await message(messageId)).toMatchObject({ status: 'failed', failure_reason: 'opted_out' });
+    expect(sandbox.requests()).toHaveLength(0);
+  });
+});
