@@ -11,14 +11,17 @@ import { openDatabase } from './persistence/open-database.ts';
 import { seedDemo } from './persistence/seed-demo.ts';
 import { seedDemoScheduling } from './persistence/seed-demo-scheduling.ts';
 import { createOperatorAuth } from './providers/auth/operator-auth.ts';
+import { openStripe } from './providers/stripe/open-stripe.ts';
+import type { StripeSandbox } from './providers/stripe/sandbox/server.ts';
 import { twilioAccountFrom } from './providers/twilio/account.ts';
 import { createTwilioClient } from './providers/twilio/client.ts';
 import { startTwilioSandbox, type TwilioSandbox } from './providers/twilio/sandbox/server.ts';
 import { createBoss } from './runtime/boss.ts';
 import { createDispatch } from './runtime/dispatch.ts';
-import { readGatesWithoutBilling } from './runtime/feature-gates.ts';
+import { readGatesFromBilling } from './runtime/billing-gates.ts';
 import { ensureQueues } from './runtime/job-queues.ts';
 import { createSmsSender } from './runtime/send-sms.ts';
+import { createStreamHub } from './runtime/stream-hub.ts';
 import { startWorkers } from './runtime/workers.ts';
 
 // The composition root: opens the database, migrates, seeds, starts the jobs, the workers and the
@@ -33,6 +36,7 @@ export type System = {
   databaseUrl: string;
   apiUrl?: string;
   twilioSandbox?: TwilioSandbox;
+  stripeSandbox?: StripeSandbox;
   stop(): Promise<void>;
 };
 
@@ -77,7 +81,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     await ensureQueues(boss);
 
     const metrics = createMetrics();
-    const readGates = readGatesWithoutBilling;
+    const readGates = readGatesFromBilling;
     const dispatch = createDispatch({
       db,
       boss,
@@ -130,6 +134,13 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     const system: System = { config, db, boss, metrics, databaseUrl: database.url, stop: stopAll };
     if (twilioSandbox) system.twilioSandbox = twilioSandbox;
     if (config.NMC_ROLE !== 'worker') {
+      const streamHub = createStreamHub({ db, connectionString: database.url, logger });
+      await streamHub.start();
+      stops.push(() => streamHub.stop());
+      // Stripe: the real account when configured, else the sandbox on a loopback port of its own.
+      const stripe = await openStripe(config, logger);
+      stops.push(() => stripe.close());
+      if (stripe.sandbox) system.stripeSandbox = stripe.sandbox;
       const app = await buildApp({
         config,
         db,
@@ -141,8 +152,11 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
           migrationsApplied: () => migrationsApplied(db),
         },
         dispatch,
+        boss,
         twilio: { authToken: account.authToken },
         auth: await createOperatorAuth(config),
+        streamHub,
+        stripe: { client: stripe.client, webhookSecret: stripe.webhookSecret },
       });
       system.app = app;
       system.apiUrl = await app.listen({ port: config.PORT, host: config.HOST });

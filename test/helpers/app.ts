@@ -1,5 +1,5 @@
-import { AppError } from '../../src/domain/errors.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
+import { AppError } from '../../src/domain/errors.ts';
 import { type App, type AppDeps, buildApp } from '../../src/http/app.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import type { Pool } from '../../src/persistence/db.ts';
@@ -25,6 +25,11 @@ export async function buildTestApp(
     readiness: { workersRunning: () => true, migrationsApplied: () => migrationsApplied(db) },
     dispatch: async () => {
       throw new Error('this test app has no conversation engine');
+    },
+    boss: {
+      send: async () => {
+        throw new Error('this test app has no job queue');
+      },
     },
     twilio: { authToken: 'test-auth-token-0000' },
     auth: {

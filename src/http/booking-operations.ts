@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { AppError } from '../domain/errors.ts';
+import { inTransaction } from '../persistence/db.ts';
+
+import { confirmHold } from '../runtime/scheduling/confirm-hold.ts';
+import { findAvailability } from '../runtime/scheduling/find-availability.ts';
+import { placeHold } from '../runtime/scheduling/place-hold.ts';
+import { releaseHold } from '../runtime/scheduling/release-hold.ts';
+import { loadSchedulingSettings } from '../runtime/scheduling/scheduling-settings.ts';
+import type { AppDeps } from './app.ts';
+import { instant, listOf } from './schemas.ts';
+
+// Availability, holds and bookings, shared by the operator API (tenant from the token) and the
+// public booking API (tenant from the slug): the same rules whoever books.
+
+export const slotSchema = z.object({ resource_id: z.uuid(), start: instant, end: instant });
+export const availabilityQuery = z.object({
+  service_id: z.uuid(),
+  from: instant,
+  to: instant,
+  resource_id: z.uuid().optional(),
+});
+export const availabilityResponse = listOf(slotSchema);
+export const holdBody = z.object({ service_id: z.uuid(), resource_id: z.uuid(), start: instant });
+export const holdSchema = z
+  .object({ id: z.uuid(), resource_id: z.uuid(), start: instant, end: instant, expires_at: instant })
+  .meta({ id: 'Hold' });
+export const appointmentSchema = z
+  .object({
+    id: z.uuid(),
+    resource_id: z.uuid(),
+    service_id: z.uuid(),
+    start: instant,
+    end: instant,
+    status: z.enum(['confirmed', 'cancelled']),
+  })
+  .meta({ id: 'Appointment' });
+
+const MAX_WINDOW_DAYS = 62;
+
+export function bookingOperations(deps: AppDeps) {
+  const settingsFor = (tenantId: string) =>
+    loadSchedulingSettings(deps.db, tenantId, { holdTtlMinutes: deps.config.HOLD_TTL_MINUTES });
+  return {
+    async availability(tenantId: string, query: z.infer<typeof availabilityQuery>) {
+      const from = Date.parse(query.from);
+      const to = Date.parse(query.to);
+      if (to <= from || to - from > MAX_WINDOW_DAYS * 86_400_000) {
+        throw new AppError(
+          'validation_failed',
+          `to must be after from, at most ${MAX_WINDOW_DAYS} days later`,
+        );
+      }
+      const result = await findAvailability(deps.db, {
+        tenantId,
+        serviceId: query.service_id,
+        ...(query.resource_id ? { resourceId: query.resource_id } : {}),
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        now: new Date().toISOString(),
+        settings: await settingsFor(tenantId),
+      });
+      return { items: result.items, next_cursor: null };
+    },
+    async hold(tenantId: string, body: z.infer<typeof holdBody>) {
+      const settings = await settingsFor(tenantId);
+      return inTransaction(deps.db, (client) =>
+        placeHold(client, {
+          tenantId,
+          serviceId: body.service_id,
+          resourceId: body.resource_id,
+          start: new Date(Date.parse(body.start)).toISOString(),
+          now: new Date().toISOString(),
+          holdTtlMinutes: settings.hold_ttl_minutes,
+          boss: deps.boss,
+          settings,
+        }),
+      );
+    },
+    async confirm(tenantId: string, holdId: string) {
+      return inTransaction(deps.db, (client) =>
+        confirmHold(client, { tenantId, holdId, now: new Date().toISOString() }),
+      );
+    },
+    async release(tenantId: string, holdId: string) {
+      await inTransaction(deps.db, (client) =>
+        releaseHold(client, { tenantId, holdId, now: new Date().toISOString() }),
+      );
+    },
+  };
+}

@@ -1,0 +1,237 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.ts';
+import { inTransaction } from '../../persistence/db.ts';
+import {
+  appointmentView,
+  createResource,
+  listAppointments,
+  listResources,
+  type Resource,
+  resourceInputSchema,
+  resourcePatchSchema,
+  updateResource,
+} from '../../persistence/repositories/scheduling.ts';
+import { cancelAppointment } from '../../runtime/scheduling/cancel-appointment.ts';
+import type { AppDeps } from '../app.ts';
+import { tenantOf } from '../auth/authenticate.ts';
+import {
+  appointmentSchema,
+  availabilityQuery,
+  availabilityResponse,
+  bookingOperations,
+  holdBody,
+  holdSchema,
+} from '../booking-operations.ts';
+import { decodeCursor, encodeCursor, idParam, instant, listOf } from '../schemas.ts';
+
+// Resources (OWNER manages), availability, holds and appointments (TECH and OWNER book).
+
+const resourceSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    time_zone: z.string(),
+    calendar_kind: z.enum(['internal', 'google', 'jobber']),
+    weekly_hours: z.record(z.string(), z.array(z.object({ start: z.string(), end: z.string() }))),
+  })
+  .meta({ id: 'Resource' });
+
+const resourceJson = (r: Resource) => ({
+  ...r,
+  weekly_hours: Object.fromEntries(
+    Object.entries(r.weekly_hours).map(([day, intervals]) => [day, [...(intervals ?? [])]]),
+  ),
+});
+
+export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    const security = [{ bearer: [] }];
+    const booking = bookingOperations(deps);
+
+    app.get(
+      '/api/v1/resources',
+      {
+        config: { action: 'scheduling.read' },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Resources',
+          security,
+          response: { 200: listOf(resourceSchema) },
+        },
+      },
+      async (request) => ({
+        items: (await listResources(deps.db, tenantOf(request))).map(resourceJson),
+        next_cursor: null,
+      }),
+    );
+    app.post(
+      '/api/v1/resources',
+      {
+        config: { action: 'scheduling.manage', audit: true },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Add a resource',
+          security,
+          body: resourceInputSchema,
+          response: { 201: resourceSchema },
+        },
+      },
+      async (request, reply) =>
+        reply.code(201).send(resourceJson(await createResource(deps.db, tenantOf(request), request.body))),
+    );
+    app.patch(
+      '/api/v1/resources/:id',
+      {
+        config: { action: 'scheduling.manage', audit: true },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Change a resource (hours, time zone, name)',
+          security,
+          params: idParam,
+          body: resourcePatchSchema,
+          response: { 200: resourceSchema },
+        },
+      },
+      async (request) => {
+        const updated = await updateResource(deps.db, tenantOf(request), request.params.id, request.body);
+        if (!updated) throw new AppError('not_found', 'resource not found');
+        return resourceJson(updated);
+      },
+    );
+
+    app.get(
+      '/api/v1/availability',
+      {
+        config: { action: 'scheduling.read' },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Open times for a service',
+          security,
+          querystring: availabilityQuery,
+          response: { 200: availabilityResponse },
+        },
+      },
+      async (request) => booking.availability(tenantOf(request), request.query),
+    );
+    app.post(
+      '/api/v1/holds',
+      {
+        config: { action: 'scheduling.book', audit: true },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Hold a time',
+          security,
+          body: holdBody,
+          response: { 201: holdSchema },
+        },
+      },
+      async (request, reply) => reply.code(201).send(await booking.hold(tenantOf(request), request.body)),
+    );
+    app.post(
+      '/api/v1/holds/:id/confirm',
+      {
+        config: { action: 'scheduling.book', audit: true },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Book a held time (the slot is never released in between)',
+          security,
+          params: idParam,
+          body: z.object({}).strict().optional(),
+          response: { 201: appointmentSchema },
+        },
+      },
+      async (request, reply) =>
+        reply.code(201).send(await booking.confirm(tenantOf(request), request.params.id)),
+    );
+    app.delete(
+      '/api/v1/holds/:id',
+      {
+        config: { action: 'scheduling.book', audit: true },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Release a hold',
+          security,
+          params: idParam,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        await booking.release(tenantOf(request), request.params.id);
+        return reply.code(204).send(null);
+      },
+    );
+    app.get(
+      '/api/v1/appointments',
+      {
+        config: { action: 'scheduling.read' },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Appointments starting in [from, to)',
+          security,
+          querystring: z.object({
+            from: instant,
+            to: instant,
+            resource_id: z.uuid().optional(),
+            cursor: z.string().max(200).optional(),
+            limit: z.coerce.number().int().min(1).max(200).default(50),
+          }),
+          response: { 200: listOf(appointmentSchema) },
+        },
+      },
+      async (request) => {
+        const { from, to, resource_id, cursor, limit } = request.query;
+        let after: { start: string; id: string } | undefined;
+        if (cursor) {
+          const [start, id] = decodeCursor(cursor) ?? [];
+          if (
+            typeof start !== 'string' ||
+            typeof id !== 'string' ||
+            !z.uuid().safeParse(id).success ||
+            Number.isNaN(Date.parse(start))
+          ) {
+            throw new AppError('validation_failed', 'cursor is not valid');
+          }
+          after = { start, id };
+        }
+        const rows = await listAppointments(deps.db, tenantOf(request), {
+          from: new Date(Date.parse(from)).toISOString(),
+          to: new Date(Date.parse(to)).toISOString(),
+          ...(resource_id ? { resourceId: resource_id } : {}),
+          ...(after ? { after } : {}),
+          limit: limit + 1,
+        });
+        const page = rows.slice(0, limit).map(appointmentView);
+        const last = page[page.length - 1];
+        return {
+          items: page,
+          next_cursor: rows.length > limit && last ? encodeCursor([last.start, last.id]) : null,
+        };
+      },
+    );
+    app.post(
+      '/api/v1/appointments/:id/cancel',
+      {
+        config: { action: 'scheduling.book', audit: true },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Cancel an appointment',
+          security,
+          params: idParam,
+          body: z.object({}).strict().optional(),
+          response: { 200: appointmentSchema },
+        },
+      },
+      async (request) => {
+        const tenantId = tenantOf(request);
+        return inTransaction(deps.db, (client) =>
+          cancelAppointment(client, {
+            tenantId,
+            appointmentId: request.params.id,
+            now: new Date().toISOString(),
+          }),
+        );
+      },
+    );
+  };
+}
