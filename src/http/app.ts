@@ -16,6 +16,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { Action } from '../domain/authorization.ts';
 import { AppError } from '../domain/errors.ts';
@@ -23,15 +24,23 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Pool } from '../persistence/db.ts';
 import type { DevIssuer } from '../providers/auth/dev-issuer.ts';
+import type { StripeClient } from '../providers/stripe/client.ts';
 import type { Dispatch } from '../runtime/dispatch.ts';
+import type { StreamHub } from '../runtime/stream-hub.ts';
 import { registerAudit } from './audit.ts';
 import { authenticate, authorize } from './auth/authenticate.ts';
 import type { TokenVerifier } from './auth/token-verifier.ts';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation-id.ts';
 import { registerErrorHandling } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { billingRoutes } from './routes/billing.ts';
+import { catalogRoutes } from './routes/catalog.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { publicBookingRoutes } from './routes/public-booking.ts';
+import { schedulingRoutes } from './routes/scheduling.ts';
+import { streamRoutes } from './routes/stream.ts';
+import { stripeWebhookRoutes } from './routes/stripe-webhook.ts';
 import { twilioSmsRoutes } from './routes/twilio-sms.ts';
 import { twilioSmsStatusRoutes } from './routes/twilio-sms-status.ts';
 import { twilioVoiceRoutes } from './routes/twilio-voice.ts';
@@ -45,9 +54,15 @@ export type AppDeps = {
   readiness: { workersRunning(): boolean; migrationsApplied(): Promise<boolean> };
   build: { version: string; commit: string; startedAt: string };
   dispatch: Dispatch;
+  /** To insert jobs (e.g. a hold's expiry) with the API's own writes. */
+  boss: Pick<PgBoss, 'send'>;
   /** The token Twilio signs webhooks with (the sandbox's when no real account is configured). */
   twilio: { authToken: string };
   auth: { verify: TokenVerifier; orgClaim: string; roleClaim: string; devIssuer?: DevIssuer };
+  /** The live-stream hub; without it GET /api/v1/stream answers 503 `unavailable`. */
+  streamHub?: StreamHub;
+  /** Stripe (the sandbox's when no real account is configured); without it billing answers 503. */
+  stripe?: { client: StripeClient; webhookSecret: string };
 };
 
 /** Every /api route with what it does: the authorization matrix test is built from this table. */
@@ -144,7 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     max: deps.config.RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
     allowList: (request) => !request.url.startsWith('/api/'),
-    keyGenerator: (request) => request.principal?.tenantId ?? request.publicTenantId ?? `ip:${request.ip}`,
+    keyGenerator: (request) => request.principal?.tenantId ?? `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) =>
       new AppError('rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`, {
         headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
@@ -171,6 +186,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(twilioSmsStatusRoutes(deps));
   await app.register(conversationRoutes(deps));
   await app.register(userRoutes(deps));
+  await app.register(catalogRoutes(deps));
+  await app.register(schedulingRoutes(deps));
+  await app.register(publicBookingRoutes(deps));
+  await app.register(streamRoutes(deps));
+  await app.register(stripeWebhookRoutes(deps));
+  await app.register(billingRoutes(deps));
   const devIssuer = deps.auth.devIssuer;
   if (devIssuer) {
     app.get('/dev-issuer/.well-known/jwks.json', { schema: { hide: true } }, async () => devIssuer.jwks);
