@@ -65,6 +65,14 @@ export const EVENT_CATALOG = {
     version: 1,
     payload: z.object({ ...conversationRef, appointment_id: z.uuid() }),
   },
+  'nmc.compliance.CampaignStatusChanged': {
+    version: 1,
+    payload: z.object({
+      status: z.enum(['pending', 'approved', 'rejected']),
+      previous: z.enum(['none', 'pending', 'approved', 'rejected']),
+      reason: z.string().nullable(),
+    }),
+  },
   'nmc.messaging.MessageStatusChanged': {
     version: 1,
     payload: z.object({
@@ -72,6 +80,15 @@ export const EVENT_CATALOG = {
       message_id: z.uuid(),
       status: z.enum(['queued', 'sending', 'sent', 'delivered', 'failed']),
       error_code: z.string().nullable(),
+    }),
+  },
+  'nmc.billing.GatesChanged': {
+    version: 1,
+    payload: z.object({
+      sms: z.boolean(),
+      assistant: z.boolean(),
+      status: z.string(),
+      plan: z.string().nullable(),
     }),
   },
 } as const;

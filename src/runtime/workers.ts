@@ -4,16 +4,21 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Pool } from '../persistence/db.ts';
 import { inTransaction } from '../persistence/db.ts';
+import { loadPlatformPolicy } from '../persistence/repositories/policy-values.ts';
+import type { TenDlcProvider } from '../providers/ten-dlc/provider.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { createOutboxDispatcher, type Subscriber } from './outbox-dispatcher.ts';
+import { runRetention } from './retention.ts';
 import { expireHold, type HoldExpiryJob } from './scheduling/expire-hold.ts';
 import type { SendJob } from './send-sms.ts';
+import { pollPendingTenDlc } from './ten-dlc.ts';
 
 // The worker side of the process (NMC_ROLE worker or all): the send worker, the conversation timers
 // and the outbox dispatcher. Workers wake on NOTIFY when a job or an event is committed; polling is
 // only the backstop.
 
+type MaintenanceJob = { task: 'retention' | 'ten-dlc-poll' };
 type TimerJob = { tenant_id: string; conversation_id: string; timer: TimerKind; token: number };
 
 export type WorkerDeps = {
@@ -24,6 +29,7 @@ export type WorkerDeps = {
   sendSms: (job: SendJob) => Promise<unknown>;
   subscribers: Subscriber[];
   outboxBatchSize: number;
+  tenDlc: TenDlcProvider;
   logger: Logger;
   metrics: Metrics;
 };
@@ -82,6 +88,25 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       }
     },
   );
+  // Scheduled upkeep: retention hourly, the 10DLC poll every 10 minutes (pg-boss runs each cron
+  // occurrence once across all processes).
+  await deps.boss.schedule(QUEUES.maintenance, '17 * * * *', { task: 'retention' }, { key: 'retention' });
+  await deps.boss.schedule(
+    QUEUES.maintenance,
+    '*/10 * * * *',
+    { task: 'ten-dlc-poll' },
+    { key: 'ten-dlc-poll' },
+  );
+  await deps.boss.work<MaintenanceJob>(QUEUES.maintenance, { pollingIntervalSeconds: 30 }, async (jobs) => {
+    for (const job of jobs) {
+      if (job.data.task === 'retention') {
+        const removed = await runRetention(deps.db, await loadPlatformPolicy(deps.db), new Date());
+        deps.logger.info({ removed }, 'retention run');
+      } else if (job.data.task === 'ten-dlc-poll') {
+        await pollPendingTenDlc(deps.db, deps.tenDlc);
+      }
+    }
+  });
   const outbox = createOutboxDispatcher({
     db: deps.db,
     connectionString: deps.connectionString,
@@ -99,6 +124,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       await deps.boss.offWork(QUEUES.smsSend).catch(() => undefined);
       await deps.boss.offWork(QUEUES.conversationTimer).catch(() => undefined);
       await deps.boss.offWork(QUEUES.holdExpiry).catch(() => undefined);
+      await deps.boss.offWork(QUEUES.maintenance).catch(() => undefined);
       await outbox.stop();
     },
   };

@@ -218,3 +218,12 @@ export async function forceCloseConversation(db: Queryable, tenantId: string, id
     [tenantId, id],
   );
 }
+
+/** Ids of the tenant's conversations that are not closed (for fan-out of tenant-wide changes). */
+export async function listActiveConversationIds(db: Queryable, tenantId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    "SELECT id FROM conv_conversations WHERE tenant_id = $1 AND state <> 'closed' ORDER BY id",
+    [tenantId],
+  );
+  return rows.map((r) => r.id);
+}

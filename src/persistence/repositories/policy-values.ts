@@ -23,3 +23,11 @@ export async function setPolicyValue(
     [tenantId, key, JSON.stringify(value)],
   );
 }
+
+/** Platform-wide business constants (defaults, then rows with a NULL tenant). */
+export async function loadPlatformPolicy(db: Queryable): Promise<Policy> {
+  const { rows } = await db.query<{ key: string; value: unknown }>(
+    'SELECT key, value FROM policy_values WHERE tenant_id IS NULL',
+  );
+  return resolvePolicy(rows);
+}

@@ -69,3 +69,12 @@ export async function upsertTenantBySlug(
   if (!existing) throw new Error(`tenant ${tenant.slug} vanished during upsert`);
   return { tenant: existing, created: false };
 }
+
+export async function listTenants(
+  db: Queryable,
+): Promise<{ id: string; slug: string; name: string; time_zone: string; created_at: Date }[]> {
+  const { rows } = await db.query(
+    'SELECT id, slug, name, time_zone, created_at FROM id_tenants ORDER BY created_at, id LIMIT 1000',
+  );
+  return rows;
+}
