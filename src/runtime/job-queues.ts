@@ -13,6 +13,7 @@ export const QUEUES = {
   outboxWake: 'outbox-wake',
   maintenance: 'maintenance',
   holdExpiry: 'hold-expiry',
+  smsStatusPoll: 'sms-status-poll',
 } as const;
 
 type QueueSpec = {
@@ -30,6 +31,7 @@ export const QUEUE_SPECS: QueueSpec[] = [
   { name: QUEUES.conversationTimer, deadLetter: QUEUES.conversationTimerDead, retryLimit: 5, notify: true },
   { name: QUEUES.maintenance, retryLimit: 2, notify: false },
   // Delayed to each hold's expires_at; only tells the conversation. Availability never waits for it.
+  { name: QUEUES.smsStatusPoll, retryLimit: 3, notify: false },
   { name: QUEUES.holdExpiry, retryLimit: 5, notify: false },
 ];
 

@@ -20,6 +20,7 @@ import type { GatesReader } from './conversation-facts.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { writeOutboxEvents } from './outbox.ts';
+import { STATUS_POLL_DELAY_MS } from './poll-sms-status.ts';
 
 // The send worker: one queued outbound message → one Messages request through the real Twilio SDK.
 //
@@ -125,6 +126,12 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
       await deps.db.query(
         'UPDATE conv_messages SET provider_sid = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND provider_sid IS NULL',
         [tenant.id, message.id, result.sid],
+      );
+      // If no callback brings it to a final state, ask Twilio later (webhook first, poll on failure).
+      await deps.boss.send(
+        QUEUES.smsStatusPoll,
+        { tenant_id: tenant.id, message_id: message.id },
+        { startAfter: new Date(Date.now() + STATUS_POLL_DELAY_MS) },
       );
       deps.metrics?.smsSent.labels({ outcome: 'accepted' }).inc();
       return 'sent';

@@ -9,6 +9,7 @@ import type { TenDlcProvider } from '../providers/ten-dlc/provider.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { createOutboxDispatcher, type Subscriber } from './outbox-dispatcher.ts';
+import type { StatusPollJob } from './poll-sms-status.ts';
 import { runRetention } from './retention.ts';
 import { expireHold, type HoldExpiryJob } from './scheduling/expire-hold.ts';
 import type { SendJob } from './send-sms.ts';
@@ -27,6 +28,7 @@ export type WorkerDeps = {
   connectionString: string;
   dispatch: Dispatch;
   sendSms: (job: SendJob) => Promise<unknown>;
+  pollSmsStatus: (job: StatusPollJob) => Promise<unknown>;
   subscribers: Subscriber[];
   outboxBatchSize: number;
   tenDlc: TenDlcProvider;
@@ -88,6 +90,9 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       }
     },
   );
+  await deps.boss.work<StatusPollJob>(QUEUES.smsStatusPoll, { pollingIntervalSeconds: 10 }, async (jobs) => {
+    for (const job of jobs) await deps.pollSmsStatus(job.data);
+  });
   // Scheduled upkeep: retention hourly, the 10DLC poll every 10 minutes (pg-boss runs each cron
   // occurrence once across all processes).
   await deps.boss.schedule(QUEUES.maintenance, '17 * * * *', { task: 'retention' }, { key: 'retention' });
@@ -125,6 +130,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       await deps.boss.offWork(QUEUES.conversationTimer).catch(() => undefined);
       await deps.boss.offWork(QUEUES.holdExpiry).catch(() => undefined);
       await deps.boss.offWork(QUEUES.maintenance).catch(() => undefined);
+      await deps.boss.offWork(QUEUES.smsStatusPoll).catch(() => undefined);
       await outbox.stop();
     },
   };

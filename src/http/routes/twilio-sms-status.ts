@@ -8,6 +8,7 @@ import {
   findMessage,
   type MessageStatus,
 } from '../../persistence/repositories/messages.ts';
+import { mapTwilioStatus } from '../../providers/twilio/message-status.ts';
 import { writeOutboxEvents } from '../../runtime/outbox.ts';
 import type { AppDeps } from '../app.ts';
 import { messageSid, twilioFormSchema, twilioSignatureCheck } from '../twilio-webhook.ts';
@@ -17,23 +18,10 @@ import { messageSid, twilioFormSchema, twilioSignatureCheck } from '../twilio-we
 // The callback URL carries our tenant and message ids (set by the send worker), so a callback that
 // overtakes the write of the provider's SID still finds its message.
 
-const STATUS_MAP: Record<string, MessageStatus> = {
-  accepted: 'queued',
-  scheduled: 'queued',
-  queued: 'queued',
-  sending: 'sending',
-  sent: 'sent',
-  delivered: 'delivered',
-  read: 'delivered',
-  undelivered: 'failed',
-  failed: 'failed',
-  canceled: 'failed',
-};
-
 const query = z.object({ tenant: z.uuid(), message: z.uuid() });
 const statusParams = z.object({
   MessageSid: messageSid,
-  MessageStatus: z.string().refine((s) => Object.hasOwn(STATUS_MAP, s), 'unknown MessageStatus'),
+  MessageStatus: z.string().refine((s) => mapTwilioStatus(s) !== null, 'unknown MessageStatus'),
   ErrorCode: z
     .string()
     .regex(/^\d{1,6}$/)
@@ -65,7 +53,7 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         }
         const { MessageSid, MessageStatus, ErrorCode } = parsed.data;
         const { tenant, message: messageId } = request.query;
-        const status = STATUS_MAP[MessageStatus] as MessageStatus;
+        const status = mapTwilioStatus(MessageStatus) as MessageStatus;
 
         const failed = await inTransaction(deps.db, async (client) => {
           const message = await findMessage(client, tenant, messageId);

@@ -112,3 +112,12 @@ export async function sendSms(client: TwilioClient, sms: OutboundSms): Promise<S
   });
   return { sid: message.sid, status: message.status };
 }
+
+/** The provider's view of a message, for when its status callback never came. */
+export async function fetchSmsStatus(
+  client: TwilioClient,
+  sid: string,
+): Promise<{ status: string; errorCode: string | null }> {
+  const message = await client.messages(sid).fetch();
+  return { status: message.status, errorCode: message.errorCode === null ? null : String(message.errorCode) };
+}
