@@ -13,15 +13,18 @@ import { seedDemoScheduling } from './persistence/seed-demo-scheduling.ts';
 import { createOperatorAuth } from './providers/auth/operator-auth.ts';
 import { openStripe } from './providers/stripe/open-stripe.ts';
 import type { StripeSandbox } from './providers/stripe/sandbox/server.ts';
+import { createSandboxTenDlc } from './providers/ten-dlc/provider.ts';
 import { twilioAccountFrom } from './providers/twilio/account.ts';
 import { createTwilioClient } from './providers/twilio/client.ts';
 import { startTwilioSandbox, type TwilioSandbox } from './providers/twilio/sandbox/server.ts';
+import { readGatesFromBilling } from './runtime/billing-gates.ts';
 import { createBoss } from './runtime/boss.ts';
 import { createDispatch } from './runtime/dispatch.ts';
-import { readGatesFromBilling } from './runtime/billing-gates.ts';
 import { ensureQueues } from './runtime/job-queues.ts';
+import { createStatusPoller } from './runtime/poll-sms-status.ts';
 import { createSmsSender } from './runtime/send-sms.ts';
 import { createStreamHub } from './runtime/stream-hub.ts';
+import { campaignStatusSubscriber } from './runtime/ten-dlc.ts';
 import { startWorkers } from './runtime/workers.ts';
 
 // The composition root: opens the database, migrates, seeds, starts the jobs, the workers and the
@@ -81,6 +84,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     await ensureQueues(boss);
 
     const metrics = createMetrics();
+    const tenDlc = createSandboxTenDlc();
     const readGates = readGatesFromBilling;
     const dispatch = createDispatch({
       db,
@@ -122,7 +126,9 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
           logger,
           metrics,
         }),
-        subscribers: [],
+        pollSmsStatus: createStatusPoller({ db, twilio }),
+        subscribers: [campaignStatusSubscriber(db, dispatch)],
+        tenDlc,
         outboxBatchSize: config.OUTBOX_BATCH_SIZE,
         logger,
         metrics,
@@ -153,6 +159,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         },
         dispatch,
         boss,
+        tenDlc,
         twilio: { authToken: account.authToken },
         auth: await createOperatorAuth(config),
         streamHub,
