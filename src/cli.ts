@@ -7,6 +7,7 @@ import { createLogger } from './observability/logger.ts';
 import { createPool } from './persistence/db.ts';
 import { migrate } from './persistence/migrate.ts';
 import { EMBEDDED_DATABASE, openDatabase } from './persistence/open-database.ts';
+import { findTenantBySlug } from './persistence/repositories/tenants.ts';
 import { openDevIssuerFor } from './providers/auth/operator-auth.ts';
 import { SANDBOX_ACCOUNT, twilioAccountFrom } from './providers/twilio/account.ts';
 import { createSimulatedPhone } from './providers/twilio/sandbox/phone.ts';
@@ -75,11 +76,7 @@ async function main(argv: string[]): Promise<void> {
         const client = new pg.Client({ connectionString: await connectionString(config) });
         await client.connect();
         try {
-          const { rows } = await client.query<{ auth_org_id: string | null }>(
-            'SELECT auth_org_id FROM id_tenants WHERE slug = $1',
-            [slug],
-          );
-          org = rows[0]?.auth_org_id ?? null;
+          org = (await findTenantBySlug(client, slug))?.auth_org_id ?? null;
           if (!org) throw new Error(`no tenant "${slug}" with an auth org id`);
         } finally {
           await client.end();

@@ -1,5 +1,6 @@
 import type { Pool } from './db.ts';
 import { inTransaction } from './db.ts';
+import { ensureCampaignStatus } from './repositories/compliance.ts';
 import { type Tenant, upsertTenantBySlug } from './repositories/tenants.ts';
 
 // The demo tenant of DESIGN.md, seeded idempotently when NMC_DEMO is on. Later modules (catalog,
@@ -23,10 +24,7 @@ export async function seedDemo(db: Pool, seeders: DemoSeeder[] = []): Promise<Te
   return inTransaction(db, async (client) => {
     const { tenant } = await upsertTenantBySlug(client, { ...DEMO });
     // The demo's 10DLC campaign is approved; an existing status (changed by someone) is kept.
-    await client.query(
-      "INSERT INTO comp_campaigns (tenant_id, status) VALUES ($1, 'approved') ON CONFLICT (tenant_id) DO NOTHING",
-      [tenant.id],
-    );
+    await ensureCampaignStatus(client, tenant.id, 'approved');
     for (const seed of seeders) await seed(client, tenant);
     return tenant;
   });

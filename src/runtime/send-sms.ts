@@ -6,11 +6,13 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { inTransaction, type Pool, type Queryable } from '../persistence/db.ts';
 import { campaignStatus, isOptedOut, recordOptOut } from '../persistence/repositories/compliance.ts';
-import { lockConversation } from '../persistence/repositories/conversations.ts';
+import { findConversation, lockConversation } from '../persistence/repositories/conversations.ts';
 import {
   advanceMessageStatus,
+  cloneOutboundMessage,
   findMessage,
   type MessageRow,
+  recordProviderSid,
   recordSendAttempt,
 } from '../persistence/repositories/messages.ts';
 import { findTenantById } from '../persistence/repositories/tenants.ts';
@@ -80,11 +82,7 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
     if (message.status !== 'queued' && message.status !== 'sending') return 'skipped';
 
     const tenant = await findTenantById(deps.db, message.tenant_id);
-    const conversation = await deps.db.query<{ caller: string }>(
-      'SELECT caller FROM conv_conversations WHERE tenant_id = $1 AND id = $2',
-      [message.tenant_id, message.conversation_id],
-    );
-    const caller = conversation.rows[0]?.caller;
+    const caller = (await findConversation(deps.db, message.tenant_id, message.conversation_id))?.caller;
     if (!tenant || !caller || !tenant.twilio_number) {
       await inTransaction(deps.db, (tx) => fail(tx, message, 'no_sender_number', null));
       return 'failed';
@@ -123,10 +121,7 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
         body: message.body,
         statusCallback,
       });
-      await deps.db.query(
-        'UPDATE conv_messages SET provider_sid = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND provider_sid IS NULL',
-        [tenant.id, message.id, result.sid],
-      );
+      await recordProviderSid(deps.db, tenant.id, message.id, result.sid);
       // If no callback brings it to a final state, ask Twilio later (webhook first, poll on failure).
       await deps.boss.send(
         QUEUES.smsStatusPoll,
@@ -220,14 +215,7 @@ export async function replayDeadSends(db: Pool, boss: PgBoss, limit = 100): Prom
       const original = await findMessage(tx, job.data.tenant_id, job.data.message_id);
       if (original) {
         await lockConversation(tx, original.tenant_id, original.conversation_id);
-        const { rows } = await tx.query<{ id: string }>(
-          `INSERT INTO conv_messages (tenant_id, id, conversation_id, direction, participant, operator_id, purpose, body, media, status)
-           SELECT tenant_id, gen_random_uuid(), conversation_id, direction, participant, operator_id, purpose, body, media, 'queued'
-           FROM conv_messages WHERE tenant_id = $1 AND id = $2
-           RETURNING id`,
-          [original.tenant_id, original.id],
-        );
-        const id = rows[0]?.id;
+        const id = await cloneOutboundMessage(tx, original.tenant_id, original.id);
         if (id)
           await boss.send(
             QUEUES.smsSend,

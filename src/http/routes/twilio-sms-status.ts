@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { inTransaction } from '../../persistence/db.ts';
 import { recordOptOut } from '../../persistence/repositories/compliance.ts';
+import { findConversation } from '../../persistence/repositories/conversations.ts';
 import {
   advanceMessageStatus,
   findMessage,
@@ -72,11 +73,8 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           });
           if (!updated) return null;
           if (ErrorCode === OPTED_OUT_CODE) {
-            const { rows } = await client.query<{ caller: string }>(
-              'SELECT caller FROM conv_conversations WHERE tenant_id = $1 AND id = $2',
-              [tenant, updated.conversation_id],
-            );
-            if (rows[0]) await recordOptOut(client, tenant, rows[0].caller, 'carrier');
+            const conversation = await findConversation(client, tenant, updated.conversation_id);
+            if (conversation) await recordOptOut(client, tenant, conversation.caller, 'carrier');
           }
           await writeOutboxEvents(client, [
             {

@@ -5,6 +5,7 @@ import { classifyDial } from '../../domain/missed-call.ts';
 import { parseE164 } from '../../domain/phone.ts';
 import {
   findCall,
+  markCallTexted,
   markScreenAccepted,
   recordCallStart,
   recordDialResult,
@@ -167,10 +168,7 @@ export function twilioVoiceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           },
         );
         if (dispatched.messageIds.length > 0) {
-          await deps.db.query('UPDATE conv_calls SET texted = true WHERE tenant_id = $1 AND call_sid = $2', [
-            tenant.id,
-            CallSid,
-          ]);
+          await markCallTexted(deps.db, tenant.id, CallSid);
         }
         twiml.say("Sorry we couldn't take your call. We'll text you in a moment.");
         twiml.hangup();

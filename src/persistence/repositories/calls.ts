@@ -78,3 +78,19 @@ export async function recordDialResult(
     ],
   );
 }
+
+export async function markCallTexted(db: Queryable, tenantId: string, callSid: string): Promise<void> {
+  await db.query('UPDATE conv_calls SET texted = true WHERE tenant_id = $1 AND call_sid = $2', [
+    tenantId,
+    callSid,
+  ]);
+}
+
+/** Retention: deletes up to `batch` call records created before `cutoff`; returns how many. */
+export async function purgeCallsBefore(db: Queryable, cutoff: Date, batch: number): Promise<number> {
+  const result = await db.query(
+    'DELETE FROM conv_calls WHERE ctid IN (SELECT ctid FROM conv_calls WHERE created_at < $1 LIMIT $2)',
+    [cutoff, batch],
+  );
+  return result.rowCount ?? 0;
+}

@@ -136,3 +136,15 @@ export async function listOptOuts(
   );
   return rows;
 }
+
+/** Sets the campaign status only when the tenant has none yet (seeding). */
+export async function ensureCampaignStatus(
+  db: Queryable,
+  tenantId: string,
+  status: 'pending' | 'approved',
+): Promise<void> {
+  await db.query(
+    'INSERT INTO comp_campaigns (tenant_id, status) VALUES ($1, $2) ON CONFLICT (tenant_id) DO NOTHING',
+    [tenantId, status],
+  );
+}

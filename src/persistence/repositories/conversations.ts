@@ -227,3 +227,26 @@ export async function listActiveConversationIds(db: Queryable, tenantId: string)
   );
   return rows.map((r) => r.id);
 }
+
+/** Retention: deletes up to `batch` closed conversations last active before `cutoff`. */
+export async function purgeClosedConversationsBefore(
+  db: Queryable,
+  cutoff: Date,
+  batch: number,
+): Promise<number> {
+  const result = await db.query(
+    `DELETE FROM conv_conversations WHERE ctid IN (
+       SELECT ctid FROM conv_conversations WHERE state = 'closed' AND last_activity_at < $1 LIMIT $2)`,
+    [cutoff, batch],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Retention: deletes up to `batch` applied-event records older than `cutoff`. */
+export async function purgeAppliedEventsBefore(db: Queryable, cutoff: Date, batch: number): Promise<number> {
+  const result = await db.query(
+    'DELETE FROM conv_applied_events WHERE ctid IN (SELECT ctid FROM conv_applied_events WHERE applied_at < $1 LIMIT $2)',
+    [cutoff, batch],
+  );
+  return result.rowCount ?? 0;
+}

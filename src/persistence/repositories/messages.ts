@@ -163,3 +163,41 @@ function rankSql(expr: string): string {
     .join(' ');
   return `(CASE ${expr}::text ${cases} END)`;
 }
+
+/** Records the provider's id for a sent message (once). */
+export async function recordProviderSid(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  sid: string,
+): Promise<void> {
+  await db.query(
+    'UPDATE conv_messages SET provider_sid = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND provider_sid IS NULL',
+    [tenantId, id, sid],
+  );
+}
+
+/** A new queued copy of an outbound message (dead-letter replay); returns its id. */
+export async function cloneOutboundMessage(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO conv_messages (tenant_id, id, conversation_id, direction, participant, operator_id, purpose, body, media, status)
+     SELECT tenant_id, gen_random_uuid(), conversation_id, direction, participant, operator_id, purpose, body, media, 'queued'
+     FROM conv_messages WHERE tenant_id = $1 AND id = $2 AND direction = 'out'
+     RETURNING id`,
+    [tenantId, id],
+  );
+  return rows[0]?.id ?? null;
+}
+
+/** Retention: deletes up to `batch` messages created before `cutoff`; returns how many. */
+export async function purgeMessagesBefore(db: Queryable, cutoff: Date, batch: number): Promise<number> {
+  const result = await db.query(
+    'DELETE FROM conv_messages WHERE ctid IN (SELECT ctid FROM conv_messages WHERE created_at < $1 LIMIT $2)',
+    [cutoff, batch],
+  );
+  return result.rowCount ?? 0;
+}

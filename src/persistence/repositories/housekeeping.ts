@@ -1,0 +1,38 @@
+import type { Queryable } from '../db.ts';
+
+// Retention of the shared infrastructure tables (webhook dedupe, outbox, idempotency keys). Each
+// call deletes at most one batch and returns how many rows went.
+
+export async function purgeWebhookEventsBefore(db: Queryable, cutoff: Date, batch: number): Promise<number> {
+  const result = await db.query(
+    'DELETE FROM webhook_events WHERE ctid IN (SELECT ctid FROM webhook_events WHERE received_at < $1 LIMIT $2)',
+    [cutoff, batch],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Dispatched outbox events (and their consumption records) dispatched before `cutoff`. */
+export async function purgeDispatchedOutboxBefore(
+  db: Queryable,
+  cutoff: Date,
+  batch: number,
+): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `WITH gone AS (
+       DELETE FROM outbox_events WHERE ctid IN (SELECT ctid FROM outbox_events WHERE dispatched_at < $1 LIMIT $2)
+       RETURNING tenant_id, event_id),
+     consumed AS (
+       DELETE FROM outbox_consumptions c USING gone g WHERE c.tenant_id = g.tenant_id AND c.event_id = g.event_id)
+     SELECT count(*)::int AS n FROM gone`,
+    [cutoff, batch],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+export async function purgeExpiredIdempotencyKeys(db: Queryable, now: Date, batch: number): Promise<number> {
+  const result = await db.query(
+    'DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < $1 LIMIT $2)',
+    [now, batch],
+  );
+  return result.rowCount ?? 0;
+}
