@@ -43,19 +43,23 @@ export function nextSubscription(
   stored: StoredSubscription | null,
   change: SubscriptionChange,
   eventCreated: number,
+  options: { fetched?: boolean } = {},
 ): StoredSubscription | null {
-  if (stored !== null && eventCreated <= stored.stripeEventCreated) return null;
+  // A subscription fetched from Stripe is its current state whatever the events said, so it is
+  // applied even when its time equals the last event's; it never moves the mirror back in time.
+  if (stored !== null && !options.fetched && eventCreated <= stored.stripeEventCreated) return null;
   if (stored !== null && FINAL.has(stored.status)) return null;
 
   if (change.kind === 'snapshot') {
-    return {
+    const next: StoredSubscription = {
       plan: change.plan ?? stored?.plan ?? null,
       status: change.status,
       currentPeriodEnd: change.currentPeriodEnd ?? stored?.currentPeriodEnd ?? null,
       pastDueSince: change.status === 'past_due' ? (stored?.pastDueSince ?? eventCreated) : null,
       stripeCreated: change.stripeCreated,
-      stripeEventCreated: eventCreated,
+      stripeEventCreated: Math.max(eventCreated, stored?.stripeEventCreated ?? eventCreated),
     };
+    return stored !== null && sameSubscription(stored, next) ? null : next;
   }
   // Invoice events say nothing about a subscription we have never seen; the caller fetches it first.
   if (stored === null) return null;
@@ -72,4 +76,32 @@ export function nextSubscription(
   }
   // Still newer: remembering it keeps an older event, delivered late, from undoing what it saw.
   return { ...stored, stripeEventCreated: eventCreated };
+}
+
+/**
+ * Two events with the same `created` (Stripe's clock has one-second resolution: created → updated
+ * within a second is common) cannot be ordered. The stored state is kept, but when the event
+ * disagrees with it the caller asks Stripe for the subscription (nextSubscription with `fetched`).
+ */
+export function isUnorderedConflict(
+  stored: StoredSubscription | null,
+  change: SubscriptionChange,
+  eventCreated: number,
+): boolean {
+  if (stored === null || eventCreated !== stored.stripeEventCreated || FINAL.has(stored.status)) return false;
+  if (change.kind === 'snapshot')
+    return change.status !== stored.status || (change.plan ?? stored.plan) !== stored.plan;
+  if (change.kind === 'payment_failed') return PAYING.has(stored.status) && stored.status !== 'past_due';
+  return stored.status === 'past_due';
+}
+
+function sameSubscription(a: StoredSubscription, b: StoredSubscription): boolean {
+  return (
+    a.plan === b.plan &&
+    a.status === b.status &&
+    a.currentPeriodEnd === b.currentPeriodEnd &&
+    a.pastDueSince === b.pastDueSince &&
+    a.stripeCreated === b.stripeCreated &&
+    a.stripeEventCreated === b.stripeEventCreated
+  );
 }

@@ -25,6 +25,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Pool } from '../persistence/db.ts';
 import type { DevIssuer } from '../providers/auth/dev-issuer.ts';
 import type { StripeClient } from '../providers/stripe/client.ts';
+import type { TenDlcProvider } from '../providers/ten-dlc/provider.ts';
 import type { Dispatch } from '../runtime/dispatch.ts';
 import type { StreamHub } from '../runtime/stream-hub.ts';
 import { registerAudit } from './audit.ts';
@@ -35,10 +36,12 @@ import { registerErrorHandling } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { catalogRoutes } from './routes/catalog.ts';
+import { complianceRoutes } from './routes/compliance.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { publicBookingRoutes } from './routes/public-booking.ts';
 import { schedulingRoutes } from './routes/scheduling.ts';
+import { staffRoutes } from './routes/staff.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.ts';
 import { twilioSmsRoutes } from './routes/twilio-sms.ts';
@@ -54,6 +57,8 @@ export type AppDeps = {
   readiness: { workersRunning(): boolean; migrationsApplied(): Promise<boolean> };
   build: { version: string; commit: string; startedAt: string };
   dispatch: Dispatch;
+  /** The 10DLC registration provider (the sandbox's unless a real one is configured). */
+  tenDlc: TenDlcProvider;
   /** To insert jobs (e.g. a hold's expiry) with the API's own writes. */
   boss: Pick<PgBoss, 'send'>;
   /** The token Twilio signs webhooks with (the sandbox's when no real account is configured). */
@@ -187,6 +192,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(conversationRoutes(deps));
   await app.register(userRoutes(deps));
   await app.register(catalogRoutes(deps));
+  await app.register(complianceRoutes(deps));
+  await app.register(staffRoutes(deps));
   await app.register(schedulingRoutes(deps));
   await app.register(publicBookingRoutes(deps));
   await app.register(streamRoutes(deps));

@@ -4,6 +4,7 @@ import { formatDateTimeForSms, formatSlotForSms } from '../domain/local-time-wor
 import { formatMoney } from '../domain/money.ts';
 import type { BookableSlot, CatalogItem, ConversationEvent } from './conversation-events.ts';
 import type { Plan } from './conversation-plan.ts';
+import { sendBlockedBy } from './send-guard.ts';
 
 // The assistant's booking dialogue inside `open`: match a service, quote it, offer three times,
 // hold the pick, confirm with YES, book; change or cancel a booking; hand over to a person after
@@ -81,10 +82,14 @@ function examples(plan: Plan): string {
 /** Whether this text would be one misunderstanding too many: the conversation goes to a person. */
 export function textGivesUp(plan: Plan, text: string): boolean {
   return (
+    silencedBy(plan) === null &&
     understand(plan, text) === null &&
     current(plan).misunderstandings + 1 >= plan.facts.policy.maxMisunderstandings
   );
 }
+
+/** Mid-dialogue, only a confident match switches the service ("maybe later" is not "water"). */
+const SWITCH_SERVICE_MIN_SCORE = 0.75;
 
 type Understood =
   | { kind: 'service'; id: string }
@@ -117,13 +122,29 @@ function understand(plan: Plan, text: string): Understood | null {
     plan.facts.catalog.map((item) => ({ ...item, active: true })),
     text,
   );
+  const midDialogue = dialogue.step !== 'idle' && dialogue.step !== 'choosingService';
+  if (midDialogue && (match.candidates[0]?.score ?? 0) < SWITCH_SERVICE_MIN_SCORE) return null;
   if (match.decision.kind === 'match') return { kind: 'service', id: match.decision.id };
   if (match.decision.kind === 'ambiguous') return { kind: 'ambiguous', ids: match.decision.ids.slice(0, 3) };
   return null;
 }
 
-/** An inbound text in `open` with a catalog (callers without one get the acknowledgement). */
+/** Why the assistant cannot speak now (gates, campaign, opt-out), or null. */
+function silencedBy(plan: Plan): string | null {
+  return sendBlockedBy('assistant', plan.facts);
+}
+
+/**
+ * An inbound text in `open` with a catalog (callers without one get the acknowledgement). While
+ * the assistant cannot speak, the dialogue does nothing at all: no hold or booking is ever made
+ * for a caller who was not shown the times, and nothing counts as misunderstood.
+ */
 export function onText(plan: Plan, event: EventOf<'InboundSms'>): void {
+  const blocked = silencedBy(plan);
+  if (blocked !== null) {
+    plan.emit('nmc.conversation.SendSuppressed', { purpose: 'assistant', reason: blocked });
+    return;
+  }
   const dialogue = current(plan);
   const understood = understand(plan, event.body);
   if (understood === null) {
@@ -224,6 +245,7 @@ export function onSlotLost(plan: Plan, reason: 'taken' | 'expired'): void {
 }
 
 export function onBooked(plan: Plan, event: EventOf<'Booked'>): void {
+  const previous = current(plan).appointmentId;
   const item = service(plan, current(plan).serviceId);
   setDialogue(plan, {
     step: 'booked',
@@ -236,6 +258,10 @@ export function onBooked(plan: Plan, event: EventOf<'Booked'>): void {
     appointment_id: event.appointmentId,
     start: event.slot.start,
   });
+  // A change: the new time is booked first, then the one it replaces is cancelled.
+  if (previous !== null && previous !== event.appointmentId) {
+    plan.request({ type: 'cancelAppointment', appointmentId: previous });
+  }
   say(plan, plan.facts.templates.booked, {
     service: item?.name ?? 'your appointment',
     time: formatDateTimeForSms(event.slot.start, plan.facts.timeZone),

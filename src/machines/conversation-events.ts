@@ -75,6 +75,7 @@ export type ConversationEvent =
   | (Base & { type: 'Booked'; appointmentId: string; slot: BookableSlot })
   | (Base & { type: 'BookingFailed'; reason: string })
   | (Base & { type: 'AppointmentCancelled'; appointmentId: string })
+  | (Base & { type: 'CancellationFailed'; appointmentId: string; reason: string })
   | (Base & { type: 'InactivityTimeout'; timer: TimerKind; token: number });
 
 export type ConversationEventType = ConversationEvent['type'];
@@ -99,6 +100,7 @@ export const CONVERSATION_EVENT_TYPES: readonly ConversationEventType[] = [
   'Booked',
   'BookingFailed',
   'AppointmentCancelled',
+  'CancellationFailed',
 ];
 
 export type SendPurpose = 'greeting' | 'assistant' | 'operator' | 'compliance';

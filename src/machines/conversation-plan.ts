@@ -7,6 +7,7 @@ import type {
   SendPurpose,
   TimerKind,
 } from './conversation-events.ts';
+import { sendBlockedBy } from './send-guard.ts';
 
 // The decision of one transition, built as plain data: a context patch and the effects, in order.
 // The machine turns a Plan into xstate actions; keeping the decisions here makes them ordinary
@@ -36,19 +37,6 @@ export const INITIAL_CONTEXT: ConversationContext = {
 
 export function minutesAfter(at: string, minutes: number): string {
   return new Date(Date.parse(at) + minutes * 60_000).toISOString();
-}
-
-/** Why a text of this purpose may not leave, or null when it may. */
-export function sendBlockedBy(
-  purpose: SendPurpose,
-  facts: Pick<ConversationFacts, 'campaignStatus' | 'optedOut' | 'gates'>,
-): string | null {
-  if (facts.campaignStatus !== 'approved') return 'campaign_not_approved';
-  if (purpose === 'compliance') return null;
-  if (facts.optedOut) return 'opted_out';
-  if (!facts.gates.sms) return 'sms_gate_closed';
-  if (purpose !== 'operator' && !facts.gates.assistant) return 'assistant_gate_closed';
-  return null;
 }
 
 export class Plan {

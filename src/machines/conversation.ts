@@ -152,7 +152,7 @@ export const conversationMachine = machineSetup.createMachine({
               textGivesUp(new Plan(context, event.facts, event.at), event.body),
             target: 'human',
             actions: decide('InboundSms', (plan) => {
-              plan.set({ assignedTo: null });
+              plan.set({ assignedTo: null, dialogue: { ...plan.context.dialogue, misunderstandings: 0 } });
               plan.send('assistant', plan.text(plan.facts.templates.handedToHuman));
               plan.emit('nmc.conversation.HandedToHuman', { reason: 'misunderstood' });
               plan.notify('assistant_handed_over');
@@ -191,6 +191,10 @@ export const conversationMachine = machineSetup.createMachine({
         BookingFailed: { actions: decide('BookingFailed', (plan) => onSlotLost(plan, 'taken')) },
         Booked: { actions: decide('Booked', onBooked) },
         AppointmentCancelled: { actions: decide('AppointmentCancelled', onCancelled) },
+        CancellationFailed: {
+          // The appointment stays; a person looks at it (no "that time was taken" text).
+          actions: decide('CancellationFailed', (plan) => plan.notify('cancellation_failed')),
+        },
         HoldExpired: {
           // Only the hold this conversation is waiting on; fresh times rather than silence.
           guard: ({ context, event }) =>

@@ -124,7 +124,7 @@ export async function answerBookingRequest(
           });
           return { type: 'AppointmentCancelled', appointmentId: request.appointmentId, at };
         },
-        () => ({ type: 'BookingFailed', reason: 'cancel_failed', at }),
+        (reason) => ({ type: 'CancellationFailed', appointmentId: request.appointmentId, reason, at }),
       );
   }
 }

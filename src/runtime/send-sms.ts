@@ -1,7 +1,7 @@
 import type { PgBoss } from 'pg-boss';
 import { backoffDelayMs, shouldDeadLetter } from '../domain/backoff.ts';
 import type { SendPurpose } from '../machines/conversation-events.ts';
-import { sendBlockedBy } from '../machines/conversation-plan.ts';
+import { sendBlockedBy } from '../machines/send-guard.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { inTransaction, type Pool, type Queryable } from '../persistence/db.ts';
@@ -143,13 +143,27 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
         'sms send failed',
       );
       deps.metrics?.smsSent.labels({ outcome: failure.kind }).inc();
-      const outcome = await inTransaction(deps.db, async (tx) => {
-        const code = failure.code === undefined ? null : String(failure.code);
-        if (failure.kind === 'opted_out') {
-          await recordOptOut(tx, tenant.id, caller, 'carrier');
-          await fail(tx, message, 'opted_out_at_carrier', code);
-          return 'failed' as const;
-        }
+      const code = failure.code === undefined ? null : String(failure.code);
+      if (failure.kind === 'opted_out') {
+        // The carrier says the caller unsubscribed: the opt-out, the failed message and the
+        // conversation's block commit together (a crash in between cannot lose the block).
+        await deps.dispatch(
+          tenant.id,
+          { conversationId: message.conversation_id },
+          { type: 'OptedOut', source: 'carrier', confirm: false, at: new Date().toISOString() },
+          {
+            correlationId: message.id,
+            causationId: message.id,
+            idempotencyKey: `carrier-opt-out:${message.id}`,
+            record: async ({ client }) => {
+              await recordOptOut(client, tenant.id, caller, 'carrier');
+              await fail(client, message, 'opted_out_at_carrier', code);
+            },
+          },
+        );
+        return 'failed';
+      }
+      return inTransaction(deps.db, async (tx) => {
         if (failure.kind === 'permanent') {
           await fail(tx, message, 'rejected_by_provider', code);
           return 'failed' as const;
@@ -167,19 +181,6 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
         );
         return 'retry_scheduled' as const;
       });
-      if (failure.kind === 'opted_out') {
-        await deps.dispatch(
-          tenant.id,
-          { conversationId: message.conversation_id },
-          { type: 'OptedOut', source: 'carrier', confirm: false, at: new Date().toISOString() },
-          {
-            correlationId: message.id,
-            causationId: message.id,
-            idempotencyKey: `carrier-opt-out:${message.id}`,
-          },
-        );
-      }
-      return outcome;
     }
   };
 }

@@ -123,27 +123,29 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       horizon = rows[0]?.seq ?? 0;
       return horizon;
     }
+    let reached: number = horizon;
     for (;;) {
-      const { rows } = await options.db.query<{ seq: number }>(
+      const { rows }: { rows: { seq: number }[] } = await options.db.query<{ seq: number }>(
         'SELECT seq FROM outbox_events WHERE seq > $1 ORDER BY seq LIMIT $2',
-        [horizon, batchSize],
+        [reached, batchSize],
       );
       const at = now();
-      let expected = horizon + 1;
+      let expected = reached + 1;
       for (const { seq } of rows) {
         if (seq > expected && !gapSeenAt.has(expected)) gapSeenAt.set(expected, at);
         expected = seq + 1;
       }
       let blocked = false;
       for (const { seq } of rows) {
-        if (seq !== horizon + 1 && at - (gapSeenAt.get(horizon + 1) ?? at) < gapTimeoutMs) {
+        if (seq !== reached + 1 && at - (gapSeenAt.get(reached + 1) ?? at) < gapTimeoutMs) {
           blocked = true;
           break;
         }
-        horizon = seq;
+        reached = seq;
       }
-      for (const missing of gapSeenAt.keys()) if (missing <= horizon) gapSeenAt.delete(missing);
-      if (blocked || rows.length < batchSize) return horizon;
+      for (const missing of gapSeenAt.keys()) if (missing <= reached) gapSeenAt.delete(missing);
+      horizon = reached;
+      if (blocked || rows.length < batchSize) return reached;
     }
   }
 

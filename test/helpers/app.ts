@@ -4,6 +4,7 @@ import { type App, type AppDeps, buildApp } from '../../src/http/app.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import type { Pool } from '../../src/persistence/db.ts';
 import { migrationsApplied } from '../../src/persistence/migrate.ts';
+import { createSandboxTenDlc } from '../../src/providers/ten-dlc/provider.ts';
 import { captureLogger } from './logs.ts';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -31,6 +32,7 @@ export async function buildTestApp(
         throw new Error('this test app has no job queue');
       },
     },
+    tenDlc: createSandboxTenDlc(),
     twilio: { authToken: 'test-auth-token-0000' },
     auth: {
       verify: async () => {

@@ -775,11 +775,9 @@ describe('dispatch: timers and closing', () => {
     expect((await conversation(tenant.id, started.conversationId)).state).toBe('closed');
   });
 
-  // KNOWN BUG (fails today): lockOrCreateActiveConversation's INSERT … ON CONFLICT DO NOTHING sees
-  // the still-open row (only FOR UPDATE-locked by the closing transaction, not yet updated), inserts
-  // nothing, then its SELECT … WHERE state <> 'closed' FOR UPDATE waits for the lock and, after the
-  // close commits, re-checks the row, finds it closed and returns no row, so dispatch throws
-  // "active conversation vanished while locking it" and the missed call is lost.
+  // lockOrCreateActiveConversation's INSERT … ON CONFLICT DO NOTHING sees the still-open row (locked
+  // by the closing transaction, not yet updated) and inserts nothing; its SELECT … FOR UPDATE then
+  // waits, finds the row closed after the close commits, and must try again rather than fail.
   it('a missed call racing a close starts a new conversation instead of failing', async () => {
     const tenant = await seedTenant(database.pool);
     const caller = nextCaller();

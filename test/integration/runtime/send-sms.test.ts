@@ -36,6 +36,7 @@ function sender(timeoutMs = 5_000) {
     twilio: createTwilioClient({ ...SANDBOX_ACCOUNT, apiBaseUrl: sandbox.url, timeoutMs }),
     publicBaseUrl: PUBLIC_BASE_URL,
     readGates: readGatesWithoutBilling,
+    dispatch,
     logger: captureLogger('warn').logger,
     random: () => 0,
   });
@@ -191,8 +192,8 @@ describe('send worker: provider failures', () => {
     expect((await message(replayed.id)).provider_sid).toBe(messagesTo(caller)[0]?.sid);
   });
 
-  it('21610 (the caller opted out at the carrier) → failed, and the opt-out is recorded', async () => {
-    const { caller, messageId, job } = await queuedGreeting();
+  it('21610 (the caller opted out at the carrier) → failed, the opt-out is recorded and the conversation blocked', async () => {
+    const { caller, messageId, conversationId, job } = await queuedGreeting();
     sandbox.rejectTo(caller, 21610);
     expect(await send(job)).toBe('failed');
     expect(await message(messageId)).toMatchObject({
@@ -206,6 +207,82 @@ describe('send worker: provider failures', () => {
     );
     expect(rows).toEqual([{ source: 'carrier' }]);
     expect((await jobsFor(QUEUES.smsSend, messageId)).filter((j) => j.data.attempt > 1)).toHaveLength(0);
+
+    // The conversation is blocked by an OptedOut(carrier) dispatched with confirm: false — the
+    // carrier already told the caller, and nothing may be sent to them anyway.
+    const conversation = await database.pool.query<{
+      state: string;
+      assigned_to: string | null;
+      snapshot: { value: string; context: { blockedReason: string | null } };
+    }>('SELECT state, assigned_to, snapshot FROM conv_conversations WHERE tenant_id = $1 AND id = $2', [
+      tenant.id,
+      conversationId,
+    ]);
+    expect(conversation.rows).toHaveLength(1);
+    expect(conversation.rows[0]).toMatchObject({
+      state: 'blocked',
+      assigned_to: null,
+      snapshot: { value: 'blocked', context: { blockedReason: 'opted_out' } },
+    });
+    const events = await database.pool.query<{ name: string; payload: Record<string, unknown> }>(
+      `SELECT event_name AS name, payload FROM outbox_events
+       WHERE tenant_id = $1 AND payload->>'conversation_id' = $2 AND event_name IN
+         ('nmc.conversation.OptedOut', 'nmc.conversation.StateChanged')
+       ORDER BY seq`,
+      [tenant.id, conversationId],
+    );
+    expect(events.rows).toEqual([
+      { name: 'nmc.conversation.OptedOut', payload: { conversation_id: conversationId, source: 'carrier' } },
+      {
+        name: 'nmc.conversation.StateChanged',
+        payload: { conversation_id: conversationId, from: 'open', to: 'blocked', cause: 'OptedOut' },
+      },
+    ]);
+    // No confirmation text: the only outbound message is the failed greeting.
+    const outbound = await database.pool.query<{ id: string }>(
+      "SELECT id FROM conv_messages WHERE tenant_id = $1 AND conversation_id = $2 AND direction = 'out'",
+      [tenant.id, conversationId],
+    );
+    expect(outbound.rows.map((r) => r.id)).toEqual([messageId]);
+
+    // A later missed call from the same caller is recorded but not answered.
+    const again = await dispatch(
+      tenant.id,
+      { caller },
+      { type: 'MissedCall', callSid: `CA${randomUUID().replaceAll('-', '')}`, at: new Date().toISOString() },
+      { correlationId: `test-${randomUUID()}` },
+    );
+    expect(again).toMatchObject({ conversationId, state: 'blocked', messageIds: [] });
+
+    // The job handed out again finds the message failed: nothing is sent or dispatched twice.
+    expect(await send(job)).toBe('skipped');
+    expect(createRequestsTo(caller)).toBe(1);
+  });
+
+  it('21610: a worker that dies before blocking the conversation still leaves it blocked once the job runs again', async () => {
+    const { caller, messageId, conversationId, job } = await queuedGreeting();
+    sandbox.rejectTo(caller, 21610);
+    const crashing = createSmsSender({
+      db: database.pool,
+      boss,
+      twilio: createTwilioClient({ ...SANDBOX_ACCOUNT, apiBaseUrl: sandbox.url, timeoutMs: 5_000 }),
+      publicBaseUrl: PUBLIC_BASE_URL,
+      readGates: readGatesWithoutBilling,
+      dispatch: async () => {
+        throw new Error('worker killed');
+      },
+      logger: captureLogger('warn').logger,
+      random: () => 0,
+    });
+    await expect(crashing(job)).rejects.toThrow('worker killed');
+    expect(await message(messageId)).toMatchObject({ status: 'failed', error_code: '21610' });
+    // pg-boss hands the job out again, to a healthy worker.
+    await send(job);
+    const { rows } = await database.pool.query<{ state: string }>(
+      'SELECT state FROM conv_conversations WHERE tenant_id = $1 AND id = $2',
+      [tenant.id, conversationId],
+    );
+    expect(rows[0]?.state).toBe('blocked');
   });
 
   it('21211 (invalid number, 400) → failed at once, no retry', async () => {

@@ -1,5 +1,7 @@
 import { DEFAULT_TEMPLATES } from '../../../src/domain/templates.ts';
 import {
+  type BookableSlot,
+  type CatalogItem,
   CONVERSATION_EVENT_TYPES,
   type ConversationEvent,
   type ConversationEventType,
@@ -15,11 +17,18 @@ export type FactsOverrides = Partial<Omit<ConversationFacts, 'gates' | 'policy'>
   policy?: Partial<ConversationPolicy>;
 };
 
-/** An approved tenant, a caller who has not opted out, every gate open, default templates and policy. */
+export const LA = 'America/Los_Angeles';
+
+/**
+ * An approved tenant, a caller who has not opted out, every gate open, default templates and policy,
+ * and an empty catalog (no booking dialogue: the assistant acknowledges and hands over).
+ */
 export function makeFacts(overrides: FactsOverrides = {}): ConversationFacts {
   const { gates, policy, ...rest } = overrides;
   return {
     businessName: 'Acme Plumbing',
+    timeZone: LA,
+    catalog: [],
     helpText: 'Call us at +13105551212.',
     campaignStatus: 'approved',
     optedOut: false,
@@ -36,6 +45,43 @@ export function makeFacts(overrides: FactsOverrides = {}): ConversationFacts {
     },
   };
 }
+
+/** A small plumbing catalog: one clear match per service, and "repair" is ambiguous between two. */
+export const CATALOG: readonly CatalogItem[] = [
+  {
+    id: 'svc-drain',
+    name: 'Drain cleaning',
+    aliases: ['clogged drain'],
+    durationMinutes: 60,
+    priceCents: 14900,
+  },
+  {
+    id: 'svc-heater',
+    name: 'Water heater repair',
+    aliases: ['no hot water', 'water heater'],
+    durationMinutes: 90,
+    priceCents: 22900,
+  },
+  { id: 'svc-toilet', name: 'Toilet repair', aliases: [], durationMinutes: 60, priceCents: 12900 },
+];
+
+/** makeFacts with CATALOG: inbound texts in `open` run the booking dialogue. */
+export function makeCatalogFacts(overrides: FactsOverrides = {}): ConversationFacts {
+  return makeFacts({
+    catalog: CATALOG.map((item) => ({ ...item, aliases: [...item.aliases] })),
+    ...overrides,
+  });
+}
+
+/**
+ * Three bookable times after T0 (Mon 2025-03-03 07:00 in Los Angeles, PST): Tue 10:00, Tue 14:00 and
+ * Wed 09:00 local time.
+ */
+export const SLOTS: readonly BookableSlot[] = [
+  { resourceId: 'res-1', start: '2025-03-04T18:00:00.000Z', end: '2025-03-04T19:00:00.000Z' },
+  { resourceId: 'res-2', start: '2025-03-04T22:00:00.000Z', end: '2025-03-04T23:00:00.000Z' },
+  { resourceId: 'res-1', start: '2025-03-05T17:00:00.000Z', end: '2025-03-05T18:00:00.000Z' },
+];
 
 /** A fixed instant the tests count from. */
 export const T0 = '2025-03-03T15:00:00.000Z';
@@ -125,6 +171,25 @@ export function* eventsFor(
       errorCode: id(13),
     }),
     HoldExpired: () => ({ ...base, type: 'HoldExpired', holdId: id(2) }),
+    // The runtime's answers carry valid slots (they come from the database); ids are hostile.
+    SlotsFound: () => ({ ...base, type: 'SlotsFound', serviceId: id(3), slots: [...SLOTS] }),
+    HoldPlaced: () => ({
+      ...base,
+      type: 'HoldPlaced',
+      holdId: id(2),
+      slot: SLOTS[0]!,
+      expiresAt: new Date(Date.parse(at) + 15 * 60_000).toISOString(),
+    }),
+    HoldFailed: () => ({ ...base, type: 'HoldFailed', reason: id(4) }),
+    Booked: () => ({ ...base, type: 'Booked', appointmentId: id(5), slot: SLOTS[0]! }),
+    BookingFailed: () => ({ ...base, type: 'BookingFailed', reason: id(6) }),
+    AppointmentCancelled: () => ({ ...base, type: 'AppointmentCancelled', appointmentId: id(5) }),
+    CancellationFailed: () => ({
+      ...base,
+      type: 'CancellationFailed',
+      appointmentId: id(5),
+      reason: 'conflict',
+    }),
     InactivityTimeout: () => ({
       ...base,
       type: 'InactivityTimeout',

@@ -1,6 +1,7 @@
 import { getShortestPaths } from '@xstate/graph';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { render } from '../../../src/domain/templates.ts';
 import { conversationMachine } from '../../../src/machines/conversation.ts';
 import {
   type CampaignStatus,
@@ -10,11 +11,7 @@ import {
   type ConversationFacts,
   type TimerKind,
 } from '../../../src/machines/conversation-events.ts';
-import {
-  type ConversationContext,
-  minutesAfter,
-  sendBlockedBy,
-} from '../../../src/machines/conversation-plan.ts';
+import { type ConversationContext, minutesAfter } from '../../../src/machines/conversation-plan.ts';
 import {
   initialSnapshot,
   reviveSnapshot,
@@ -23,12 +20,15 @@ import {
   type StoredSnapshot,
   step,
 } from '../../../src/machines/conversation-snapshot.ts';
+import { sendBlockedBy } from '../../../src/machines/send-guard.ts';
 import {
   eventsFor,
   HOSTILE_OPERATOR_IDS,
   HOSTILE_STRINGS,
+  makeCatalogFacts,
   makeFacts,
   minutes,
+  SLOTS,
 } from './conversation-fixtures.ts';
 
 // Model-based tests of the conversation machine. @xstate/graph walks the machine with concrete events
@@ -46,6 +46,9 @@ const FACT_VARIANTS = {
   'opted out': makeFacts({ optedOut: true }),
   'assistant gate closed': makeFacts({ gates: { assistant: false } }),
   'sms gate closed': makeFacts({ gates: { sms: false } }),
+  // With a catalog an inbound text in `open` runs the booking dialogue, and the graph tells apart
+  // the dialogue's steps (see abstractState), so every step is reached in every state.
+  catalog: makeCatalogFacts(),
 } satisfies Record<string, ConversationFacts>;
 
 type FactVariant = keyof typeof FACT_VARIANTS;
@@ -76,12 +79,20 @@ const EVENT_VARIANTS = [
   'MessageStatusChanged(sent)',
   'MessageStatusChanged(delivered)',
   'MessageStatusChanged(failed)',
-  'HoldExpired',
+  'HoldExpired(current)',
+  'HoldExpired(other)',
   'InactivityTimeout(inactivity,current)',
   'InactivityTimeout(inactivity,stale)',
   'InactivityTimeout(humanIdle,current,release)',
   'InactivityTimeout(humanIdle,current,never)',
   'InactivityTimeout(humanIdle,stale)',
+  'SlotsFound',
+  'HoldPlaced',
+  'HoldFailed',
+  'Booked',
+  'BookingFailed',
+  'AppointmentCancelled',
+  'CancellationFailed',
 ] as const;
 
 type EventVariant = (typeof EVENT_VARIANTS)[number];
@@ -102,6 +113,8 @@ function variantOf(event: ConversationEvent, context: ConversationContext): Even
       return `CampaignStatusChanged(${event.status})`;
     case 'MessageStatusChanged':
       return `MessageStatusChanged(${event.status})`;
+    case 'HoldExpired':
+      return event.holdId === context.dialogue.holdId ? 'HoldExpired(current)' : 'HoldExpired(other)';
     case 'InactivityTimeout': {
       const current = event.token === context.timerToken;
       if (event.timer === 'inactivity') {
@@ -117,11 +130,63 @@ function variantOf(event: ConversationEvent, context: ConversationContext): Even
   }
 }
 
-/** One event of every variant for a context: eventsFor's one-per-type plus the refinements. */
+/** What a caller writes in the booking dialogue: a service, an ambiguous one, picks, yes/no, change, cancel. */
+const DIALOGUE_TEXTS = [
+  'my drain is clogged',
+  'repair',
+  '1',
+  '2',
+  'yes',
+  'no',
+  'change',
+  'cancel my appointment',
+] as const;
+
+/**
+ * One event of every variant for a context: eventsFor's one-per-type plus the refinements. With a
+ * catalog, also the texts and answers that move the booking dialogue from where the context is.
+ */
 function allVariants(facts: ConversationFacts, at: string, context: ConversationContext, pick = 0) {
   const token = context.timerToken;
   const events: ConversationEvent[] = [...eventsFor(facts, at, { pick, token })];
   const base = { at, facts };
+  const { dialogue } = context;
+  if (dialogue.holdId !== null) events.push({ ...base, type: 'HoldExpired', holdId: dialogue.holdId });
+  if (facts.catalog.length > 0) {
+    events.push(
+      ...DIALOGUE_TEXTS.map((body, i) => ({
+        ...base,
+        type: 'InboundSms' as const,
+        messageSid: `SM${i}`,
+        body,
+        mediaCount: 0,
+      })),
+    );
+    if (dialogue.serviceId !== null) {
+      const serviceId = dialogue.serviceId;
+      events.push(
+        { ...base, type: 'SlotsFound', serviceId, slots: [...SLOTS] },
+        { ...base, type: 'SlotsFound', serviceId, slots: [] },
+        {
+          ...base,
+          type: 'HoldPlaced',
+          holdId: `hold-${token}`,
+          slot: dialogue.offered[0] ?? SLOTS[0]!,
+          expiresAt: minutesAfter(at, 15),
+        },
+        { ...base, type: 'Booked', appointmentId: `appt-${token}`, slot: dialogue.held ?? SLOTS[0]! },
+      );
+    }
+    if (dialogue.appointmentId !== null) {
+      events.push({ ...base, type: 'AppointmentCancelled', appointmentId: dialogue.appointmentId });
+      events.push({
+        ...base,
+        type: 'CancellationFailed',
+        appointmentId: dialogue.appointmentId,
+        reason: 'conflict',
+      });
+    }
+  }
   const release = { ...facts, policy: { ...facts.policy, humanIdleReleaseMinutes: 30 } };
   const never = { ...facts, policy: { ...facts.policy, humanIdleReleaseMinutes: null } };
   events.push(
@@ -165,13 +230,27 @@ function stateKey(snapshot: StoredSnapshot): StateKey {
 }
 
 // A missed call is recorded and an operator's text is held back with a reason: both are handled.
+// The booking dialogue runs in `open` only: the runtime's answers to its requests, and hold expiries
+// (only for the hold the dialogue is waiting on), are handled there and ignored everywhere else.
+const DIALOGUE_ANSWERS: readonly EventVariant[] = [
+  'SlotsFound',
+  'HoldPlaced',
+  'HoldFailed',
+  'Booked',
+  'BookingFailed',
+  'AppointmentCancelled',
+  'CancellationFailed',
+  'HoldExpired(current)',
+];
+
 const IGNORED_IN_BLOCKED: readonly EventVariant[] = [
+  ...DIALOGUE_ANSWERS,
   'HumanTakeoverRequested',
   'HumanReleased',
   'CampaignStatusChanged(none)',
   'CampaignStatusChanged(pending)',
   'CampaignStatusChanged(rejected)',
-  'HoldExpired',
+  'HoldExpired(other)',
   'InactivityTimeout(inactivity,current)',
   'InactivityTimeout(inactivity,stale)',
   'InactivityTimeout(humanIdle,current,release)',
@@ -180,26 +259,24 @@ const IGNORED_IN_BLOCKED: readonly EventVariant[] = [
 ];
 
 const IGNORED: Record<StateKey, ReadonlySet<EventVariant>> = {
+  // OptedIn (START from a caller who is not blocked) is recorded and confirmed in open and human.
   open: new Set<EventVariant>([
     'HumanReleased',
-    'OptedIn(confirm)',
-    'OptedIn(silent)',
     'CampaignStatusChanged(none)',
     'CampaignStatusChanged(pending)',
     'CampaignStatusChanged(approved)',
-    'HoldExpired',
+    'HoldExpired(other)',
     'InactivityTimeout(inactivity,stale)',
     'InactivityTimeout(humanIdle,current,release)',
     'InactivityTimeout(humanIdle,current,never)',
     'InactivityTimeout(humanIdle,stale)',
   ]),
   human: new Set<EventVariant>([
-    'OptedIn(confirm)',
-    'OptedIn(silent)',
+    ...DIALOGUE_ANSWERS,
     'CampaignStatusChanged(none)',
     'CampaignStatusChanged(pending)',
     'CampaignStatusChanged(approved)',
-    'HoldExpired',
+    'HoldExpired(other)',
     'InactivityTimeout(inactivity,current)',
     'InactivityTimeout(inactivity,stale)',
     'InactivityTimeout(humanIdle,current,never)',
@@ -216,6 +293,18 @@ const IGNORED: Record<StateKey, ReadonlySet<EventVariant>> = {
 // The rules, checked on every step.
 
 const QUIET_STATES = new Set<string>(['human', 'closed', 'blocked']);
+const BOOKING_REQUESTS = new Set<string>([
+  'findSlots',
+  'placeHold',
+  'confirmHold',
+  'releaseHold',
+  'cancelAppointment',
+]);
+const DIALOGUE_STEPS = ['idle', 'choosingService', 'offering', 'confirming', 'booked'];
+
+function textValues(facts: ConversationFacts): Record<string, string> {
+  return { business: facts.businessName, help: facts.helpText };
+}
 
 function checkStep(before: StoredSnapshot, event: ConversationEvent, result: StepResult): void {
   const where = `${stateKey(before)} + ${variantOf(event, before.context)} → ${result.state}`;
@@ -225,12 +314,16 @@ function checkStep(before: StoredSnapshot, event: ConversationEvent, result: Ste
   for (const sms of sent) {
     // (a) nothing leaves that the guards hold back, judged with this event's facts.
     expect(sendBlockedBy(sms.purpose, event.facts), `${where}: ${sms.purpose} sent`).toBeNull();
-    // (b) the assistant never speaks in or into human, closed or blocked.
+    // (b) the assistant never speaks in human, closed or blocked, nor into closed or blocked. Its one
+    // text into human is the hand-over after repeated misunderstandings, telling the caller that a
+    // person takes over (the last thing the assistant says).
     if (sms.purpose === 'greeting' || sms.purpose === 'assistant') {
-      expect(
-        QUIET_STATES.has(before.value) || QUIET_STATES.has(result.state),
-        `${where}: ${sms.purpose}`,
-      ).toBe(false);
+      expect(QUIET_STATES.has(before.value), `${where}: ${sms.purpose} from ${before.value}`).toBe(false);
+      if (result.state !== 'open') {
+        expect(result.state, `${where}: ${sms.purpose} into ${result.state}`).toBe('human');
+        expect(event.type, where).toBe('InboundSms');
+        expect(sms.body, where).toBe(render(event.facts.templates.handedToHuman, textValues(event.facts)));
+      }
     }
     // (c) an opted-out caller gets compliance texts only.
     if (event.facts.optedOut) expect(sms.purpose, where).toBe('compliance');
@@ -242,6 +335,15 @@ function checkStep(before: StoredSnapshot, event: ConversationEvent, result: Ste
   }
   const ignored = IGNORED[stateKey(before)].has(variantOf(event, before.context));
   expect(result.handled, `${where}: handled`).toBe(!ignored);
+  // (g) the booking dialogue asks for slots, holds and bookings only from `open`, and stays there;
+  // its step is always a known one and it never offers more than three times.
+  const requests = result.effects.filter((e) => BOOKING_REQUESTS.has(e.type));
+  if (requests.length > 0) {
+    expect(before.value, `${where}: requests`).toBe('open');
+    expect(result.state, `${where}: requests`).toBe('open');
+  }
+  expect(DIALOGUE_STEPS, where).toContain(result.snapshot.context.dialogue.step);
+  expect(result.snapshot.context.dialogue.offered.length, where).toBeLessThanOrEqual(3);
   // (e) an operator who writes is never left behind an assistant in control.
   if (event.type === 'OperatorMessage') expect(result.state, where).not.toBe('open');
   // (f) `blocked` is left only by a close, by OptedIn after an opt-out (not while the facts say the
@@ -286,6 +388,16 @@ function abstractState(value: unknown, context: ConversationContext): string {
     acknowledged: context.acknowledged,
     greeted: context.lastGreetingAt !== null,
     closedReason: context.closedReason,
+    // The booking dialogue (it moves with a catalog): in `open`, where it is and what it holds; the
+    // misunderstandings are counted so the hand-over is reached. Elsewhere it stands still, and only
+    // a live hold makes a difference (to HoldExpired).
+    hold: context.dialogue.holdId !== null,
+    ...(value === 'open' && {
+      step: context.dialogue.step,
+      service: context.dialogue.serviceId !== null,
+      appointment: context.dialogue.appointmentId !== null,
+      misunderstandings: context.dialogue.misunderstandings,
+    }),
   });
 }
 
@@ -321,6 +433,13 @@ function explore(variant: FactVariant): Explored {
   return result;
 }
 
+const MOMENTS = [
+  [0, AT],
+  [5, minutes(59)],
+  [11, minutes(61)],
+  [17, minutes(1441)],
+] as const;
+
 describe('model', () => {
   it.each(FACT_VARIANT_NAMES)(
     'with %s facts reaches every state, keeping the rules on every path',
@@ -332,6 +451,7 @@ describe('model', () => {
         new Set(['open', 'human', 'closed', 'blocked']),
       );
     },
+    30_000,
   );
 
   it.each(STATE_KEYS)(
@@ -342,24 +462,42 @@ describe('model', () => {
         const nodes = explore(variant).nodes.filter((n) => stateKey(n.snapshot) === key);
         expect(nodes.length).toBeGreaterThan(0);
         const tried = new Set<EventVariant>();
+        // Hostile ids rotate through the list across picks; the time varies around the windows. The
+        // catalog variant has many more nodes (the dialogue's steps), so it takes two of the four.
+        const moments = variant === 'catalog' ? MOMENTS.filter((_, i) => i % 2 === 0) : MOMENTS;
         for (const { snapshot } of nodes) {
-          // Hostile ids rotate through the list across picks; the time varies around the windows.
-          for (const [pick, at] of [
-            [0, AT],
-            [5, minutes(59)],
-            [11, minutes(61)],
-            [17, minutes(1441)],
-          ] as const) {
+          for (const [pick, at] of moments) {
             for (const event of allVariants(facts, at, snapshot.context, pick)) {
               tried.add(variantOf(event, snapshot.context));
               checkedStep(snapshot, event);
             }
           }
         }
-        expect([...tried].sort()).toEqual([...EVENT_VARIANTS].sort());
+        // A hold exists only with a catalog (the dialogue places it); the next test checks that the
+        // catalog variant reaches every state with one.
+        const withHold = nodes.some((n) => n.snapshot.context.dialogue.holdId !== null);
+        const expected = EVENT_VARIANTS.filter((v) => withHold || v !== 'HoldExpired(current)');
+        expect([...tried].sort(), variant).toEqual([...expected].sort());
       }
     },
+    30_000,
   );
+
+  it('with a catalog reaches every dialogue step in open, and every state with a live hold', () => {
+    const { nodes } = explore('catalog');
+    const steps = new Set(
+      nodes.filter((n) => n.snapshot.value === 'open').map((n) => n.snapshot.context.dialogue.step),
+    );
+    expect([...steps].sort()).toEqual([...DIALOGUE_STEPS].sort());
+    const held = new Set(
+      nodes.filter((n) => n.snapshot.context.dialogue.holdId !== null).map((n) => stateKey(n.snapshot)),
+    );
+    expect([...held].sort()).toEqual([...STATE_KEYS].sort());
+    // The hand-over after repeated misunderstandings is on some path.
+    expect(nodes.some((n) => n.snapshot.value === 'human' && n.snapshot.context.assignedTo === null)).toBe(
+      true,
+    );
+  });
 });
 
 describe('model coverage', () => {
@@ -401,7 +539,11 @@ const recipe = fc.record({
   advance: fc.oneof(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 91, max: 3000 })),
   id: hostileString,
   operatorId,
-  body: hostileString,
+  // With a catalog, texts that move the booking dialogue are as likely as noise.
+  body: fc.oneof(hostileString, fc.constantFrom(...DIALOGUE_TEXTS)),
+  // The runtime's answers: how many slots were found, and whether an id is the dialogue's own.
+  slotCount: fc.integer({ min: 0, max: 3 }),
+  ownId: fc.boolean(),
   systemClose: fc.boolean(),
   confirm: fc.boolean(),
   // HELP's confirm is optional: absent answers like true.
@@ -449,7 +591,43 @@ function build(r: Recipe, at: string, context: ConversationContext): Conversatio
       status: r.messageStatus,
       errorCode: r.messageStatus === 'failed' ? r.body : null,
     }),
-    HoldExpired: () => ({ ...base, type: 'HoldExpired', holdId: r.id }),
+    HoldExpired: () => ({
+      ...base,
+      type: 'HoldExpired',
+      holdId: r.ownId ? (context.dialogue.holdId ?? r.id) : r.id,
+    }),
+    SlotsFound: () => ({
+      ...base,
+      type: 'SlotsFound',
+      serviceId: r.ownId ? (context.dialogue.serviceId ?? r.id) : r.id,
+      slots: SLOTS.slice(0, r.slotCount),
+    }),
+    HoldPlaced: () => ({
+      ...base,
+      type: 'HoldPlaced',
+      holdId: r.id,
+      slot: context.dialogue.offered[r.slotCount % 3] ?? SLOTS[0]!,
+      expiresAt: minutesAfter(at, 15),
+    }),
+    HoldFailed: () => ({ ...base, type: 'HoldFailed', reason: r.id }),
+    Booked: () => ({
+      ...base,
+      type: 'Booked',
+      appointmentId: r.id,
+      slot: context.dialogue.held ?? SLOTS[0]!,
+    }),
+    BookingFailed: () => ({ ...base, type: 'BookingFailed', reason: r.id }),
+    AppointmentCancelled: () => ({
+      ...base,
+      type: 'AppointmentCancelled',
+      appointmentId: r.ownId ? (context.dialogue.appointmentId ?? r.id) : r.id,
+    }),
+    CancellationFailed: () => ({
+      ...base,
+      type: 'CancellationFailed',
+      appointmentId: context.dialogue.appointmentId ?? r.id,
+      reason: 'conflict',
+    }),
     InactivityTimeout: () => ({
       ...base,
       type: 'InactivityTimeout',

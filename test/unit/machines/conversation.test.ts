@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { render } from '../../../src/domain/templates.ts';
+import { INITIAL_DIALOGUE } from '../../../src/machines/booking-dialogue.ts';
 import type {
   CampaignStatus,
   ConversationFacts,
@@ -21,6 +22,7 @@ import {
   eventsFor,
   HOSTILE_OPERATOR_IDS,
   HOSTILE_STRINGS,
+  makeCatalogFacts,
   makeEvent,
   makeFacts,
   minutes,
@@ -394,16 +396,53 @@ describe('opt-in', () => {
     }
   });
 
+  // START from a caller whose conversation is not blocked (e.g. the blocked one was closed): the
+  // runtime cleared the opt-out; carriers expect the confirmation whatever the state.
   it.each([
     ['open', open],
     ['human', human],
-  ] as const)('is ignored in %s', (_, from) => {
-    const before = from();
-    const result = send(before, optedIn(true));
-    expect(result.handled).toBe(false);
-    expect(result.snapshot).toEqual(before);
-    expect(result.effects).toEqual([]);
-  });
+  ] as const)(
+    'in %s is recorded and confirmed when asked to, without changing the conversation',
+    (_, from) => {
+      const facts = makeFacts();
+      const before = from();
+      const confirmed = send(before, optedIn(true), { facts });
+      expect(confirmed.handled).toBe(true);
+      expect(confirmed.snapshot).toEqual(before);
+      expect(confirmed.effects).toEqual([
+        { type: 'emit', name: 'nmc.conversation.OptedIn', payload: {} },
+        {
+          type: 'sendSms',
+          body: text(facts.templates.optInConfirmation, facts),
+          purpose: 'compliance',
+          operatorId: null,
+        },
+      ]);
+
+      const silent = send(before, optedIn(false), { facts });
+      expect(silent.handled).toBe(true);
+      expect(silent.snapshot).toEqual(before);
+      expect(silent.effects).toEqual([{ type: 'emit', name: 'nmc.conversation.OptedIn', payload: {} }]);
+    },
+  );
+
+  it.each([
+    ['open', open],
+    ['human', human],
+  ] as const)(
+    'in %s confirms whatever the gates say, but not while the campaign is not approved',
+    (_, from) => {
+      const gatesClosed = makeFacts({ gates: { sms: false, assistant: false } });
+      expect(sms(send(from(), optedIn(true), { facts: gatesClosed }).effects).map((e) => e.purpose)).toEqual([
+        'compliance',
+      ]);
+      for (const campaignStatus of NOT_APPROVED) {
+        const held = send(from(), optedIn(true), { facts: makeFacts({ campaignStatus }) });
+        expect(sms(held.effects)).toEqual([]);
+        expect(held.effects).toContainEqual(suppressed('compliance', 'campaign_not_approved'));
+      }
+    },
+  );
 });
 
 describe('campaign status', () => {
@@ -596,14 +635,14 @@ describe('inbound SMS in open', () => {
     const facts = makeFacts();
     const first = send(open(), inbound, { facts });
     expect(first.effects).toEqual([
+      { type: 'notifyOperators', reason: 'inbound_message' },
+      { type: 'scheduleTimer', timer: 'inactivity', fireAt: minutes(1440), token: 1 },
       {
         type: 'sendSms',
         body: text(facts.templates.acknowledgement, facts),
         purpose: 'assistant',
         operatorId: null,
       },
-      { type: 'notifyOperators', reason: 'inbound_message' },
-      { type: 'scheduleTimer', timer: 'inactivity', fireAt: minutes(1440), token: 1 },
     ]);
     expect(first.snapshot.context.acknowledged).toBe(true);
     const second = send(first.snapshot, inbound, { at: minutes(3) });
@@ -957,7 +996,8 @@ describe('message status and holds', () => {
     ['open', open],
     ['human', human],
     ['blocked', blockedOptedOut],
-  ] as const)('HoldExpired is ignored in %s', (_, from) => {
+  ] as const)('HoldExpired for a hold the dialogue is not waiting on is ignored in %s', (_, from) => {
+    expect(from().context.dialogue.holdId).toBeNull();
     const before = from();
     const result = send(before, { type: 'HoldExpired', holdId: 'h1' });
     expect(result.handled).toBe(false);
@@ -1025,13 +1065,28 @@ describe('reviveSnapshot', () => {
     blockedReason: null,
     closedReason: null,
   };
+  const v2Context = {
+    assignedTo: null,
+    lastGreetingAt: T0,
+    acknowledged: false,
+    missedCalls: 1,
+    timerToken: 3,
+    blockedReason: null,
+    closedReason: null,
+  };
 
-  it('upgrades a version-1 optedOut snapshot to a version-2 blocked(opted_out) one', () => {
+  it('upgrades a version-1 optedOut snapshot to a current blocked(opted_out) one', () => {
     const stored = JSON.parse(JSON.stringify({ value: 'optedOut', context: v1Context }));
     const revived = reviveSnapshot(stored, 1);
     expect(revived).toEqual({
       value: 'blocked',
-      context: { ...v1Context, acknowledged: false, missedCalls: 0, blockedReason: 'opted_out' },
+      context: {
+        ...v1Context,
+        acknowledged: false,
+        missedCalls: 0,
+        blockedReason: 'opted_out',
+        dialogue: INITIAL_DIALOGUE,
+      },
     });
     expect(Object.keys(revived.context).sort()).toEqual(Object.keys(INITIAL_CONTEXT).sort());
 
@@ -1050,7 +1105,7 @@ describe('reviveSnapshot', () => {
     const revived = reviveSnapshot({ value: 'open', context: v1Context }, 1);
     expect(revived).toEqual({
       value: 'open',
-      context: { ...v1Context, acknowledged: false, missedCalls: 0 },
+      context: { ...v1Context, acknowledged: false, missedCalls: 0, dialogue: INITIAL_DIALOGUE },
     });
     const missed = step(revived, makeEvent(missedCall, { at: minutes(30), facts: makeFacts() }));
     expect(sms(missed.effects)).toEqual([]);
@@ -1065,12 +1120,71 @@ describe('reviveSnapshot', () => {
     expect(timeout.snapshot.value).toBe('closed');
   });
 
+  it('is at schema version 3', () => {
+    expect(SNAPSHOT_SCHEMA_VERSION).toBe(3);
+  });
+
+  it.each([
+    ['open', { ...v2Context, timerToken: 4, acknowledged: true }],
+    ['human', { ...v2Context, assignedTo: 'op-1' }],
+    ['blocked', { ...v2Context, blockedReason: 'opted_out' }],
+    ['closed', { ...v2Context, closedReason: 'inactivity' }],
+  ] as const)('upgrades a version-2 %s snapshot to version 3 with the initial dialogue', (value, context) => {
+    const stored = JSON.parse(JSON.stringify({ value, context }));
+    const revived = reviveSnapshot(stored, 2);
+    expect(revived).toEqual({ value, context: { ...context, dialogue: INITIAL_DIALOGUE } });
+    expect(Object.keys(revived.context).sort()).toEqual(Object.keys(INITIAL_CONTEXT).sort());
+    // The stored JSON is not changed in place.
+    expect(stored.context).not.toHaveProperty('dialogue');
+  });
+
+  it('a migrated version-2 open snapshot runs the booking dialogue from the start', () => {
+    const revived = reviveSnapshot({ value: 'open', context: { ...v2Context, acknowledged: true } }, 2);
+    const result = step(
+      revived,
+      makeEvent(
+        { type: 'InboundSms', messageSid: 'SM1', body: 'my drain is clogged', mediaCount: 0 },
+        { at: minutes(1), facts: makeCatalogFacts() },
+      ),
+    );
+    expect(result.effects).toContainEqual({ type: 'findSlots', serviceId: 'svc-drain' });
+    expect(result.snapshot.context.dialogue).toEqual({
+      ...INITIAL_DIALOGUE,
+      serviceId: 'svc-drain',
+      offerReason: 'quote',
+    });
+  });
+
+  it('rejects a version-2 snapshot whose context is not a version-2 context', () => {
+    expect(() => reviveSnapshot({ value: 'open', context: { ...v2Context, extra: 1 } }, 2)).toThrow(
+      SnapshotRevivalError,
+    );
+    expect(() => reviveSnapshot({ value: 'open', context: { ...v2Context, missedCalls: '1' } }, 2)).toThrow(
+      SnapshotRevivalError,
+    );
+  });
+
+  it.each([
+    ['step', 'waiting'],
+    ['offered', [{ resourceId: 'r', start: 'tomorrow', end: 'later' }]],
+    ['misunderstandings', -1],
+    ['holdId', 42],
+    ['offerReason', 'because'],
+  ])('rejects a current snapshot with dialogue.%s = %j', (key, value) => {
+    const stored = {
+      value: 'open',
+      context: { ...INITIAL_CONTEXT, dialogue: { ...INITIAL_DIALOGUE, [key]: value } },
+    };
+    expect(() => reviveSnapshot(stored, SNAPSHOT_SCHEMA_VERSION)).toThrow(SnapshotRevivalError);
+    expect(() => reviveSnapshot(stored, SNAPSHOT_SCHEMA_VERSION)).toThrow(/dialogue/);
+  });
+
   it('passes a current-version snapshot through unchanged', () => {
     const stored = run(open(), [missedCall, takeover]).snapshot;
     expect(reviveSnapshot(JSON.parse(JSON.stringify(stored)), SNAPSHOT_SCHEMA_VERSION)).toEqual(stored);
   });
 
-  it.each([0, -1, 3, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('rejects schema version %s', (version) => {
+  it.each([0, -1, 4, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('rejects schema version %s', (version) => {
     expect(() => reviveSnapshot(initialSnapshot(), version)).toThrow(SnapshotRevivalError);
   });
 

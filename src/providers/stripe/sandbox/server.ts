@@ -282,8 +282,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
 
   async function completeCheckout(sessionId: string, opts: { status?: string } = {}) {
     const session = sessions.get(sessionId);
-    if (!session || session.status !== 'open')
-      throw new Error(`stripe sandbox: no open session ${sessionId}`);
+    if (session?.status !== 'open') throw new Error(`stripe sandbox: no open session ${sessionId}`);
     const extra = sessionSubscriptions.get(sessionId);
     const metadata = extra?.metadata ?? {};
     const plan = metadata.plan ?? extra?.plan ?? 'starter';

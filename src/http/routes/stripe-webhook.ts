@@ -1,0 +1,65 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.ts';
+import { readBillingEvent } from '../../providers/stripe/events.ts';
+import { applyBillingEvent } from '../../runtime/billing-events.ts';
+import type { AppDeps } from '../app.ts';
+
+// Stripe's webhook. The signature covers the exact bytes Stripe sent, so this plugin keeps the raw
+// body: its own JSON parser (scoped to this plugin's context, the rest of the app is untouched)
+// hands the handler a Buffer. The signature is checked before anything else; a bad or missing one
+// gets 403 and writes nothing. The 2xx is sent only after the effect has committed, so a failure
+// makes Stripe retry, and the retry is deduplicated by the event id.
+
+const received = z.object({ received: z.literal(true) });
+
+export function stripeWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+      done(null, body);
+    });
+
+    app.post(
+      '/webhooks/stripe',
+      {
+        schema: {
+          tags: ['stripe'],
+          summary: 'Stripe events (subscriptions, invoices); signed with Stripe-Signature',
+          response: { 200: received },
+        },
+      },
+      async (request) => {
+        const stripe = deps.stripe;
+        if (!stripe) throw new AppError('unavailable', 'billing is not configured');
+        const body = request.body;
+        const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
+        const header = request.headers['stripe-signature'];
+        let event: unknown;
+        try {
+          event = stripe.client.webhooks.constructEvent(
+            raw,
+            typeof header === 'string' ? header : '',
+            stripe.webhookSecret,
+          );
+        } catch (err) {
+          // constructEvent parses only after the signature matched: a SyntaxError is a signed body
+          // that is not JSON.
+          if (err instanceof SyntaxError) throw new AppError('malformed_body', 'the body is not valid JSON');
+          throw new AppError('signature_invalid', 'the Stripe-Signature header is missing or wrong');
+        }
+
+        const read = readBillingEvent(event);
+        if (read.kind === 'malformed') throw new AppError('validation_failed', read.reason);
+        if (read.kind === 'ignored') return { received: true as const };
+        const outcome = await applyBillingEvent(
+          { db: deps.db, stripe: stripe.client, logger: deps.logger },
+          read.event,
+          { correlationId: request.id },
+        );
+        request.log.info({ event_type: read.event.type, outcome }, 'stripe event');
+        return { received: true as const };
+      },
+    );
+  };
+}
