@@ -43,6 +43,8 @@ export type System = {
   stop(): Promise<void>;
 };
 
+const STOP_STEP_TIMEOUT_MS = 2_500;
+
 export function buildInfo(): { version: string; commit: string; startedAt: string } {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -61,17 +63,32 @@ export function buildInfo(): { version: string; commit: string; startedAt: strin
 }
 
 export async function startSystem(config: Config, logger: Logger): Promise<System> {
-  const stops: Array<() => Promise<void>> = [];
+  // Shutdown steps, run in reverse order of start; each is named so a slow one shows in the log.
+  const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
+  const onStop = (name: string, stop: () => Promise<void>) => stops.push({ name, stop });
   const stopAll = async () => {
-    for (const stop of stops.reverse()) {
-      await stop().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+    for (const { name, stop } of stops.reverse()) {
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      // A step that hangs (a connection that never closes) must not keep the rest from stopping.
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), STOP_STEP_TIMEOUT_MS);
+      });
+      const outcome = await Promise.race([
+        stop().catch((err: unknown) => logger.error({ err, step: name }, 'shutdown step failed')),
+        timeout,
+      ]);
+      clearTimeout(timer);
+      if (outcome === 'timeout')
+        logger.warn({ step: name }, 'shutdown step did not finish in time; going on');
+      else logger.debug({ step: name, ms: Date.now() - started }, 'stopped');
     }
   };
   try {
     const database = await openDatabase(config, logger);
-    stops.push(() => database.stop());
+    onStop('database', () => database.stop());
     const db = createPool(database.url);
-    stops.push(() => db.end());
+    onStop('pool', () => db.end());
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
     if (config.NMC_DEMO) await seedDemo(db, [seedDemoScheduling]);
@@ -80,7 +97,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     const boss = createBoss({ connectionString: database.url, supervise: runsWorkers });
     boss.on('error', (err) => logger.error({ err }, 'job queue error'));
     await boss.start();
-    stops.push(() => boss.stop({ graceful: true, timeout: 5_000 }));
+    onStop('jobs', () => boss.stop({ graceful: true, timeout: 5_000 }));
     await ensureQueues(boss);
 
     const metrics = createMetrics();
@@ -103,7 +120,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         authToken: account.authToken,
         logger,
       });
-      stops.push(() => sandbox.close());
+      onStop('twilio-sandbox', () => sandbox.close());
       twilioSandbox = sandbox;
       account = { ...account, apiBaseUrl: sandbox.url };
     }
@@ -134,7 +151,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         metrics,
       });
       workers = started;
-      stops.push(() => started.stop());
+      onStop('workers', () => started.stop());
     }
 
     const system: System = { config, db, boss, metrics, databaseUrl: database.url, stop: stopAll };
@@ -142,10 +159,10 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     if (config.NMC_ROLE !== 'worker') {
       const streamHub = createStreamHub({ db, connectionString: database.url, logger });
       await streamHub.start();
-      stops.push(() => streamHub.stop());
+      onStop('stream-hub', () => streamHub.stop());
       // Stripe: the real account when configured, else the sandbox on a loopback port of its own.
       const stripe = await openStripe(config, logger);
-      stops.push(() => stripe.close());
+      onStop('stripe', () => stripe.close());
       if (stripe.sandbox) system.stripeSandbox = stripe.sandbox;
       const app = await buildApp({
         config,
@@ -167,7 +184,14 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       });
       system.app = app;
       system.apiUrl = await app.listen({ port: config.PORT, host: config.HOST });
-      stops.push(() => app.close());
+      onStop('http', async () => {
+        // In-flight requests get a moment to finish; keep-alive connections that stay open (a
+        // provider's callback client) are then closed rather than waited for.
+        const closing = app.close();
+        await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+        app.server.closeAllConnections();
+        await closing;
+      });
     }
     return system;
   } catch (err) {

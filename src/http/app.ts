@@ -160,7 +160,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // routes are not limited here. Counters live in this process's memory (see README).
   await app.register(rateLimit, {
     global: true,
-    hook: 'preHandler',
+    // Route-level onRequest: after authentication (app-level onRequest), before the idempotency
+    // claim (preHandler), so a rejected request never claims a key.
+    hook: 'onRequest',
     max: deps.config.RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
     allowList: (request) => !request.url.startsWith('/api/'),

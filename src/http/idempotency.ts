@@ -6,7 +6,7 @@ import type { Pool } from '../persistence/db.ts';
 // X-Idempotency-Key on every POST/PUT/PATCH of /api/*: the same key and request → the stored
 // response again; the same key with another request → 422 idempotency_key_reused; the same key twice
 // at once → one executes and the other waits for its response. Keys are scoped to the tenant (or the
-// platform, for staff) and the route, and kept 24 hours. A 5xx is not stored, so a retry runs again.
+// platform, for staff) and the route, and kept 24 hours. A 5xx or a 429 is not stored, so a retry runs again.
 
 export const IDEMPOTENCY_HEADER = 'x-idempotency-key';
 const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
@@ -96,7 +96,8 @@ export function registerIdempotency(app: FastifyInstance, db: Pool): void {
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;
     if (!claim) return payload;
-    if (reply.statusCode >= 500) {
+    // Not an answer to keep: a retry must run again (a server error, or a rate limit that will lift).
+    if (reply.statusCode >= 500 || reply.statusCode === 429) {
       await db.query('DELETE FROM idempotency_keys WHERE tenant_id = $1 AND scope = $2 AND key = $3', [
         claim.tenantId,
         claim.scope,

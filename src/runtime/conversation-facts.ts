@@ -3,7 +3,7 @@ import { readTenantSettings } from '../domain/tenant-settings.ts';
 import type { ConversationFacts } from '../machines/conversation-events.ts';
 import type { Queryable } from '../persistence/db.ts';
 import { listServices } from '../persistence/repositories/catalog.ts';
-import { campaignStatus, isOptedOut } from '../persistence/repositories/compliance.ts';
+import { complianceFacts } from '../persistence/repositories/compliance.ts';
 import { loadPolicy } from '../persistence/repositories/policy-values.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
 
@@ -21,13 +21,11 @@ export async function loadConversationFacts(
   readGates: GatesReader,
 ): Promise<ConversationFacts> {
   const settings = readTenantSettings(tenant.settings);
-  const [services, campaign, optedOut, policy, gates] = [
-    await listServices(db, tenant.id, { activeOnly: true }),
-    await campaignStatus(db, tenant.id),
-    await isOptedOut(db, tenant.id, caller),
-    await loadPolicy(db, tenant.id),
-    await readGates(db, tenant.id, at),
-  ];
+  // One client runs one statement at a time: these are sequential round trips, one per module.
+  const services = await listServices(db, tenant.id, { activeOnly: true });
+  const { campaignStatus: campaign, optedOut } = await complianceFacts(db, tenant.id, caller);
+  const policy = await loadPolicy(db, tenant.id);
+  const gates = await readGates(db, tenant.id, at);
   return {
     businessName: tenant.name,
     timeZone: tenant.time_zone,

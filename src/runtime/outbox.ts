@@ -33,13 +33,15 @@ export async function writeOutboxEvents(db: Queryable, events: NewEvent[]): Prom
       payload: valid.payload,
     };
   });
+  // One round trip: the rows and the NOTIFY (delivered at commit) together.
   await db.query(
-    `INSERT INTO outbox_events (tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(
-       tenant_id uuid, event_id uuid, event_name text, schema_version integer, occurred_at timestamptz,
-       correlation_id text, causation_id text, payload jsonb)`,
-    [JSON.stringify(envelopes)],
+    `WITH inserted AS (
+       INSERT INTO outbox_events (tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(
+         tenant_id uuid, event_id uuid, event_name text, schema_version integer, occurred_at timestamptz,
+         correlation_id text, causation_id text, payload jsonb))
+     SELECT pg_notify($2, '')`,
+    [JSON.stringify(envelopes), OUTBOX_CHANNEL],
   );
-  await db.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
   return envelopes;
 }

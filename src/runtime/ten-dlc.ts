@@ -1,3 +1,4 @@
+import { AppError } from '../domain/errors.ts';
 import type { Registration, ReviewDecision } from '../domain/ten-dlc.ts';
 import type { CampaignStatus } from '../machines/conversation-events.ts';
 import { inTransaction, type Pool, type PoolClient } from '../persistence/db.ts';
@@ -56,9 +57,13 @@ export async function submitTenDlc(
   correlationId: string,
 ): Promise<CampaignRow | null> {
   const { ref } = await provider.submit(tenantId, registration);
-  return changeStatus(db, tenantId, correlationId, (client) =>
-    submitRegistration(client, tenantId, registration, ref),
-  );
+  return changeStatus(db, tenantId, correlationId, (client, previous) => {
+    // Checked under the campaign's lock: a review that approved it meanwhile is never undone.
+    if (previous?.status === 'approved') {
+      throw new AppError('conflict', 'the campaign is approved; changes go through support');
+    }
+    return submitRegistration(client, tenantId, registration, ref);
+  });
 }
 
 export async function reviewTenDlc(
@@ -83,21 +88,24 @@ export async function reviewTenDlc(
 export async function pollPendingTenDlc(db: Pool, provider: TenDlcProvider): Promise<number> {
   let changed = 0;
   for (const campaign of await listPendingCampaigns(db)) {
-    if (!campaign.provider_ref) continue;
-    const status = await provider.status(campaign.provider_ref);
+    const ref = campaign.provider_ref;
+    if (!ref) continue;
+    const status = await provider.status(ref);
     if (status.status === 'pending') continue;
     const decision: ReviewDecision =
       status.status === 'approved'
         ? { status: 'approved' }
         : { status: 'rejected', reason: status.reason ?? 'rejected by the carrier' };
-    await reviewTenDlc(
-      db,
-      campaign.tenant_id,
-      decision,
-      `provider:${provider.name}`,
-      `poll:${campaign.provider_ref}`,
-    );
-    changed += 1;
+    // Applied only if the registration is still the pending one the provider answered about.
+    const updated = await changeStatus(db, campaign.tenant_id, `poll:${ref}`, async (client, previous) => {
+      if (previous?.status !== 'pending' || previous.provider_ref !== ref) return previous;
+      return recordReview(client, campaign.tenant_id, {
+        status: decision.status,
+        reason: decision.status === 'rejected' ? decision.reason : null,
+        reviewer: `provider:${provider.name}`,
+      });
+    });
+    if (updated?.status === decision.status && updated.provider_ref === ref) changed += 1;
   }
   return changed;
 }

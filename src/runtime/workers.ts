@@ -39,10 +39,31 @@ export type WorkerDeps = {
 export type Workers = { running(): boolean; stop(): Promise<void> };
 
 export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
-  const polling = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 10 };
-  await deps.boss.work<SendJob>(QUEUES.smsSend, { ...polling, localConcurrency: 4 }, async (jobs) => {
-    for (const job of jobs) await deps.sendSms(job.data);
-  });
+  // Woken by NOTIFY at commit; a full batch keeps fetching at once (bursts of missed calls), and
+  // the poll is only the backstop.
+  const polling = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2 };
+  await deps.boss.work<SendJob>(
+    QUEUES.smsSend,
+    { ...polling, localConcurrency: 2, batchSize: 8, burstWhenBatchFull: true, perJobResults: true },
+    // The sends of a batch run side by side, each settled on its own: one that throws (its
+    // database went away) is retried by pg-boss without touching the others.
+    async (jobs) =>
+      Promise.all(
+        jobs.map(async (job) => {
+          try {
+            await deps.sendSms(job.data);
+            return { id: job.id, status: 'completed' as const };
+          } catch (err) {
+            deps.logger.error({ err, job_id: job.id }, 'send job failed; pg-boss retries it');
+            return {
+              id: job.id,
+              status: 'failed' as const,
+              output: { message: String((err as Error).message) },
+            };
+          }
+        }),
+      ),
+  );
   await deps.boss.work<TimerJob>(
     QUEUES.conversationTimer,
     { ...polling, localConcurrency: 2 },

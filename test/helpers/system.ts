@@ -51,6 +51,8 @@ export async function startTestSystem(env: Record<string, string> = {}): Promise
     logLines: lines,
     async stop() {
       await system.stop();
+      // A shutdown step that had to be abandoned is a bug worth seeing in the test output.
+      for (const line of lines().filter((l) => l.includes('did not finish in time'))) console.warn(line);
       await database.drop();
     },
   };

@@ -148,3 +148,17 @@ export async function ensureCampaignStatus(
     [tenantId, status],
   );
 }
+
+/** The two compliance facts a conversation decides with, in one round trip. */
+export async function complianceFacts(
+  db: Queryable,
+  tenantId: string,
+  phone: string,
+): Promise<{ campaignStatus: CampaignStatus; optedOut: boolean }> {
+  const { rows } = await db.query<{ status: CampaignStatus | null; opted_out: boolean }>(
+    `SELECT (SELECT status FROM comp_campaigns WHERE tenant_id = $1) AS status,
+            EXISTS (SELECT 1 FROM comp_opt_outs WHERE tenant_id = $1 AND phone = $2) AS opted_out`,
+    [tenantId, phone],
+  );
+  return { campaignStatus: rows[0]?.status ?? 'none', optedOut: rows[0]?.opted_out ?? false };
+}

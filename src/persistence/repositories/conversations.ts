@@ -52,6 +52,12 @@ export async function lockOrCreateActiveConversation(
     at: string;
   },
 ): Promise<{ row: ConversationRow; created: boolean }> {
+  // The common case first: the conversation exists (one statement).
+  const existing = await db.query<ConversationRow>(
+    `SELECT ${COLUMNS} FROM conv_conversations WHERE tenant_id = $1 AND caller = $2 AND state <> 'closed' FOR UPDATE`,
+    [fresh.tenantId, fresh.caller],
+  );
+  if (existing.rows[0]) return { row: existing.rows[0], created: false };
   for (let attempt = 0; attempt < 5; attempt++) {
     const inserted = await db.query<{ id: string }>(
       `INSERT INTO conv_conversations (tenant_id, id, caller, state, snapshot, snapshot_schema_version, last_activity_at, created_at)

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/domain/errors.ts';
+import { INITIAL_DIALOGUE } from '../../../src/machines/booking-dialogue.ts';
 import { SNAPSHOT_SCHEMA_VERSION } from '../../../src/machines/conversation-snapshot.ts';
 import { recordOptOut, setCampaignStatus } from '../../../src/persistence/repositories/compliance.ts';
 import { insertMessage } from '../../../src/persistence/repositories/messages.ts';
@@ -608,7 +609,13 @@ describe('dispatch: stored snapshots', () => {
     });
     expect(row.snapshot).toEqual({
       value: 'blocked',
-      context: { ...v1.context, acknowledged: false, missedCalls: 0, blockedReason: 'opted_out' },
+      context: {
+        ...v1.context,
+        acknowledged: false,
+        missedCalls: 0,
+        blockedReason: 'opted_out',
+        dialogue: INITIAL_DIALOGUE,
+      },
     });
     expect(await outbox(tenant.id, 'nmc.conversation.InboundWhileBlocked')).toHaveLength(1);
     expect(await outbox(tenant.id, 'nmc.conversation.SnapshotUnrevivable')).toEqual([]);

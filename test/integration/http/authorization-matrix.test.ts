@@ -1,0 +1,552 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { can, ROLES, type Role } from '../../../src/domain/authorization.ts';
+import type { ApiRoute, App } from '../../../src/http/app.ts';
+import { inTransaction } from '../../../src/persistence/db.ts';
+import { createService } from '../../../src/persistence/repositories/catalog.ts';
+import { createResource } from '../../../src/persistence/repositories/scheduling.ts';
+import type { Tenant } from '../../../src/persistence/repositories/tenants.ts';
+import { upsertUserOnSight } from '../../../src/persistence/repositories/users.ts';
+import { confirmHold } from '../../../src/runtime/scheduling/confirm-hold.ts';
+import { findAvailability } from '../../../src/runtime/scheduling/find-availability.ts';
+import { placeHold } from '../../../src/runtime/scheduling/place-hold.ts';
+import { loadSchedulingSettings } from '../../../src/runtime/scheduling/scheduling-settings.ts';
+import { seedTenant } from '../../helpers/engine.ts';
+import {
+  type ApiResponse,
+  appOf,
+  call,
+  errorOf,
+  settleOutbound,
+  startConversation,
+  tokenFor,
+} from '../../helpers/operator-api.ts';
+import { startTestSystem, type TestSystem, waitFor } from '../../helpers/system.ts';
+
+// The authorization matrix, built from the app's own route table (`app.apiRoutes`): every /api
+// route × every role × (own id, another tenant's id, an id that does not exist). EXPECTED must list
+// exactly the routes the app has, so a route added without an entry here fails this file.
+//
+// The rules: a role the action is not granted to gets 403 whatever the id (authorization comes
+// before any lookup, so a 403 says nothing about the id); an allowed role gets 2xx with its own
+// tenant's id, and 404 with another tenant's id exactly as with an id that does not exist. Routes
+// without an id only get the "own" case. Public routes take no Bearer token; they are listed too,
+// and those that take an id get the same foreign-equals-missing check through their own slug.
+
+type IdKind = 'conversation' | 'user' | 'service' | 'resource' | 'hold' | 'appointment' | 'tenant' | 'none';
+type IdCase = 'own' | 'foreign' | 'missing';
+
+type Fixture = {
+  tenant: Tenant;
+  conversation: string;
+  user: string;
+  service: string;
+  resource: string;
+  hold: string;
+  appointment: string;
+  /** A tenant whose 10DLC registration waits for staff review (the staff routes' own id). */
+  pendingTenant: string;
+  slots: string[];
+};
+
+type Built = { query?: string; body?: unknown };
+type Entry = {
+  /** Which roles may call it; `public` routes take no Bearer token. */
+  allowed: Record<Role, boolean> | 'public';
+  /** The id the request carries (in the path, or in the query or body through `build`). */
+  kind: IdKind;
+  /** The request uses its own id up (confirm, cancel, release, deactivate): a new one per request. */
+  fresh?: boolean;
+  /** Query and body of a minimal valid request, given the id of the case. */
+  build?: (id: string, own: Fixture) => Built;
+  /** The status of the minimal "own" request when it is not a 2xx (a documented refusal). */
+  ownStatus?: number;
+};
+
+const OWNER_ONLY = { OWNER: true, TECH: false, STAFF: false };
+const STAFF_ONLY = { OWNER: false, TECH: false, STAFF: true };
+const TENANT_USERS = { OWNER: true, TECH: true, STAFF: false };
+
+const DAY_MS = 86_400_000;
+const window = () => {
+  const from = new Date(Date.now()).toISOString();
+  const to = new Date(Date.now() + 7 * DAY_MS).toISOString();
+  return `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+};
+const nextSlot = (fx: Fixture): string => {
+  const slot = fx.slots.shift();
+  if (!slot) throw new Error('no free slots left in the fixture');
+  return slot;
+};
+const empty = (): Built => ({ body: {} });
+const REGISTRATION = {
+  brand: {
+    legal_name: 'Demo Plumbing LLC',
+    ein: '12-3456789',
+    website: 'https://demo-plumbing.example',
+    vertical: 'Home services',
+    contact_email: 'owner@demo-plumbing.example',
+  },
+  campaign: {
+    use_case: 'CUSTOMER_CARE',
+    description: 'We text callers back when we miss their call, to help them book a plumbing visit.',
+    sample_messages: [
+      'Sorry we missed your call! How can we help with your plumbing today?',
+      'Your drain cleaning is booked for Tuesday at 9:00. Reply STOP to opt out.',
+    ],
+    opt_in_description: 'Callers phone the business; when the call is missed they receive one text back.',
+  },
+};
+
+const EXPECTED: Record<string, Entry> = {
+  'GET /api/v1/conversations': { allowed: TENANT_USERS, kind: 'none' },
+  'GET /api/v1/conversations/:id': { allowed: TENANT_USERS, kind: 'conversation' },
+  'POST /api/v1/conversations/:id/takeover': { allowed: TENANT_USERS, kind: 'conversation', build: empty },
+  'POST /api/v1/conversations/:id/release': { allowed: TENANT_USERS, kind: 'conversation', build: empty },
+  'POST /api/v1/conversations/:id/close': { allowed: TENANT_USERS, kind: 'conversation', build: empty },
+  'POST /api/v1/conversations/:id/messages': {
+    allowed: TENANT_USERS,
+    kind: 'conversation',
+    build: () => ({ body: { body: 'hi' } }),
+  },
+  'GET /api/v1/users': { allowed: OWNER_ONLY, kind: 'none' },
+  'PATCH /api/v1/users/:id': { allowed: OWNER_ONLY, kind: 'user', build: () => ({ body: { role: 'TECH' } }) },
+  'GET /api/v1/services': { allowed: TENANT_USERS, kind: 'none' },
+  'POST /api/v1/services': {
+    allowed: OWNER_ONLY,
+    kind: 'none',
+    build: () => ({
+      body: {
+        name: `Matrix service ${randomUUID()}`,
+        duration_minutes: 30,
+        price: { amount_cents: 5000, currency: 'USD' },
+      },
+    }),
+  },
+  'PATCH /api/v1/services/:id': {
+    allowed: OWNER_ONLY,
+    kind: 'service',
+    build: () => ({ body: { aliases: ['matrix'] } }),
+  },
+  'DELETE /api/v1/services/:id': { allowed: OWNER_ONLY, kind: 'service', fresh: true },
+  'GET /api/v1/resources': { allowed: TENANT_USERS, kind: 'none' },
+  'POST /api/v1/resources': {
+    allowed: OWNER_ONLY,
+    kind: 'none',
+    build: () => ({ body: { name: 'Matrix van', time_zone: 'America/New_York' } }),
+  },
+  'PATCH /api/v1/resources/:id': {
+    allowed: OWNER_ONLY,
+    kind: 'resource',
+    build: () => ({ body: { name: 'Matrix crew' } }),
+  },
+  'GET /api/v1/availability': {
+    allowed: TENANT_USERS,
+    kind: 'service',
+    build: (id) => ({ query: `service_id=${id}&${window()}` }),
+  },
+  'POST /api/v1/holds': {
+    allowed: TENANT_USERS,
+    kind: 'resource',
+    build: (id, own) => ({ body: { service_id: own.service, resource_id: id, start: nextSlot(own) } }),
+  },
+  'POST /api/v1/holds/:id/confirm': { allowed: TENANT_USERS, kind: 'hold', fresh: true, build: empty },
+  'DELETE /api/v1/holds/:id': { allowed: TENANT_USERS, kind: 'hold', fresh: true },
+  'GET /api/v1/appointments': { allowed: TENANT_USERS, kind: 'none', build: () => ({ query: window() }) },
+  'POST /api/v1/appointments/:id/cancel': {
+    allowed: TENANT_USERS,
+    kind: 'appointment',
+    fresh: true,
+    build: empty,
+  },
+  'GET /api/v1/billing': { allowed: OWNER_ONLY, kind: 'none' },
+  'POST /api/v1/billing/checkout': {
+    allowed: OWNER_ONLY,
+    kind: 'none',
+    build: () => ({ body: { plan: 'pro' } }),
+  },
+  'POST /api/v1/billing/portal': { allowed: OWNER_ONLY, kind: 'none', build: empty },
+  'POST /api/v1/stream-tokens': { allowed: TENANT_USERS, kind: 'none', build: empty },
+  'GET /api/v1/compliance': { allowed: OWNER_ONLY, kind: 'none' },
+  // The demo's campaign is approved: a new registration goes through support (409 conflict).
+  'PUT /api/v1/compliance/registration': {
+    allowed: OWNER_ONLY,
+    kind: 'none',
+    build: () => ({ body: REGISTRATION }),
+    ownStatus: 409,
+  },
+  'GET /api/v1/compliance/opt-outs': { allowed: OWNER_ONLY, kind: 'none' },
+  'GET /api/v1/compliance/opt-outs.csv': { allowed: OWNER_ONLY, kind: 'none' },
+  'GET /api/staff/tenants': { allowed: STAFF_ONLY, kind: 'none' },
+  'GET /api/staff/compliance/pending': { allowed: STAFF_ONLY, kind: 'none' },
+  'POST /api/staff/compliance/:tenantId/review': {
+    allowed: STAFF_ONLY,
+    kind: 'tenant',
+    build: () => ({ body: { status: 'approved' } }),
+  },
+  'GET /api/staff/dead-letters': { allowed: STAFF_ONLY, kind: 'none' },
+  'POST /api/staff/dead-letters/replay': {
+    allowed: STAFF_ONLY,
+    kind: 'none',
+    build: () => ({ body: { all: true } }),
+  },
+  // The stoken is the stream's only credential; an unknown one is refused (a live stream never ends,
+  // so the minimal request here is a refused one).
+  'GET /api/v1/stream': {
+    allowed: 'public',
+    kind: 'none',
+    build: () => ({ query: `stoken=${'s'.repeat(43)}` }),
+    ownStatus: 401,
+  },
+  'GET /api/public/:slug/services': { allowed: 'public', kind: 'none' },
+  'GET /api/public/:slug/availability': {
+    allowed: 'public',
+    kind: 'service',
+    build: (id) => ({ query: `service_id=${id}&${window()}` }),
+  },
+  'POST /api/public/:slug/holds': {
+    allowed: 'public',
+    kind: 'resource',
+    build: (id, own) => ({ body: { service_id: own.service, resource_id: id, start: nextSlot(own) } }),
+  },
+  'DELETE /api/public/:slug/holds/:id': { allowed: 'public', kind: 'hold', fresh: true },
+  'POST /api/public/:slug/bookings': {
+    allowed: 'public',
+    kind: 'hold',
+    fresh: true,
+    build: (id) => ({ body: { hold_id: id } }),
+  },
+};
+
+let t: TestSystem;
+let app: App;
+let own: Fixture;
+let foreign: Fixture;
+let foreignBefore: unknown;
+const tokens = {} as Record<Role, string>;
+const OTHER_CALLER = '+12125550199';
+const OTHER_ORG = 'org_other';
+
+async function slotsOf(tenantId: string, service: string, resource: string): Promise<string[]> {
+  const now = new Date().toISOString();
+  const result = await findAvailability(t.system.db, {
+    tenantId,
+    serviceId: service,
+    resourceId: resource,
+    from: new Date(Date.now() + 2 * 3_600_000).toISOString(),
+    to: new Date(Date.now() + 12 * DAY_MS).toISOString(),
+    now,
+    settings: await loadSchedulingSettings(t.system.db, tenantId, { holdTtlMinutes: 15 }),
+  });
+  return result.items.map((slot) => slot.start);
+}
+
+async function newHold(fx: Fixture): Promise<string> {
+  const hold = await inTransaction(t.system.db, (client) =>
+    placeHold(client, {
+      tenantId: fx.tenant.id,
+      serviceId: fx.service,
+      resourceId: fx.resource,
+      start: nextSlot(fx),
+      now: new Date().toISOString(),
+      holdTtlMinutes: 15,
+      boss: t.system.boss,
+    }),
+  );
+  return hold.id;
+}
+
+async function newAppointment(fx: Fixture): Promise<string> {
+  const holdId = await newHold(fx);
+  const appointment = await inTransaction(t.system.db, (client) =>
+    confirmHold(client, { tenantId: fx.tenant.id, holdId, now: new Date().toISOString() }),
+  );
+  return appointment.id;
+}
+
+async function newService(tenantId: string): Promise<string> {
+  const service = await createService(t.system.db, tenantId, {
+    name: `Matrix ${randomUUID()}`,
+    duration_minutes: 30,
+    price: { amount_cents: 9900, currency: 'USD' },
+  });
+  return service.id;
+}
+
+async function fixtureFor(tenant: Tenant, caller: string, userSubject: string): Promise<Fixture> {
+  const service = await newService(tenant.id);
+  const allDay = [{ start: '00:00', end: '24:00' }];
+  const resource = await createResource(t.system.db, tenant.id, {
+    name: 'Matrix resource',
+    time_zone: 'UTC',
+    weekly_hours: { 1: allDay, 2: allDay, 3: allDay, 4: allDay, 5: allDay, 6: allDay, 7: allDay },
+  });
+  const user = await upsertUserOnSight(t.system.db, {
+    tenantId: tenant.id,
+    subject: userSubject,
+    email: null,
+    role: 'TECH',
+  });
+  const fx: Fixture = {
+    tenant,
+    conversation: await startConversation(t.system, tenant.id, caller),
+    user: user.id,
+    service,
+    resource: resource.id,
+    hold: '',
+    appointment: '',
+    pendingTenant: (await seedTenant(t.system.db, { campaign: 'pending' })).id,
+    slots: await slotsOf(tenant.id, service, resource.id),
+  };
+  fx.hold = await newHold(fx);
+  fx.appointment = await newAppointment(fx);
+  return fx;
+}
+
+/** Everything the other tenant has that a request of ours could have changed. */
+async function foreignState(): Promise<unknown> {
+  const q = async (sql: string) => (await t.system.db.query(sql, [foreign.tenant.id])).rows;
+  return {
+    conversations: await q(
+      'SELECT id, state, version, assigned_to FROM conv_conversations WHERE tenant_id = $1',
+    ),
+    // Ids only: the greeting's delivery status moves on its own.
+    messages: await q('SELECT id, participant FROM conv_messages WHERE tenant_id = $1 ORDER BY id'),
+    users: await q('SELECT id, role FROM id_users WHERE tenant_id = $1 ORDER BY id'),
+    services: await q(
+      'SELECT id, name, active, aliases FROM catalog_services WHERE tenant_id = $1 ORDER BY id',
+    ),
+    resources: await q('SELECT id, name FROM sched_resources WHERE tenant_id = $1 ORDER BY id'),
+    reservations: await q('SELECT id, kind, status FROM sched_reservations WHERE tenant_id = $1 ORDER BY id'),
+  };
+}
+
+beforeAll(async () => {
+  t = await startTestSystem();
+  app = appOf(t.system);
+  const other = await seedTenant(t.system.db, { auth_org_id: OTHER_ORG, name: 'Other Tenant Plumbing' });
+  for (const role of ROLES) {
+    tokens[role] = await tokenFor(t.system, {
+      subject: `matrix_${role.toLowerCase()}`,
+      role,
+      org: 'org_demo',
+    });
+  }
+  own = await fixtureFor(t.demo, '+13105550171', 'matrix_target');
+  foreign = await fixtureFor(other, OTHER_CALLER, 'other_target');
+  foreignBefore = await foreignState();
+});
+afterAll(async () => {
+  // No send in flight when the system stops (a send racing shutdown has hung stop(); see the report).
+  if (t) await settleOutbound(t);
+  await t?.stop();
+});
+
+const keyOf = (route: Pick<ApiRoute, 'method' | 'url'>) => `${route.method} ${route.url}`;
+
+function entryOf(route: ApiRoute): Entry {
+  const entry = EXPECTED[keyOf(route)];
+  if (!entry) throw new Error(`no matrix entry for ${keyOf(route)}`);
+  return entry;
+}
+
+function casesOf(entry: Entry): IdCase[] {
+  if (entry.kind === 'none') return ['own'];
+  // Staff act across tenants: an id is theirs to see or it does not exist.
+  if (entry.kind === 'tenant') return ['own', 'missing'];
+  return ['own', 'foreign', 'missing'];
+}
+
+async function idFor(entry: Entry, idCase: IdCase): Promise<string> {
+  if (entry.kind === 'none' || idCase === 'missing') return randomUUID();
+  const fx = idCase === 'own' ? own : foreign;
+  if (entry.kind === 'tenant') return fx.pendingTenant;
+  if (entry.fresh && idCase === 'own') {
+    if (entry.kind === 'hold') return newHold(fx);
+    if (entry.kind === 'appointment') return newAppointment(fx);
+    if (entry.kind === 'service') return newService(fx.tenant.id);
+    throw new Error(`no fresh ${entry.kind} fixture`);
+  }
+  return fx[entry.kind];
+}
+
+/** The minimal valid request of `route` for one id case (the slug is always our own tenant's). */
+async function requestFor(route: ApiRoute, idCase: IdCase) {
+  const entry = entryOf(route);
+  const id = await idFor(entry, idCase);
+  const built = entry.build?.(id, own) ?? {};
+  const path = route.url.replace(':slug', own.tenant.slug).replace(':id', id).replace(':tenantId', id);
+  return {
+    id,
+    method: route.method,
+    url: built.query ? `${path}?${built.query}` : path,
+    ...(built.body === undefined ? {} : { body: built.body }),
+  };
+}
+
+const secretsOfTheOtherTenant = () => [
+  foreign.tenant.id,
+  foreign.tenant.slug,
+  foreign.tenant.name,
+  foreign.tenant.twilio_number ?? '',
+  OTHER_CALLER,
+  OTHER_ORG,
+];
+
+/** Asserts 404 `not_found` that names nothing of the other tenant; returns the message. */
+function expectNotFound(res: ApiResponse, label: string, id: string): string {
+  expect(res.status, label).toBe(404);
+  expect(res.body, label).toEqual({
+    error: { code: 'not_found', message: expect.any(String), correlation_id: expect.any(String) },
+  });
+  const message = errorOf(res).message;
+  for (const secret of [id, ...secretsOfTheOtherTenant()]) expect(message, label).not.toContain(secret);
+  return message;
+}
+
+function expect2xx(res: ApiResponse, label: string) {
+  expect(res.status, label).toBeGreaterThanOrEqual(200);
+  expect(res.status, label).toBeLessThan(300);
+}
+
+describe('the route table', () => {
+  it('lists exactly the routes the matrix covers (a new route needs an entry here)', () => {
+    const routes = app.apiRoutes.map(keyOf).sort();
+    expect(new Set(routes).size).toBe(routes.length);
+    expect(routes).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  it('agrees with the authorization rules (role × action) and the public flags', () => {
+    for (const route of app.apiRoutes) {
+      const entry = entryOf(route);
+      expect(route.public, keyOf(route)).toBe(entry.allowed === 'public');
+      if (entry.allowed === 'public') continue;
+      if (!route.action) throw new Error(`${keyOf(route)} names no action`);
+      for (const role of ROLES) {
+        expect(can(role, route.action), `${role} ${keyOf(route)}`).toBe(entry.allowed[role]);
+      }
+    }
+  });
+
+  it('names a kind of id for every route with an id in its path', () => {
+    for (const route of app.apiRoutes) {
+      if (route.url.includes(':id')) expect(entryOf(route).kind, keyOf(route)).not.toBe('none');
+    }
+  });
+});
+
+describe('the matrix', () => {
+  it('asks for a Bearer token on every route that is not public', async () => {
+    const results = await Promise.all(
+      app.apiRoutes
+        .filter((route) => !route.public)
+        .map(async (route) => {
+          const url = route.url.replace(':id', randomUUID()).replace(':tenantId', randomUUID());
+          const res = await call(app, { method: route.method, url });
+          return [keyOf(route), res] as const;
+        }),
+    );
+    for (const [route, res] of results) {
+      expect(res.status, route).toBe(401);
+      expect(errorOf(res).code, route).toBe('unauthorized');
+    }
+  });
+
+  it('answers each role on each route: 2xx own, 404 foreign and missing alike, 403 when not allowed', async () => {
+    let checked = 0;
+    // One route at a time (its role × id requests at once), so a route that changes state (close)
+    // does not race another route on the same row.
+    for (const route of app.apiRoutes.filter((r) => !r.public)) {
+      const entry = entryOf(route);
+      if (entry.allowed === 'public') continue;
+      const allowed = entry.allowed;
+      const prepared = [];
+      for (const role of ROLES) {
+        for (const idCase of casesOf(entry)) {
+          // A forbidden role never reaches the handler: no need to spend a fresh id on it.
+          const request =
+            allowed[role] || !entry.fresh
+              ? await requestFor(route, idCase)
+              : await requestFor(route, idCase === 'own' ? 'missing' : idCase);
+          prepared.push({ role, idCase, request });
+        }
+      }
+      const results = await Promise.all(
+        prepared.map(async ({ role, idCase, request }) => ({
+          role,
+          idCase,
+          id: request.id,
+          res: await call(app, { ...request, token: tokens[role] }),
+        })),
+      );
+      const messages: Record<string, string> = {};
+      for (const { role, idCase, id, res } of results) {
+        const label = `${role} ${keyOf(route)} (${idCase} id) → ${res.status} ${res.raw.slice(0, 200)}`;
+        checked += 1;
+        if (!allowed[role]) {
+          expect(res.status, label).toBe(403);
+          expect(errorOf(res).code, label).toBe('forbidden');
+        } else if (idCase === 'own') {
+          if (entry.ownStatus === undefined) expect2xx(res, label);
+          else expect(res.status, label).toBe(entry.ownStatus);
+        } else {
+          messages[`${role} ${idCase}`] = expectNotFound(res, label, id);
+        }
+      }
+      // Another tenant's id is indistinguishable from one that does not exist.
+      for (const role of ROLES.filter((r) => allowed[r] && casesOf(entry).includes('foreign'))) {
+        expect(messages[`${role} foreign`], `${role} ${keyOf(route)}`).toBe(messages[`${role} missing`]);
+      }
+    }
+    const expectedCount = app.apiRoutes
+      .filter((r) => !r.public)
+      .reduce((sum, route) => sum + ROLES.length * casesOf(entryOf(route)).length, 0);
+    expect(checked).toBe(expectedCount);
+  });
+
+  it('takes public routes without a token, and answers foreign ids through our slug like missing ones', async () => {
+    for (const route of app.apiRoutes.filter((r) => r.public)) {
+      const entry = entryOf(route);
+      const results = [];
+      for (const idCase of casesOf(entry)) {
+        const request = await requestFor(route, idCase);
+        results.push({ idCase, id: request.id, res: await call(app, request) });
+      }
+      const messages: Record<string, string> = {};
+      for (const { idCase, id, res } of results) {
+        const label = `${keyOf(route)} (${idCase} id) → ${res.status} ${res.raw.slice(0, 200)}`;
+        if (idCase === 'own') {
+          if (entry.ownStatus === undefined) expect2xx(res, label);
+          else expect(res.status, label).toBe(entry.ownStatus);
+        } else {
+          messages[idCase] = expectNotFound(res, label, id);
+        }
+      }
+      if (casesOf(entry).includes('foreign')) expect(messages.foreign, keyOf(route)).toBe(messages.missing);
+    }
+  });
+
+  it("leaves the other tenant's data untouched", async () => {
+    expect(await foreignState()).toEqual(foreignBefore);
+  });
+
+  it('records every STAFF call in audit_logs: denied ones on tenant routes, the staff API as it answered', async () => {
+    const audited = app.apiRoutes.filter((r) => r.audit && !r.public && r.action);
+    const expected = audited.flatMap((route) =>
+      casesOf(entryOf(route)).map((idCase) => {
+        const allowed = route.action !== null && can('STAFF', route.action);
+        const result = !allowed ? 'forbidden' : idCase === 'own' ? 'success' : 'rejected_404';
+        return `${route.action} ${result}`;
+      }),
+    );
+    // Written when the response is known (onResponse), so it may land just after the reply.
+    const rows = await waitFor(async () => {
+      const { rows } = await t.system.db.query<{ role: string; action: string; result: string }>(
+        "SELECT role, action, result FROM audit_logs WHERE tenant_id IS NULL AND actor = 'matrix_staff'",
+      );
+      return rows.length >= expected.length ? rows : null;
+    });
+    expect(rows.every((row) => row.role === 'STAFF')).toBe(true);
+    expect(rows.map((row) => `${row.action} ${row.result}`).sort()).toEqual(expected.sort());
+  });
+});
