@@ -2,7 +2,7 @@ import { inTransaction, type Pool } from '../persistence/db.ts';
 import { advanceMessageStatus, findMessage } from '../persistence/repositories/messages.ts';
 import { fetchSmsStatus, type TwilioClient } from '../providers/twilio/client.ts';
 import { mapTwilioStatus } from '../providers/twilio/message-status.ts';
-import { writeOutboxEvents } from './outbox.ts';
+import { writeMessageStatusEvent } from './message-status-event.ts';
 
 // Webhook first, poll on provider failure: some minutes after a send, if the message's status
 // callbacks have not brought it to a final state (delivered or failed), ask Twilio and apply the
@@ -27,21 +27,10 @@ export function createStatusPoller(deps: { db: Pool; twilio: TwilioClient }) {
         errorCode: remote.errorCode,
       });
       if (!updated) return 'unchanged' as const;
-      await writeOutboxEvents(client, [
-        {
-          tenantId: updated.tenant_id,
-          name: 'nmc.messaging.MessageStatusChanged',
-          payload: {
-            conversation_id: updated.conversation_id,
-            message_id: updated.id,
-            status: updated.status,
-            error_code: updated.error_code,
-          },
-          occurredAt: new Date().toISOString(),
-          correlationId: updated.id,
-          causationId: updated.provider_sid,
-        },
-      ]);
+      await writeMessageStatusEvent(client, updated, {
+        correlationId: updated.id,
+        causationId: updated.provider_sid,
+      });
       return 'updated' as const;
     });
   };

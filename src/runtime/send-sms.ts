@@ -21,7 +21,7 @@ import { bossDb } from './boss.ts';
 import type { GatesReader } from './conversation-facts.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
-import { writeOutboxEvents } from './outbox.ts';
+import { writeMessageStatusEvent } from './message-status-event.ts';
 import { STATUS_POLL_DELAY_MS } from './poll-sms-status.ts';
 
 // The send worker: one queued outbound message → one Messages request through the real Twilio SDK.
@@ -72,7 +72,7 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
       failureReason: reason,
       errorCode,
     });
-    if (updated) await statusEvent(db, updated);
+    if (updated) await writeMessageStatusEvent(db, updated, { correlationId: message.id, causationId: null });
   }
 
   return async function send(job: SendJob): Promise<SendOutcome> {
@@ -183,24 +183,6 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
       });
     }
   };
-}
-
-async function statusEvent(db: Queryable, message: MessageRow): Promise<void> {
-  await writeOutboxEvents(db, [
-    {
-      tenantId: message.tenant_id,
-      name: 'nmc.messaging.MessageStatusChanged',
-      payload: {
-        conversation_id: message.conversation_id,
-        message_id: message.id,
-        status: message.status,
-        error_code: message.error_code,
-      },
-      occurredAt: new Date().toISOString(),
-      correlationId: message.id,
-      causationId: null,
-    },
-  ]);
 }
 
 /**

@@ -6,7 +6,7 @@ import { type CampaignRow, findCampaign, listOptOuts } from '../../persistence/r
 import { submitTenDlc } from '../../runtime/ten-dlc.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
-import { decodeCursor, encodeCursor, instant, listOf } from '../schemas.ts';
+import { decodeKeysetCursor, encodeCursor, instant, listOf } from '../schemas.ts';
 
 // OWNER: the tenant's 10DLC registration (submit, see its review) and the opt-out registry (read,
 // export as CSV).
@@ -91,11 +91,8 @@ export function complianceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         let after: { at: string; phone: string } | undefined;
         if (request.query.cursor) {
-          const [at, phone] = decodeCursor(request.query.cursor) ?? [];
-          if (typeof at !== 'string' || typeof phone !== 'string' || Number.isNaN(Date.parse(at))) {
-            throw new AppError('validation_failed', 'cursor is not valid');
-          }
-          after = { at, phone };
+          const { at, key } = decodeKeysetCursor(request.query.cursor, false);
+          after = { at, phone: key };
         }
         const { limit } = request.query;
         const rows = await listOptOuts(deps.db, tenantOf(request), {

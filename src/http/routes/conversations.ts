@@ -11,7 +11,7 @@ import { listMessages } from '../../persistence/repositories/messages.ts';
 import type { EventInput } from '../../runtime/dispatch.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
-import { decodeCursor, encodeCursor, idParam, instant, listOf, pageQuery } from '../schemas.ts';
+import { decodeKeysetCursor, encodeCursor, idParam, instant, listOf, pageQuery } from '../schemas.ts';
 
 // The operator's view of conversations. Every change goes through the engine's `dispatch`, so the
 // machine's guards apply whoever acts (an opted-out caller gets nothing, whoever sends). An
@@ -102,18 +102,8 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const { state: filter, caller, cursor, limit } = request.query;
         let after: { at: string; id: string } | undefined;
         if (cursor) {
-          const decoded = decodeCursor(cursor);
-          const at = decoded?.[0];
-          const id = decoded?.[1];
-          if (
-            typeof at !== 'string' ||
-            typeof id !== 'string' ||
-            !z.uuid().safeParse(id).success ||
-            Number.isNaN(Date.parse(at))
-          ) {
-            throw new AppError('validation_failed', 'cursor is not valid');
-          }
-          after = { at, id };
+          const { at, key } = decodeKeysetCursor(cursor);
+          after = { at, id: key };
         }
         const rows = await listConversations(deps.db, {
           tenantId,

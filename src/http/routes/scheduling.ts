@@ -23,7 +23,7 @@ import {
   holdBody,
   holdSchema,
 } from '../booking-operations.ts';
-import { decodeCursor, encodeCursor, idParam, instant, listOf } from '../schemas.ts';
+import { decodeKeysetCursor, encodeCursor, idParam, instant, listOf } from '../schemas.ts';
 
 // Resources (OWNER manages), availability, holds and appointments (TECH and OWNER book).
 
@@ -183,16 +183,8 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const { from, to, resource_id, cursor, limit } = request.query;
         let after: { start: string; id: string } | undefined;
         if (cursor) {
-          const [start, id] = decodeCursor(cursor) ?? [];
-          if (
-            typeof start !== 'string' ||
-            typeof id !== 'string' ||
-            !z.uuid().safeParse(id).success ||
-            Number.isNaN(Date.parse(start))
-          ) {
-            throw new AppError('validation_failed', 'cursor is not valid');
-          }
-          after = { start, id };
+          const { at, key } = decodeKeysetCursor(cursor);
+          after = { start: at, id: key };
         }
         const rows = await listAppointments(deps.db, tenantOf(request), {
           from: new Date(Date.parse(from)).toISOString(),

@@ -10,7 +10,7 @@ import {
   type MessageStatus,
 } from '../../persistence/repositories/messages.ts';
 import { mapTwilioStatus } from '../../providers/twilio/message-status.ts';
-import { writeOutboxEvents } from '../../runtime/outbox.ts';
+import { writeMessageStatusEvent } from '../../runtime/message-status-event.ts';
 import type { AppDeps } from '../app.ts';
 import { messageSid, twilioFormSchema, twilioSignatureCheck } from '../twilio-webhook.ts';
 
@@ -76,21 +76,10 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             const conversation = await findConversation(client, tenant, updated.conversation_id);
             if (conversation) await recordOptOut(client, tenant, conversation.caller, 'carrier');
           }
-          await writeOutboxEvents(client, [
-            {
-              tenantId: tenant,
-              name: 'nmc.messaging.MessageStatusChanged',
-              payload: {
-                conversation_id: updated.conversation_id,
-                message_id: updated.id,
-                status: updated.status,
-                error_code: updated.error_code,
-              },
-              occurredAt: new Date().toISOString(),
-              correlationId: request.id,
-              causationId: MessageSid,
-            },
-          ]);
+          await writeMessageStatusEvent(client, updated, {
+            correlationId: request.id,
+            causationId: MessageSid,
+          });
           return updated.status === 'failed' ? updated : null;
         });
         if (failed && ErrorCode === OPTED_OUT_CODE) {
