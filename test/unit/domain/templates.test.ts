@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { smsSegments } from '../../../src/domain/gsm7.ts';
+import {
+  DEFAULT_TEMPLATES,
+  render,
+  resolveTemplates,
+  type TemplateName,
+} from '../../../src/domain/templates.ts';
+
+// Every default text, filled with realistic values, fits one SMS segment (160 GSM-7 characters):
+// a caller gets one message, and the business pays for one.
+
+const VALUES: Record<string, string> = {
+  business: 'Rivera Plumbing & Drains',
+  help: 'Call (310) 555-0100 or reply here.',
+  examples: 'drain cleaning, water heater repair, toilet repair',
+  options: '1) Water heater repair 2) Water heater install 3) Toilet repair',
+  service: 'Water heater repair',
+  price: '$1,229.00',
+  duration: '1 h 30 min',
+  slots: '1) Tue 10:00 2) Wed 14:30 3) Thu 08:00',
+  time: 'Tue Mar 10, 10:00',
+  hint: 'Reply YES to book or NO to pick another time.',
+};
+
+describe('message templates', () => {
+  it.each(Object.keys(DEFAULT_TEMPLATES) as TemplateName[])('%s fits one GSM-7 segment', (name) => {
+    const text = render(DEFAULT_TEMPLATES[name], VALUES);
+    expect(text).not.toMatch(/\{\w+\}/);
+    expect(smsSegments(text), text).toBe(1);
+  });
+
+  it('takes a tenant override and ignores unknown or empty ones', () => {
+    const templates = resolveTemplates({
+      greeting: 'Hello from {business}!',
+      nope: 'x',
+      help: '  ',
+      __proto__: 'x',
+    });
+    expect(templates.greeting).toBe('Hello from {business}!');
+    expect(templates.help).toBe(DEFAULT_TEMPLATES.help);
+    expect(Object.keys(templates)).toEqual(Object.keys(DEFAULT_TEMPLATES));
+  });
+
+  it('leaves unknown placeholders as they are and never expands a value twice', () => {
+    expect(render('{a} {b}', { a: '{b}' })).toBe('{b} {b}');
+  });
+});
