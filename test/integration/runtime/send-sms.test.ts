@@ -275,9 +275,17 @@ describe('send worker: provider failures', () => {
       random: () => 0,
     });
     await expect(crashing(job)).rejects.toThrow('worker killed');
-    expect(await message(messageId)).toMatchObject({ status: 'failed', error_code: '21610' });
-    // pg-boss hands the job out again, to a healthy worker.
+    // The opt-out, the failed message and the block commit together: the crash left none of them.
+    expect(await message(messageId)).toMatchObject({ status: 'sending', error_code: null });
+    const optOuts = await database.pool.query(
+      'SELECT 1 FROM comp_opt_outs WHERE tenant_id = $1 AND phone = $2',
+      [tenant.id, caller],
+    );
+    expect(optOuts.rowCount).toBe(0);
+    // pg-boss hands the job out again, to a healthy worker: Twilio refuses again, and this time all
+    // three are written.
     await send(job);
+    expect(await message(messageId)).toMatchObject({ status: 'failed', error_code: '21610' });
     const { rows } = await database.pool.query<{ state: string }>(
       'SELECT state FROM conv_conversations WHERE tenant_id = $1 AND id = $2',
       [tenant.id, conversationId],
