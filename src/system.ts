@@ -11,6 +11,7 @@ import { openDatabase } from './persistence/open-database.ts';
 import { seedDemo } from './persistence/seed-demo.ts';
 import { seedDemoScheduling } from './persistence/seed-demo-scheduling.ts';
 import { createOperatorAuth } from './providers/auth/operator-auth.ts';
+import { createReplyInterpreter } from './providers/llm/client.ts';
 import { openStripe } from './providers/stripe/open-stripe.ts';
 import type { StripeSandbox } from './providers/stripe/sandbox/server.ts';
 import { createSandboxTenDlc } from './providers/ten-dlc/provider.ts';
@@ -181,6 +182,17 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         auth: await createOperatorAuth(config),
         streamHub,
         stripe: { client: stripe.client, webhookSecret: stripe.webhookSecret },
+        // The language model only when configured: without it the assistant is deterministic.
+        ...(config.LLM_BASE_URL
+          ? {
+              interpretReply: createReplyInterpreter({
+                baseUrl: config.LLM_BASE_URL,
+                ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
+                model: config.LLM_MODEL ?? 'gpt-4o-mini',
+                logger,
+              }).interpret,
+            }
+          : {}),
       });
       system.app = app;
       system.apiUrl = await app.listen({ port: config.PORT, host: config.HOST });

@@ -20,6 +20,7 @@ import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { Action } from '../domain/authorization.ts';
 import { AppError } from '../domain/errors.ts';
+import type { InterpretReply } from '../domain/reply-hint.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Pool } from '../persistence/db.ts';
@@ -68,6 +69,8 @@ export type AppDeps = {
   streamHub?: StreamHub;
   /** Stripe (the sandbox's when no real account is configured); without it billing answers 503. */
   stripe?: { client: StripeClient; webhookSecret: string };
+  /** The optional language model (LLM_BASE_URL): reads inbound texts into hints; absent = deterministic only. */
+  interpretReply?: InterpretReply;
 };
 
 /** Every /api route with what it does: the authorization matrix test is built from this table. */

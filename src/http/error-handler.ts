@@ -46,6 +46,8 @@ export function toAppError(err: unknown): AppError {
       cause: err,
     });
   }
+  const databaseError = classifyDatabaseError(err);
+  if (databaseError) return databaseError;
   const fastifyError = err as Partial<FastifyError> & { statusCode?: number };
   if (err instanceof SyntaxError && fastifyError.statusCode === 400) {
     return new AppError('malformed_body', 'the request body is not valid JSON');
@@ -58,6 +60,42 @@ export function toAppError(err: unknown): AppError {
     return new AppError(code, cleanMessage(code, fastifyError.message));
   }
   return new AppError('internal', 'internal error', { cause: err });
+}
+
+// Postgres refusing a character it cannot store (a NUL byte) is the client's input; Postgres being
+// unreachable or restarting is temporary (a provider retries on 503).
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+const DATABASE_UNAVAILABLE = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+]);
+
+function classifyDatabaseError(err: unknown): AppError | null {
+  const code = (err as { code?: unknown }).code;
+  const message = (err as { message?: unknown }).message;
+  if (typeof code === 'string' && UNSTORABLE_TEXT.has(code)) {
+    return new AppError(
+      'validation_failed',
+      'the request contains characters that cannot be stored (e.g. NUL)',
+    );
+  }
+  const lostConnection =
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect/.test(message);
+  if ((typeof code === 'string' && DATABASE_UNAVAILABLE.has(code)) || lostConnection) {
+    return new AppError('unavailable', 'temporarily unavailable; retry shortly', {
+      cause: err,
+      headers: { 'retry-after': '5' },
+    });
+  }
+  return null;
 }
 
 function cleanMessage(code: ErrorCode, message: string | undefined): string {

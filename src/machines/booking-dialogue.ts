@@ -2,6 +2,7 @@ import { interpretReply } from '../domain/booking-intent.ts';
 import { matchCatalog } from '../domain/catalog-match.ts';
 import { formatDateTimeForSms, formatSlotForSms } from '../domain/local-time-words.ts';
 import { formatMoney } from '../domain/money.ts';
+import { type ReplyHint, validHint } from '../domain/reply-hint.ts';
 import type { BookableSlot, CatalogItem, ConversationEvent } from './conversation-events.ts';
 import type { Plan } from './conversation-plan.ts';
 import { sendBlockedBy } from './send-guard.ts';
@@ -80,10 +81,10 @@ function examples(plan: Plan): string {
 }
 
 /** Whether this text would be one misunderstanding too many: the conversation goes to a person. */
-export function textGivesUp(plan: Plan, text: string): boolean {
+export function textGivesUp(plan: Plan, text: string, hint?: ReplyHint): boolean {
   return (
     silencedBy(plan) === null &&
-    understand(plan, text) === null &&
+    understand(plan, text, hint) === null &&
     current(plan).misunderstandings + 1 >= plan.facts.policy.maxMisunderstandings
   );
 }
@@ -100,7 +101,39 @@ type Understood =
   | { kind: 'change' }
   | { kind: 'cancel' };
 
-function understand(plan: Plan, text: string): Understood | null {
+/**
+ * A language model's hint, when it is consistent with the dialogue (validHint): it may name a
+ * service the matcher would miss, or read a pick/yes/no/change/cancel — never more than that.
+ */
+function fromHint(plan: Plan, hint: ReplyHint | undefined): Understood | null {
+  if (hint === undefined) return null;
+  const dialogue = current(plan);
+  const offering = dialogue.step === 'offering' || dialogue.step === 'confirming';
+  const context = {
+    catalogIds: plan.facts.catalog.map((item) => item.id),
+    offeredCount: offering ? dialogue.offered.length : 0,
+    step: dialogue.step,
+  };
+  if (!validHint(hint, context)) return null;
+  switch (hint.intent) {
+    case 'service':
+      return hint.service_id === undefined ? null : { kind: 'service', id: hint.service_id };
+    case 'pick':
+      return hint.pick === undefined ? null : { kind: 'pick', index: hint.pick - 1 };
+    case 'yes':
+    case 'no':
+    case 'change':
+    case 'cancel':
+      return { kind: hint.intent };
+    case 'other':
+      return null;
+  }
+}
+
+/** The hint when it is valid, else the deterministic reading of the text. */
+function understand(plan: Plan, text: string, hint?: ReplyHint): Understood | null {
+  const hinted = fromHint(plan, hint);
+  if (hinted !== null) return hinted;
   const dialogue = current(plan);
   const reply = interpretReply(
     text,
@@ -146,7 +179,7 @@ export function onText(plan: Plan, event: EventOf<'InboundSms'>): void {
     return;
   }
   const dialogue = current(plan);
-  const understood = understand(plan, event.body);
+  const understood = understand(plan, event.body, event.hint);
   if (understood === null) {
     setDialogue(plan, { misunderstandings: dialogue.misunderstandings + 1 });
     const hint =

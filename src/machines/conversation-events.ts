@@ -1,3 +1,4 @@
+import type { ReplyHint } from '../domain/reply-hint.ts';
 import type { Templates } from '../domain/templates.ts';
 
 // What the conversation machine is told. Time (`at`) and the facts it decides with come in on every
@@ -51,7 +52,14 @@ export type TimerKind = 'inactivity' | 'humanIdle';
 
 export type ConversationEvent =
   | (Base & { type: 'MissedCall'; callSid: string })
-  | (Base & { type: 'InboundSms'; messageSid: string; body: string; mediaCount: number })
+  | (Base & {
+      type: 'InboundSms';
+      messageSid: string;
+      body: string;
+      mediaCount: number;
+      /** A language model's reading of `body`; acted on only when consistent (validHint). */
+      hint?: ReplyHint;
+    })
   | (Base & { type: 'HumanTakeoverRequested'; operatorId: string })
   | (Base & { type: 'HumanReleased'; operatorId: string })
   | (Base & { type: 'OperatorMessage'; operatorId: string; body: string })

@@ -149,7 +149,7 @@ export const conversationMachine = machineSetup.createMachine({
             guard: ({ context, event }) =>
               event.type === 'InboundSms' &&
               event.facts.catalog.length > 0 &&
-              textGivesUp(new Plan(context, event.facts, event.at), event.body),
+              textGivesUp(new Plan(context, event.facts, event.at), event.body, event.hint),
             target: 'human',
             actions: decide('InboundSms', (plan) => {
               plan.set({ assignedTo: null, dialogue: { ...plan.context.dialogue, misunderstandings: 0 } });

@@ -22,9 +22,13 @@ export function createPool(
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection (Postgres restarted) must not crash the process; the
-  // pool drops it and the next query reconnects.
+  // A client losing its connection (Postgres restarted) must not crash the process. Idle clients
+  // report it on the pool, which drops them; a checked-out client reports it on itself, and the
+  // query in flight (if any) fails on its own, becoming a 503 for the request. The next query reconnects.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return pool;
 }
 

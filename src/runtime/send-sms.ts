@@ -15,6 +15,7 @@ import {
   recordProviderSid,
   recordSendAttempt,
 } from '../persistence/repositories/messages.ts';
+import { loadPolicy } from '../persistence/repositories/policy-values.ts';
 import { findTenantById } from '../persistence/repositories/tenants.ts';
 import { classifyTwilioError, sendSms, type TwilioClient } from '../providers/twilio/client.ts';
 import { bossDb } from './boss.ts';
@@ -49,6 +50,7 @@ export type SmsSenderDeps = {
   dispatch: Dispatch;
   logger: Logger;
   metrics?: Metrics;
+  /** Overrides the `sms.max_attempts` policy (6 by default). */
   maxAttempts?: number;
   random?: () => number;
 };
@@ -56,7 +58,6 @@ export type SmsSenderDeps = {
 export type SendOutcome = 'sent' | 'skipped' | 'blocked' | 'retry_scheduled' | 'failed' | 'dead_lettered';
 
 export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<SendOutcome> {
-  const maxAttempts = deps.maxAttempts ?? 6;
   const random = deps.random ?? Math.random;
 
   async function fail(
@@ -168,6 +169,7 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
           await fail(tx, message, 'rejected_by_provider', code);
           return 'failed' as const;
         }
+        const maxAttempts = deps.maxAttempts ?? (await loadPolicy(tx, tenant.id))['sms.max_attempts'];
         if (shouldDeadLetter(job.attempt, maxAttempts)) {
           await fail(tx, message, 'retries_exhausted', code);
           await deps.boss.send(QUEUES.smsSendDead, job, { db: bossDb(tx) });

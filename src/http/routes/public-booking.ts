@@ -27,7 +27,8 @@ export function publicBookingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     // onRequest, so the tenant is known before the global idempotency hook (preHandler) runs.
     app.addHook('onRequest', async (request) => {
       const { slug } = request.params as { slug?: string };
-      const tenant = slug ? await findTenantBySlug(deps.db, slug) : null;
+      const valid = slugParam.safeParse({ slug });
+      const tenant = valid.success ? await findTenantBySlug(deps.db, valid.data.slug) : null;
       if (!tenant) throw new AppError('not_found', 'no such business');
       request.publicTenantId = tenant.id;
     });

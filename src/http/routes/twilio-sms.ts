@@ -8,6 +8,7 @@ import { clearOptOut, recordOptOut } from '../../persistence/repositories/compli
 import { insertMessage } from '../../persistence/repositories/messages.ts';
 import { findTenantByNumber } from '../../persistence/repositories/tenants.ts';
 import type { EventInput } from '../../runtime/dispatch.ts';
+import { hintForText } from '../../runtime/reply-question.ts';
 import type { AppDeps } from '../app.ts';
 import {
   emptyMessagingResponse,
@@ -70,6 +71,12 @@ export function twilioSmsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         }
         const keyword = classifyKeyword(params.Body);
         const handledByProvider = params.OptOutType !== undefined;
+        // A plain text may first be read by the language model, outside the dispatch transaction
+        // (no row lock held while it thinks); no hint, or a null one, leaves the event as it was.
+        const hint =
+          keyword === null && deps.interpretReply
+            ? await hintForText(deps.db, deps.interpretReply, tenant, caller, params.Body)
+            : null;
         const at = new Date().toISOString();
         const event: EventInput =
           keyword === 'opt_out'
@@ -89,6 +96,7 @@ export function twilioSmsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
                     body: params.Body,
                     mediaCount: media.length,
                     at,
+                    ...(hint ? { hint } : {}),
                   };
 
         await deps.dispatch(tenant.id, { caller }, event, {

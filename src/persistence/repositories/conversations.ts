@@ -256,3 +256,21 @@ export async function purgeAppliedEventsBefore(db: Queryable, cutoff: Date, batc
   );
   return result.rowCount ?? 0;
 }
+
+/**
+ * The caller's non-closed conversation, read WITHOUT a lock: for work done before dispatch (asking
+ * a language model) that must not hold the row. What it returns may be stale by the time the event
+ * is applied; the machine re-checks everything against the locked row.
+ */
+export async function peekActiveConversation(
+  db: Queryable,
+  tenantId: string,
+  caller: string,
+): Promise<Pick<ConversationRow, 'id' | 'state' | 'snapshot' | 'snapshot_schema_version'> | null> {
+  const { rows } = await db.query<ConversationRow>(
+    `SELECT id, state, snapshot, snapshot_schema_version FROM conv_conversations
+     WHERE tenant_id = $1 AND caller = $2 AND state <> 'closed'`,
+    [tenantId, caller],
+  );
+  return rows[0] ?? null;
+}

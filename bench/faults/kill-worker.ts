@@ -1,0 +1,285 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createPool } from '../../src/persistence/db.ts';
+import { setPolicyValue } from '../../src/persistence/repositories/policy-values.ts';
+import { findTenantBySlug } from '../../src/persistence/repositories/tenants.ts';
+import { DEMO } from '../../src/persistence/seed-demo.ts';
+import { SANDBOX_ACCOUNT } from '../../src/providers/twilio/account.ts';
+import { startTwilioSandbox } from '../../src/providers/twilio/sandbox/server.ts';
+import {
+  callerNumbers,
+  callParams,
+  count,
+  dialStatusParams,
+  fileLogger,
+  freePort,
+  type RunContext,
+  type ScenarioResult,
+  sleep,
+  twilioPoster,
+  twilioSid,
+  waitUntil,
+} from './common.ts';
+
+// Scenario 2 — kill -9 of the worker process during a burst of sends. The system runs as two child
+// processes (`tsx src/main.ts`, NMC_ROLE=api and NMC_ROLE=worker) against the harness's own Twilio
+// sandbox (TWILIO_API_BASE_URL). 200 missed calls are fired at the API; once ~50 SMS have reached the
+// sandbox the worker's process group gets SIGKILL, a new worker is started, and every caller must
+// get its SMS (pg-boss hands the killed worker's jobs out again after their 30 s expiry). Duplicates
+// (callers with more than one SMS) must not exceed the jobs that were active at the kill.
+
+const CALLS = 200;
+const KILL_AFTER_SMS = 50;
+const BURST_CONCURRENCY = 10;
+
+const children = new Set<ChildProcess>();
+
+/** SIGKILL to every child process group this scenario started and that is still running. */
+export function stopChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+type Spawned = { child: ChildProcess; output(): string; exited: Promise<void>; file: string };
+
+function spawnMain(ctx: RunContext, name: string, env: Record<string, string>): Spawned {
+  const file = join(ctx.logDir, `${name}.log`);
+  ctx.logFiles.push(file);
+  const sink = createWriteStream(file, { flags: 'a' });
+  // Its own process group: tsx runs node as a child, and kill -9 must reach the real worker.
+  const child = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  children.add(child);
+  let output = '';
+  const onData = (chunk: Buffer) => {
+    sink.write(chunk);
+    if (output.length < 200_000) output += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      children.delete(child);
+      sink.end();
+      resolve();
+    }),
+  );
+  return { child, output: () => output, exited, file };
+}
+
+async function stopGracefully(spawned: Spawned): Promise<void> {
+  const { child } = spawned;
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const done = await Promise.race([spawned.exited.then(() => true), sleep(12_000).then(() => false)]);
+  if (!done) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    await Promise.race([spawned.exited, sleep(2_000)]);
+  }
+}
+
+export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
+  const started = Date.now();
+  const figures: string[] = [];
+  const findings: string[] = [];
+  let ok = true;
+  const url = await ctx.database('kill');
+  const sandboxLog = fileLogger(ctx, 'kill-sandbox');
+  const sandbox = await startTwilioSandbox({ ...SANDBOX_ACCOUNT, logger: sandboxLog.logger });
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const common = {
+    DATABASE_URL: url,
+    PUBLIC_BASE_URL: apiUrl,
+    LOG_LEVEL: 'info',
+    TWILIO_API_BASE_URL: sandbox.url,
+    NMC_DATA_DIR: ctx.runDir,
+    HOST: '127.0.0.1',
+  };
+  const spawned: Spawned[] = [];
+  const db = createPool(url, { max: 4 });
+  try {
+    const api = spawnMain(ctx, 'kill-api', {
+      ...common,
+      NMC_ROLE: 'api',
+      PORT: String(apiPort),
+      NMC_DEMO: 'on',
+    });
+    spawned.push(api);
+    const apiReady = await waitUntil(
+      async () => {
+        try {
+          return (await fetch(`${apiUrl}/healthz`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      90_000,
+      200,
+    );
+    if (!apiReady) throw new Error(`the api process did not start: ${api.output().slice(-300)}`);
+    const demo = await findTenantBySlug(db, DEMO.slug);
+    if (!demo) throw new Error('demo tenant missing');
+    await setPolicyValue(db, demo.id, 'calls.min_ring_seconds', 0);
+
+    const startWorker = async (label: string) => {
+      const worker = spawnMain(ctx, label, { ...common, NMC_ROLE: 'worker', PORT: String(await freePort()) });
+      spawned.push(worker);
+      const ready = await waitUntil(() => worker.output().includes('NeverMissCall is running'), 90_000, 100);
+      if (!ready) throw new Error(`the worker did not start: ${worker.output().slice(-300)}`);
+      return worker;
+    };
+    const worker = await startWorker('kill-worker-1');
+
+    const callers = callerNumbers('312', CALLS, 202);
+    const post = twilioPoster({ appBaseUrl: apiUrl, authToken: SANDBOX_ACCOUNT.authToken });
+    const sid = SANDBOX_ACCOUNT.accountSid;
+    const statuses: number[] = [];
+    let burstDone = false;
+    let next = 0;
+    const burst = Promise.all(
+      Array.from({ length: BURST_CONCURRENCY }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= CALLS) return;
+          const from = callers[i] as string;
+          const callSid = twilioSid('CA');
+          const call = await post(
+            '/webhooks/twilio/voice',
+            callParams(sid, callSid, from, DEMO.twilio_number, 'ringing'),
+          );
+          const dial = await post(
+            '/webhooks/twilio/voice/dial-status',
+            dialStatusParams(sid, callSid, from, DEMO.twilio_number),
+          );
+          statuses.push(call.status, dial.status);
+        }
+      }),
+    ).then(() => {
+      burstDone = true;
+    });
+
+    // Kill the worker once ~50 SMS are out.
+    const reached = await waitUntil(() => sandbox.messages().length >= KILL_AFTER_SMS, 60_000, 5);
+    if (!reached)
+      throw new Error(`only ${sandbox.messages().length} SMS within 60 s; the worker is not sending`);
+    const killedAt = Date.now();
+    if (worker.child.pid) process.kill(-worker.child.pid, 'SIGKILL');
+    const smsAtKill = sandbox.messages().length;
+    const callsAtKill = next;
+    await worker.exited;
+    const activeAtKill = await count(db, "pgboss.job WHERE name = 'sms-send' AND state = 'active'");
+    await burst;
+    const burstWasRunning = !burstDone || callsAtKill < CALLS;
+
+    await sleep(500);
+    const restartAt = Date.now();
+    await startWorker('kill-worker-2');
+    const perCaller = () => {
+      const map = new Map<string, number>();
+      for (const m of sandbox.messages()) map.set(m.to, (map.get(m.to) ?? 0) + 1);
+      return map;
+    };
+    const all = await waitUntil(
+      () => callers.every((c) => (perCaller().get(c) ?? 0) >= 1),
+      Math.min(150_000, Math.max(10_000, ctx.remainingMs() - 90_000)),
+      200,
+    );
+    const fullAt = Date.now();
+    await sleep(3_000); // late duplicates, if any
+    const map = perCaller();
+    const delivered = callers.filter((c) => (map.get(c) ?? 0) >= 1).length;
+    const duplicates = callers.filter((c) => (map.get(c) ?? 0) > 1).length;
+    const extraSms = callers.reduce((n, c) => n + Math.max(0, (map.get(c) ?? 0) - 1), 0);
+    const accepted = await count(
+      db,
+      `conv_messages m JOIN conv_conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
+       WHERE m.direction = 'out' AND c.caller = ANY($1)`,
+      [callers],
+    );
+    const stuck = await count(
+      db,
+      `conv_messages m JOIN conv_conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
+       WHERE m.direction = 'out' AND c.caller = ANY($1) AND m.status IN ('queued','sending')`,
+      [callers],
+    );
+    const badWebhooks = statuses.filter((s) => s !== 200).length;
+
+    figures.push(
+      `delivered ${delivered}/${CALLS} callers; accepted sends ${accepted}; still queued/sending ${stuck}`,
+    );
+    figures.push(
+      `duplicates: ${duplicates} callers (${extraSms} extra SMS); jobs active at the kill: ${activeAtKill} (bound)`,
+    );
+    figures.push(
+      `killed after ${smsAtKill} SMS, ${callsAtKill}/${CALLS} calls fired${burstWasRunning ? ' (mid-burst)' : ' (burst already sent)'}; all delivered ${all ? `${((fullAt - restartAt) / 1000).toFixed(1)} s after the restart (${((fullAt - killedAt) / 1000).toFixed(1)} s after the kill)` : 'NOT within the wait'}`,
+    );
+    figures.push(`webhooks not 200: ${badWebhooks}/${statuses.length}`);
+    if (delivered !== CALLS || !all) {
+      ok = false;
+      const { rows: jobStates } = await db.query<{ state: string; n: number; retries: number; late: number }>(
+        `SELECT state, count(*)::int AS n, max(retry_count)::int AS retries,
+                count(*) FILTER (WHERE start_after > now())::int AS late
+         FROM pgboss.job WHERE name = 'sms-send' GROUP BY state ORDER BY state`,
+      );
+      const { rows: msgStates } = await db.query<{ status: string; n: number }>(
+        `SELECT m.status, count(*)::int AS n FROM conv_messages m JOIN conv_conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
+         WHERE m.direction = 'out' AND c.caller = ANY($1) GROUP BY m.status`,
+        [callers],
+      );
+      const problems = (await readFile(join(ctx.logDir, 'kill-worker-2.log'), 'utf8').catch(() => ''))
+        .split('\n')
+        .filter((l) => /"level":(40|50|60)/.test(l))
+        .slice(0, 3)
+        .map((l) => l.slice(0, 300));
+      findings.push(
+        `lost sends: ${CALLS - delivered} callers never got an SMS; sms-send jobs by state ${jobStates.map((r) => `${r.state}:${r.n} (max retries ${r.retries}, start_after in future ${r.late})`).join(', ')}; messages ${msgStates.map((r) => `${r.status}:${r.n}`).join(', ')}; worker-2 warnings: ${problems.join(' / ') || 'none'}`,
+      );
+    }
+    if (duplicates > activeAtKill) {
+      ok = false;
+      findings.push(`duplicates ${duplicates} exceed the ${activeAtKill} jobs active at the kill`);
+    }
+    if (badWebhooks > 0) {
+      ok = false;
+      findings.push(`${badWebhooks} webhook deliveries were not answered 200`);
+    }
+    if (accepted !== CALLS) {
+      ok = false;
+      findings.push(`${accepted} outbound messages recorded for ${CALLS} missed calls`);
+    }
+  } finally {
+    for (const s of spawned.reverse()) await stopGracefully(s);
+    stopChildren();
+    await db.end().catch(() => undefined);
+    await sandbox.close().catch(() => undefined);
+    await sandboxLog.close();
+  }
+  return {
+    scenario: '2 kill',
+    verdict: ok ? 'PASS' : 'FAIL',
+    figures,
+    findings,
+    durationMs: Date.now() - started,
+  };
+}
