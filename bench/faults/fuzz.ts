@@ -822,6 +822,16 @@ export async function runFuzz(ctx: RunContext): Promise<ScenarioResult> {
     let skippedBatches = 0;
     let auditRowsFromRejected = 0;
     let slowest: { req: Req; res: Res } | null = null;
+    // The foreign tenant's greeting is still being delivered by the workers (its status moves on
+    // its own): wait until it is final, so only fuzzed requests could change its rows.
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM conv_messages WHERE tenant_id = $1 AND direction = 'out' AND status NOT IN ('delivered', 'failed')",
+        [foreign.id],
+      );
+      if ((rows[0]?.n ?? 0) === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const foreignBefore = await foreignHash();
 
     async function runBatch(reqs: Req[], check: boolean): Promise<void> {
