@@ -13,6 +13,7 @@ import { type FirstSmsResult, firstSms, summarize } from './scenarios/first-sms.
 import { type AvailabilityResult, type HoldRaceResult, runHolds } from './scenarios/holds.ts';
 import { inboundSms } from './scenarios/inbound-sms.ts';
 import { memoryRows } from './scenarios/memory.ts';
+import { runScale, type ScaleResult, scaleRows, scaleTarget } from './scenarios/scale.ts';
 
 // `npm run bench`: starts its own Postgres (or uses DATABASE_URL), measures the baselines, the
 // engine, the whole system (first SMS, inbound SMS, memory) and scheduling, and prints one markdown
@@ -21,6 +22,8 @@ import { memoryRows } from './scenarios/memory.ts';
 // nears, and a hard stop at 9.5 minutes writes what it has, cleans up and exits.
 //
 // BENCH_PHASE_SECONDS (default 5) sets the length of each timed phase, for a quick check.
+// BENCH_SCALE=0 skips the scale phase (the last one); BENCH_SCALE_CONVERSATIONS (default 1,000,000)
+// sizes it.
 
 const PHASE_MS = Math.max(1, Number(process.env.BENCH_PHASE_SECONDS ?? 5)) * 1000;
 const HARD_STOP_MS = 9.5 * 60_000;
@@ -31,6 +34,13 @@ const ENGINE_CONVERSATIONS = 10_000;
 const FIRST_SMS_CALLERS = 100;
 const HOLD_ATTEMPTS = 100;
 const FIRST_SMS_TIMEOUT_MS = 15_000;
+const SCALE = process.env.BENCH_SCALE !== '0';
+const SCALE_CONVERSATIONS = Math.max(
+  1_000,
+  Math.floor(Number(process.env.BENCH_SCALE_CONVERSATIONS ?? 1_000_000) || 1_000_000),
+);
+/** The measurements at scale (two system starts, webhooks, inbox, EXPLAINs) and the report. */
+const SCALE_RESERVE_MS = 50_000;
 
 installSqlCounter();
 
@@ -51,6 +61,7 @@ const results: {
   memory: MemorySample[];
   systemErrors?: number;
   systemWarnings?: number;
+  scale?: ScaleResult;
   errors: Map<string, string>;
   skipped: Set<string>;
 } = {
@@ -306,6 +317,22 @@ function buildRows(): Row[] {
 
   // Memory
   rows.push(...memoryRows(results.memory));
+  // Scale
+  if (!SCALE) {
+    rows.push({
+      scenario: 'Scale',
+      measure: 'empty database vs 1,000,000 conversations',
+      value: 'not run (BENCH_SCALE=0)',
+      baseline: '',
+      ratio: '',
+      goal: '',
+      result: 'SKIPPED',
+    });
+  } else {
+    if (results.scale) rows.push(...scaleRows(results.scale).rows);
+    push(missing('Scale', 'scale', `${fmt(SCALE_CONVERSATIONS)} conversations`));
+  }
+
   if (results.systemErrors !== undefined) {
     rows.push({
       scenario: 'System log',
@@ -331,7 +358,7 @@ async function report(): Promise<string> {
       durationS: deadline.elapsedMs() / 1000,
     },
     buildRows(),
-    [...(postgres?.notes ?? []), ...notes],
+    [...(postgres?.notes ?? []), ...notes, ...(results.scale ? scaleRows(results.scale).notes : [])],
   );
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(dir, { recursive: true });
@@ -467,6 +494,20 @@ async function main(): Promise<void> {
   for (const c of CONCURRENCIES) {
     await phase(`baseline: insert @c${c} (end)`, PHASE_MS + 2_000, async () => {
       recordInsert(c, await insertBaseline(baselineUrl, c, PHASE_MS));
+    });
+  }
+
+  // Last: the same measurements on an empty database and on one grown to 5,000 tenants and a
+  // million conversations (a database of its own, so nothing above is affected).
+  if (SCALE) {
+    await phase('scale', SCALE_RESERVE_MS + 40_000, async () => {
+      const scaleUrl = await pgServer.database('scale');
+      results.scale = { target: scaleTarget(SCALE_CONVERSATIONS), explains: new Map(), notes: [] };
+      await runScale(
+        scaleUrl,
+        { conversations: SCALE_CONVERSATIONS, deadline, reserveMs: SCALE_RESERVE_MS, log },
+        results.scale,
+      );
     });
   }
   if (results.drains.length > 0)

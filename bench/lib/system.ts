@@ -28,7 +28,11 @@ export type BenchSystem = {
   stop(): Promise<void>;
 };
 
-export async function startBenchSystem(databaseUrl: string): Promise<BenchSystem> {
+/** `env` adds configuration (e.g. a higher RATE_LIMIT_PER_MINUTE for a scenario that needs it). */
+export async function startBenchSystem(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<BenchSystem> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   let errors = 0;
@@ -46,7 +50,7 @@ export async function startBenchSystem(databaseUrl: string): Promise<BenchSystem
   });
   const logger = createLogger('warn', sink);
   const system = await startSystem(
-    loadConfig({ DATABASE_URL: databaseUrl, PORT: String(port), NMC_DEMO: 'on', LOG_LEVEL: 'warn' }),
+    loadConfig({ DATABASE_URL: databaseUrl, PORT: String(port), NMC_DEMO: 'on', LOG_LEVEL: 'warn', ...env }),
     logger,
   );
   try {
