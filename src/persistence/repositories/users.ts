@@ -16,11 +16,20 @@ export type UserRow = {
 
 const COLUMNS = 'tenant_id, id, auth_subject, email, role, created_at, last_seen_at';
 
-/** Creates the user on first sight (with the token's role), else refreshes last_seen_at. */
+/**
+ * Creates the user on first sight (with the token's role), else refreshes last_seen_at — at most
+ * once a minute, so a read request does not commit a write every time.
+ */
 export async function upsertUserOnSight(
   db: Queryable,
   user: { tenantId: string; subject: string; email: string | null; role: TenantRole },
 ): Promise<UserRow> {
+  const seen = await db.query<UserRow>(
+    `SELECT ${COLUMNS} FROM id_users
+     WHERE tenant_id = $1 AND auth_subject = $2 AND last_seen_at > now() - interval '1 minute'`,
+    [user.tenantId, user.subject],
+  );
+  if (seen.rows[0]) return seen.rows[0];
   const { rows } = await db.query<UserRow>(
     `INSERT INTO id_users (tenant_id, id, auth_subject, email, role) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tenant_id, auth_subject) DO UPDATE

@@ -284,7 +284,7 @@ describe('users on first sight', () => {
     return rows;
   }
 
-  it('creates the user in id_users the first time, with the token role and email, then only refreshes it', async () => {
+  it('creates the user in id_users the first time, with the token role and email, then refreshes last_seen_at at most once a minute', async () => {
     const subject = `user_${randomUUID()}`;
     expect(await usersOf(subject)).toHaveLength(0);
     const token = await tokenFor(t.system, {
@@ -298,7 +298,17 @@ describe('users on first sight', () => {
     expect(others).toHaveLength(0);
     expect(first).toMatchObject({ tenant_id: t.demo.id, role: 'TECH', email: 'tech@demo.example' });
 
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Within a minute a request reads the user and writes nothing.
+    expect((await inbox(`Bearer ${token}`)).status).toBe(200);
+    const same = await usersOf(subject);
+    expect(same).toHaveLength(1);
+    expect(same[0]?.last_seen_at.getTime()).toBe(first?.last_seen_at.getTime());
+
+    // Later, last_seen_at is refreshed on the same row.
+    await t.system.db.query(
+      "UPDATE id_users SET last_seen_at = now() - interval '2 minutes' WHERE auth_subject = $1",
+      [subject],
+    );
     expect((await inbox(`Bearer ${token}`)).status).toBe(200);
     const again = await usersOf(subject);
     expect(again).toHaveLength(1);
