@@ -7,13 +7,13 @@ import {
 import type { Logger } from '../observability/logger.ts';
 import { inTransaction, type Pool, type PoolClient } from '../persistence/db.ts';
 import {
-  claimStripeEvent,
   findSubscription,
   findTenantByStripeCustomer,
   listSubscriptions,
   lockTenantByStripeCustomer,
   saveSubscription,
 } from '../persistence/repositories/billing.ts';
+import { claimWebhook } from '../persistence/repositories/housekeeping.ts';
 import type { StripeClient } from '../providers/stripe/client.ts';
 import {
   type BillingEvent,
@@ -106,7 +106,7 @@ export async function applyBillingEvent(
   const result = await inTransaction(deps.db, async (client) => {
     const locked = await lockTenantByStripeCustomer(client, event.customerId);
     if (locked === null) return { outcome: 'unknown_customer' as const, conflict: false };
-    if (!(await claimStripeEvent(client, event.eventId, locked))) {
+    if (!(await claimWebhook(client, { provider: 'stripe', key: event.eventId, tenantId: locked }))) {
       return { outcome: 'duplicate' as const, conflict: false };
     }
     return applyChange(client, {

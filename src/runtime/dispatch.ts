@@ -21,6 +21,7 @@ import {
   recordAppliedEvent,
   saveConversation,
 } from '../persistence/repositories/conversations.ts';
+import { claimWebhook } from '../persistence/repositories/housekeeping.ts';
 import { insertMessage } from '../persistence/repositories/messages.ts';
 import { findTenantById, type Tenant } from '../persistence/repositories/tenants.ts';
 import { answerBookingRequest } from './booking-requests.ts';
@@ -110,11 +111,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
         if (applied) return { ...(applied.result as DispatchResult), outcome: 'duplicate' as const };
       }
       if (options.webhook) {
-        const claimed = await client.query(
-          'INSERT INTO webhook_events (provider, event_key, tenant_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-          [options.webhook.provider, options.webhook.key, tenantId],
-        );
-        if (claimed.rowCount === 0) {
+        if (!(await claimWebhook(client, { ...options.webhook, tenantId }))) {
           return {
             outcome: 'duplicate' as const,
             conversationId: '',

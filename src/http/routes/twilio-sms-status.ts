@@ -4,6 +4,7 @@ import { AppError } from '../../domain/errors.ts';
 import { inTransaction } from '../../persistence/db.ts';
 import { recordOptOut } from '../../persistence/repositories/compliance.ts';
 import { findConversation } from '../../persistence/repositories/conversations.ts';
+import { claimWebhook } from '../../persistence/repositories/housekeeping.ts';
 import {
   advanceMessageStatus,
   findMessage,
@@ -59,11 +60,8 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const failed = await inTransaction(deps.db, async (client) => {
           const message = await findMessage(client, tenant, messageId);
           if (message?.direction !== 'out') throw new AppError('not_found', 'message not found');
-          const claimed = await client.query(
-            'INSERT INTO webhook_events (provider, event_key, tenant_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-            ['twilio', `status:${MessageSid}:${MessageStatus}`, tenant],
-          );
-          if (claimed.rowCount === 0) return null;
+          const key = `status:${MessageSid}:${MessageStatus}`;
+          if (!(await claimWebhook(client, { provider: 'twilio', key, tenantId: tenant }))) return null;
           const updated = await advanceMessageStatus(client, {
             tenantId: tenant,
             id: messageId,

@@ -152,19 +152,3 @@ export async function recordCheckoutSession(
     [tenantId, sessionId, plan],
   );
 }
-
-/**
- * Claims a Stripe event id in webhook_events, inside the transaction of its effect: false when it
- * was already applied (or is being applied right now by another request, which this one waits for).
- */
-export async function claimStripeEvent(
-  db: Queryable,
-  eventId: string,
-  tenantId: string | null,
-): Promise<boolean> {
-  const claimed = await db.query(
-    'INSERT INTO webhook_events (provider, event_key, tenant_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-    ['stripe', eventId, tenantId],
-  );
-  return claimed.rowCount === 1;
-}

@@ -1,7 +1,23 @@
 import type { Queryable } from '../db.ts';
 
-// Retention of the shared infrastructure tables (webhook dedupe, outbox, idempotency keys). Each
-// call deletes at most one batch and returns how many rows went.
+// The shared infrastructure tables: claiming a provider callback, and retention of the webhook
+// dedupe rows, the outbox and idempotency keys (each purge deletes at most one batch and returns
+// how many rows went).
+
+/**
+ * Claims a provider callback by its provider identity, in the caller's transaction: true for the
+ * first claim; false when it was applied already (a concurrent claim waits for the first to end).
+ */
+export async function claimWebhook(
+  db: Queryable,
+  webhook: { provider: string; key: string; tenantId: string | null },
+): Promise<boolean> {
+  const claimed = await db.query(
+    'INSERT INTO webhook_events (provider, event_key, tenant_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+    [webhook.provider, webhook.key, webhook.tenantId],
+  );
+  return claimed.rowCount === 1;
+}
 
 export async function purgeWebhookEventsBefore(db: Queryable, cutoff: Date, batch: number): Promise<number> {
   const result = await db.query(
