@@ -17,7 +17,12 @@ import {
 } from '../persistence/repositories/messages.ts';
 import { loadPolicy } from '../persistence/repositories/policy-values.ts';
 import { findTenantById } from '../persistence/repositories/tenants.ts';
-import { classifyTwilioError, sendSms, type TwilioClient } from '../providers/twilio/client.ts';
+import {
+  classifyTwilioError,
+  findSentMessage,
+  sendSms,
+  type TwilioClient,
+} from '../providers/twilio/client.ts';
 import { bossDb } from './boss.ts';
 import type { GatesReader } from './conversation-facts.ts';
 import type { Dispatch } from './dispatch.ts';
@@ -32,13 +37,26 @@ import { STATUS_POLL_DELAY_MS } from './poll-sms-status.ts';
 // - Provider failures: 429/5xx/timeouts retry with full-jitter backoff as new jobs, at most
 //   `sms.max_attempts` (6) attempts, then the message is failed and the job goes to the dead-letter
 //   queue (replayable); 21610 records a carrier opt-out; other 4xx fail at once.
+// - An ambiguous failure (a timeout or a reset after the request may have left: Twilio may have
+//   accepted it) schedules its retry with `check_provider: true`; that retry first lists the caller's
+//   messages at Twilio (same To and From, since the message was created minus a minute) and, if one
+//   has the same body, records its SID instead of sending again.
 // - A worker killed mid-send does not lose the message: its job expires and pg-boss hands it to
-//   another worker. The one duplicate window is between Twilio accepting the request and this worker
-//   committing the SID (the provider call's duration plus one UPDATE); a retry after a crash there
-//   sends the text a second time, at most once per crash. A message that already has a SID or a
-//   later status is never sent again.
+//   another worker. That rerun sees the message already claimed by its own attempt (`sending`,
+//   attempts = job.attempt, no SID) and checks Twilio the same way before sending. What is left is
+//   the gap between Twilio accepting and its list showing the message. A message that already has a
+//   SID or a later status is never sent again.
 
-export type SendJob = { tenant_id: string; message_id: string; attempt: number };
+export type SendJob = {
+  tenant_id: string;
+  message_id: string;
+  attempt: number;
+  /** The previous attempt ended ambiguously: ask Twilio whether the message exists before sending. */
+  check_provider?: boolean;
+};
+
+/** How far before the message's creation the provider check looks (clock skew with Twilio). */
+const PROVIDER_CHECK_SKEW_MS = 60_000;
 
 export type SmsSenderDeps = {
   db: Pool;
@@ -102,6 +120,11 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
       return 'blocked';
     }
 
+    // The previous attempt may have reached Twilio: told so by the failed attempt, or this very attempt
+    // already claimed the message and its worker died (pg-boss handed the job out again).
+    const checkProvider =
+      job.check_provider === true || (message.status === 'sending' && message.attempts >= job.attempt);
+
     const sending = await advanceMessageStatus(deps.db, {
       tenantId: tenant.id,
       id: message.id,
@@ -115,13 +138,31 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
       tenant: tenant.id,
       message: message.id,
     })}`;
+    let checkPending = checkProvider;
     try {
-      const result = await sendSms(deps.twilio, {
-        from: tenant.twilio_number,
-        to: caller,
-        body: message.body,
-        statusCallback,
-      });
+      const existing = checkProvider
+        ? await findSentMessage(deps.twilio, {
+            to: caller,
+            from: tenant.twilio_number,
+            body: message.body,
+            sentAfter: new Date(message.created_at.getTime() - PROVIDER_CHECK_SKEW_MS),
+          })
+        : null;
+      checkPending = false;
+      if (existing !== null) {
+        deps.logger.info(
+          { message_id: message.id, attempt: job.attempt },
+          'sms already accepted by the provider; not sent again',
+        );
+      }
+      const result =
+        existing ??
+        (await sendSms(deps.twilio, {
+          from: tenant.twilio_number,
+          to: caller,
+          body: message.body,
+          statusCallback,
+        }));
       await recordProviderSid(deps.db, tenant.id, message.id, result.sid);
       // If no callback brings it to a final state, ask Twilio later (webhook first, poll on failure).
       await deps.boss.send(
@@ -139,6 +180,7 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
           kind: failure.kind,
           code: failure.code,
           status: failure.status,
+          ambiguous: failure.ambiguous,
           attempt: job.attempt,
         },
         'sms send failed',
@@ -176,11 +218,17 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
           return 'dead_lettered' as const;
         }
         const delayMs = backoffDelayMs(job.attempt - 1, random);
-        await deps.boss.send(
-          QUEUES.smsSend,
-          { ...job, attempt: job.attempt + 1 },
-          { db: bossDb(tx), startAfter: new Date(Date.now() + delayMs) },
-        );
+        // Still unknown whether Twilio holds it: this failure was ambiguous, or the check never ran.
+        const retry: SendJob = {
+          tenant_id: job.tenant_id,
+          message_id: job.message_id,
+          attempt: job.attempt + 1,
+          ...(failure.ambiguous || checkPending ? { check_provider: true } : {}),
+        };
+        await deps.boss.send(QUEUES.smsSend, retry, {
+          db: bossDb(tx),
+          startAfter: new Date(Date.now() + delayMs),
+        });
         return 'retry_scheduled' as const;
       });
     }

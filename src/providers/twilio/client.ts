@@ -121,3 +121,31 @@ export async function fetchSmsStatus(
   const message = await client.messages(sid).fetch();
   return { status: message.status, errorCode: message.errorCode === null ? null : String(message.errorCode) };
 }
+
+export interface SentMessageQuery {
+  to: string;
+  from: string;
+  body: string;
+  /** Only messages Twilio dated at or after this instant (DateSent>=). */
+  sentAfter: Date;
+}
+
+/**
+ * Whether Twilio already holds a message with this To, From and body sent after `sentAfter`: the
+ * check before re-sending a message whose previous attempt ended ambiguously (a timeout or a reset,
+ * where Twilio may have accepted it). Returns the newest match, or null. A failure throws the SDK's
+ * error, for classifyTwilioError.
+ */
+export async function findSentMessage(
+  client: TwilioClient,
+  query: SentMessageQuery,
+): Promise<SentSms | null> {
+  const messages = await client.messages.list({
+    to: query.to,
+    from: query.from,
+    dateSentAfter: query.sentAfter,
+    limit: 20,
+  });
+  const match = messages.find((m) => m.body === query.body);
+  return match === undefined ? null : { sid: match.sid, status: match.status };
+}

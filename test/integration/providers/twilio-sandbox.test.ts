@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   classifyTwilioError,
   createTwilioClient,
+  findSentMessage,
   rewriteApiUri,
   sendSms,
   type TwilioClient,
@@ -161,8 +162,50 @@ describe('twilio sandbox through the real SDK', () => {
     expect(verdict.kind).toBe('retryable');
     expect(verdict.status).toBeUndefined();
     expect(verdict.message).toMatch(/timeout/i);
+    expect(verdict.ambiguous).toBe(true);
     // The ambiguity a retry must live with: Twilio may have sent it anyway.
     expect(sandbox.messages()).toHaveLength(1);
+  });
+
+  it('finds a message it accepted by To, From, body and date, and misses another body', async () => {
+    const sent = await sendSms(client, sms());
+    await sendSms(client, sms({ to: '+13105551313' }));
+    const sentAfter = new Date(Date.now() - 60_000);
+    expect(
+      await findSentMessage(client, { to: CALLER, from: BUSINESS, body: sms().body, sentAfter }),
+    ).toMatchObject({ sid: sent.sid });
+    expect(
+      await findSentMessage(client, { to: CALLER, from: BUSINESS, body: 'Something else', sentAfter }),
+    ).toBe(null);
+    expect(
+      await findSentMessage(client, {
+        to: CALLER,
+        from: BUSINESS,
+        body: sms().body,
+        sentAfter: new Date(Date.now() + 60_000),
+      }),
+    ).toBe(null);
+    const list = sandbox.requests().find((r) => r.method === 'GET' && r.path.endsWith('/Messages.json'));
+    expect(list?.authenticated).toBe(true);
+    // Let both deliveries finish so their callbacks do not land in the next test.
+    await sandbox.waitForCallbacks(4);
+    await receiver.waitFor(4);
+  });
+
+  it('classifies a timeout or a reset as ambiguous, a refused connection and HTTP answers as not', () => {
+    const timeout = Object.assign(new Error('timeout of 100ms exceeded'), { code: 'ECONNABORTED' });
+    expect(classifyTwilioError(timeout)).toMatchObject({ kind: 'retryable', ambiguous: true });
+    expect(classifyTwilioError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toMatchObject({
+      kind: 'retryable',
+      ambiguous: true,
+    });
+    expect(classifyTwilioError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toMatchObject({
+      kind: 'retryable',
+      ambiguous: false,
+    });
+    for (const status of [429, 500, 503, 400]) {
+      expect(classifyTwilioError({ status, code: 20000 + status, message: 'x' }).ambiguous).toBe(false);
+    }
   });
 
   it('classifies an unreachable API as retryable', async () => {

@@ -315,6 +315,52 @@ describe('send worker: provider failures', () => {
     expect((await jobsFor(QUEUES.smsSend, messageId)).filter((j) => j.data.attempt === 2)).toHaveLength(1);
     expect(await message(messageId)).toMatchObject({ status: 'sending', provider_sid: null });
   });
+
+  it('a timed-out create that Twilio accepted: the retry finds it at Twilio and sends nothing more', async () => {
+    const impatient = sender(200);
+    const { caller, messageId, job } = await queuedGreeting();
+    sandbox.delayNext(1, 1_000);
+    expect(await impatient(job)).toBe('retry_scheduled');
+    const retries = (await jobsFor(QUEUES.smsSend, messageId)).filter((j) => j.data.attempt === 2);
+    expect(retries.map((j) => j.data)).toEqual([
+      { tenant_id: tenant.id, message_id: messageId, attempt: 2, check_provider: true },
+    ]);
+    // The sandbox processed the request although the client gave up waiting.
+    expect(messagesTo(caller)).toHaveLength(1);
+
+    expect(await send(retries[0]!.data)).toBe('sent');
+    const sms = messagesTo(caller);
+    expect(sms).toHaveLength(1);
+    expect(createRequestsTo(caller)).toBe(1);
+    expect(await message(messageId)).toMatchObject({ provider_sid: sms[0]?.sid, attempts: 2 });
+    expect(await jobsFor(QUEUES.smsStatusPoll, messageId)).toHaveLength(1);
+  });
+
+  it('check_provider with nothing at Twilio (the timed-out request never arrived): the retry sends once', async () => {
+    const { caller, messageId, job } = await queuedGreeting();
+    // What a timed-out first attempt leaves behind when Twilio never got the request.
+    await database.pool.query(
+      "UPDATE conv_messages SET status = 'sending', attempts = 1 WHERE tenant_id = $1 AND id = $2",
+      [tenant.id, messageId],
+    );
+    expect(await send({ ...job, attempt: 2, check_provider: true })).toBe('sent');
+    const sms = messagesTo(caller);
+    expect(sms).toHaveLength(1);
+    expect(createRequestsTo(caller)).toBe(1);
+    // It asked first.
+    expect(sandbox.requests().filter((r) => r.method === 'GET')).toHaveLength(1);
+    expect(await message(messageId)).toMatchObject({ provider_sid: sms[0]?.sid, attempts: 2 });
+  });
+
+  it('a 500 is not ambiguous: its retry does not ask Twilio first', async () => {
+    const { messageId, job } = await queuedGreeting();
+    sandbox.failNext(1, { status: 500 });
+    expect(await send(job)).toBe('retry_scheduled');
+    const retries = (await jobsFor(QUEUES.smsSend, messageId)).filter((j) => j.data.attempt === 2);
+    expect(retries.map((j) => j.data)).toEqual([{ tenant_id: tenant.id, message_id: messageId, attempt: 2 }]);
+    expect(await send(retries[0]!.data)).toBe('sent');
+    expect(sandbox.requests().filter((r) => r.method === 'GET')).toHaveLength(0);
+  });
 });
 
 describe('send worker: at most once per message', () => {

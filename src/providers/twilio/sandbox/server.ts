@@ -27,7 +27,8 @@ import {
   waitForTraffic,
 } from './traffic-store.ts';
 
-// A stand-in for the slice of Twilio's REST API that NMC uses (send a message, fetch it back), close
+// A stand-in for the slice of Twilio's REST API that NMC uses (send a message, fetch it back, list
+// messages by To/From/DateSent> to check whether an ambiguous send went through), close
 // enough on the wire that the real `twilio` SDK talks to it unchanged through createTwilioClient's
 // apiBaseUrl. After accepting a message it plays the carrier: the message moves queued → sent →
 // delivered on timers, and each step is announced to the message's StatusCallback with a signed
@@ -99,6 +100,8 @@ const MAX_SMS_BODY_CHARS = 1600;
 // check here would refuse the fictional numbers tests use and diverge from what the app validated.
 const E164_SHAPE = /^\+[1-9]\d{7,14}$/;
 const CREATE_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
+const LIST_PAGE_SIZE_DEFAULT = 50;
+const LIST_PAGE_SIZE_MAX = 1000;
 const FETCH_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/;
 
 interface Answer {
@@ -302,13 +305,67 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions): Promise
     return { status: 201, body: toMessageResource(message), code: null, messageSid: message.sid };
   }
 
-  function route(method: string, path: string, params: FormParams, receivedAt: Timestamp): Answer {
+  // GET Messages.json: one page (the only one) of the recorded messages matching To, From and
+  // DateSent>= (a queued message has no date_sent yet; its creation date stands in), newest first,
+  // in Twilio's list-page shape, which the SDK's Page reads (the array under the one non-meta key).
+  function listMessages(query: URLSearchParams): Answer {
+    const to = query.get('To');
+    const from = query.get('From');
+    const after = query.get('DateSent>');
+    const afterMs = after === null ? null : Date.parse(after);
+    if (afterMs !== null && Number.isNaN(afterMs)) return errorAnswer(400, 20001, 'Invalid DateSent>');
+    const requestedSize = Number(query.get('PageSize') ?? LIST_PAGE_SIZE_DEFAULT);
+    const pageSize =
+      Number.isInteger(requestedSize) && requestedSize > 0
+        ? Math.min(requestedSize, LIST_PAGE_SIZE_MAX)
+        : LIST_PAGE_SIZE_DEFAULT;
+    const matches = store
+      .getSnapshot()
+      .context.messages.filter(
+        (m) =>
+          m.accountSid === accountSid &&
+          (to === null || m.to === to) &&
+          (from === null || m.from === from) &&
+          (afterMs === null || (m.dateSent ?? m.dateCreated).getTime() >= afterMs),
+      )
+      .reverse()
+      .slice(0, pageSize);
+    const uri = `/${API_VERSION}/Accounts/${accountSid}/Messages.json?${query}`;
+    const firstPage = new URLSearchParams(query);
+    firstPage.set('Page', '0');
+    firstPage.set('PageSize', String(pageSize));
+    return {
+      status: 200,
+      body: {
+        messages: matches.map(toMessageResource),
+        first_page_uri: `/${API_VERSION}/Accounts/${accountSid}/Messages.json?${firstPage}`,
+        next_page_uri: null,
+        previous_page_uri: null,
+        page: 0,
+        page_size: pageSize,
+        uri,
+        start: 0,
+        end: Math.max(matches.length - 1, 0),
+      },
+      code: null,
+      messageSid: null,
+    };
+  }
+
+  function route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    params: FormParams,
+    receivedAt: Timestamp,
+  ): Answer {
     const create = CREATE_PATH.exec(path);
     const read = FETCH_PATH.exec(path);
     const pathAccount = create?.[1] ?? read?.[1];
     if (pathAccount === undefined) return errorAnswer(404, 20404);
     if (pathAccount !== accountSid) return errorAnswer(404, 20404);
     if (create !== null) {
+      if (method === 'GET') return listMessages(query);
       if (method !== 'POST') return errorAnswer(405, 20004, 'Method not allowed');
       return createMessage(params, receivedAt);
     }
@@ -323,7 +380,8 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions): Promise
     const receivedAt = now();
     const id = nextRequestId++;
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
+    const requestUrl = new URL(req.url ?? '/', 'http://sandbox');
+    const path = requestUrl.pathname;
     const raw = await readBody(req);
     const params = raw === null ? (Object.create(null) as FormParams) : parseForm(raw);
     const authenticated = credentialsMatch(req.headers.authorization, expectedCredentials);
@@ -345,7 +403,7 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions): Promise
       const fault = faults.takeFailure();
       answer =
         fault === null
-          ? route(method, path, params, receivedAt)
+          ? route(method, path, requestUrl.searchParams, params, receivedAt)
           : errorAnswer(fault.status, fault.code ?? defaultCodeForStatus(fault.status), fault.message);
     }
 
