@@ -13,8 +13,8 @@ import { openDevIssuerFor } from '../../src/providers/auth/operator-auth.ts';
 import { SANDBOX_STRIPE } from '../../src/providers/stripe/account.ts';
 import { SANDBOX_ACCOUNT } from '../../src/providers/twilio/account.ts';
 import { signTwilioRequest } from '../../src/providers/twilio/signature.ts';
+import { readGatesFromBilling } from '../../src/runtime/billing-gates.ts';
 import { createDispatch } from '../../src/runtime/dispatch.ts';
-import { readGatesWithoutBilling } from '../../src/runtime/feature-gates.ts';
 import {
   callerNumbers,
   type RunContext,
@@ -224,7 +224,7 @@ export async function runFuzz(ctx: RunContext): Promise<ScenarioResult> {
       await setCampaignStatus(client, tenant.id, 'approved');
       return tenant;
     });
-    const dispatch = createDispatch({ db, boss: system.boss, readGates: readGatesWithoutBilling });
+    const dispatch = createDispatch({ db, boss: system.boss, readGates: readGatesFromBilling });
     const [demoCaller, foreignCaller] = callerNumbers('646', 2, 505);
     const demoConv = await dispatch(
       demo.id,

@@ -6,9 +6,9 @@ import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { SANDBOX_ACCOUNT } from '../../src/providers/twilio/account.ts';
 import { createTwilioClient } from '../../src/providers/twilio/client.ts';
 import { startTwilioSandbox } from '../../src/providers/twilio/sandbox/server.ts';
+import { readGatesFromBilling } from '../../src/runtime/billing-gates.ts';
 import { createBoss } from '../../src/runtime/boss.ts';
 import { createDispatch } from '../../src/runtime/dispatch.ts';
-import { readGatesWithoutBilling } from '../../src/runtime/feature-gates.ts';
 import { ensureQueues, QUEUES } from '../../src/runtime/job-queues.ts';
 import { createSmsSender, replayDeadSends, type SendJob } from '../../src/runtime/send-sms.ts';
 import { callerNumbers, fileLogger, type RunContext, type ScenarioResult, seededRandom } from './common.ts';
@@ -40,7 +40,7 @@ export async function runTwilioFaults(ctx: RunContext): Promise<ScenarioResult> 
     const tenant = await seedDemo(db);
     await boss.start();
     await ensureQueues(boss);
-    const dispatch = createDispatch({ db, boss, readGates: readGatesWithoutBilling });
+    const dispatch = createDispatch({ db, boss, readGates: readGatesFromBilling });
     const draws: number[] = [];
     const base = seededRandom(4242);
     const random = () => {
@@ -57,7 +57,7 @@ export async function runTwilioFaults(ctx: RunContext): Promise<ScenarioResult> 
         timeoutMs: CLIENT_TIMEOUT_MS,
       }),
       publicBaseUrl: 'http://127.0.0.1:9',
-      readGates: readGatesWithoutBilling,
+      readGates: readGatesFromBilling,
       dispatch,
       logger: log.logger,
       random,

@@ -7,9 +7,9 @@ import type { Tenant } from '../../src/persistence/repositories/tenants.ts';
 import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { seedDemoScheduling } from '../../src/persistence/seed-demo-scheduling.ts';
 import { newSid } from '../../src/providers/twilio/sandbox/sids.ts';
+import { readGatesFromBilling } from '../../src/runtime/billing-gates.ts';
 import { createBoss } from '../../src/runtime/boss.ts';
 import { createDispatch, type Dispatch } from '../../src/runtime/dispatch.ts';
-import { readGatesWithoutBilling } from '../../src/runtime/feature-gates.ts';
 import { ensureQueues } from '../../src/runtime/job-queues.ts';
 import { callerPool } from '../lib/callers.ts';
 import { closedLoop, type LoadResult } from '../lib/load.ts';
@@ -41,7 +41,7 @@ export async function openEngine(url: string): Promise<Engine> {
   boss.on('error', () => undefined);
   await boss.start();
   await ensureQueues(boss);
-  const dispatch = createDispatch({ db: pool, boss, readGates: readGatesWithoutBilling });
+  const dispatch = createDispatch({ db: pool, boss, readGates: readGatesFromBilling });
   return {
     pool,
     boss,

@@ -6,8 +6,8 @@ import { DEMO } from '../../src/persistence/seed-demo.ts';
 import type { SandboxMessage } from '../../src/providers/twilio/sandbox/message-resource.ts';
 import { newSid } from '../../src/providers/twilio/sandbox/sids.ts';
 import { signTwilioRequest } from '../../src/providers/twilio/signature.ts';
+import { readGatesFromBilling } from '../../src/runtime/billing-gates.ts';
 import { createDispatch, type Dispatch } from '../../src/runtime/dispatch.ts';
-import { readGatesWithoutBilling } from '../../src/runtime/feature-gates.ts';
 import { QUEUES } from '../../src/runtime/job-queues.ts';
 import { replayDeadSends } from '../../src/runtime/send-sms.ts';
 import { startTestSystem, type TestSystem, waitFor } from '../helpers/system.ts';
@@ -20,7 +20,7 @@ let t: TestSystem;
 let dispatch: Dispatch;
 beforeAll(async () => {
   t = await startTestSystem();
-  dispatch = createDispatch({ db: t.system.db, boss: t.system.boss, readGates: readGatesWithoutBilling });
+  dispatch = createDispatch({ db: t.system.db, boss: t.system.boss, readGates: readGatesFromBilling });
 });
 afterAll(async () => {
   await t?.stop();

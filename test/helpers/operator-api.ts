@@ -3,8 +3,8 @@ import type { Role } from '../../src/domain/authorization.ts';
 import type { App } from '../../src/http/app.ts';
 import type { DevIssuer } from '../../src/providers/auth/dev-issuer.ts';
 import { openDevIssuerFor } from '../../src/providers/auth/operator-auth.ts';
+import { readGatesFromBilling } from '../../src/runtime/billing-gates.ts';
 import { createDispatch } from '../../src/runtime/dispatch.ts';
-import { readGatesWithoutBilling } from '../../src/runtime/feature-gates.ts';
 import type { System } from '../../src/system.ts';
 import type { TestSystem } from './system.ts';
 
@@ -88,7 +88,7 @@ export function errorOf(res: ApiResponse): { code: string; message: string; corr
 
 /** Starts (or continues) `caller`'s conversation in `tenantId` with a missed call; returns its id. */
 export async function startConversation(system: System, tenantId: string, caller: string): Promise<string> {
-  const dispatch = createDispatch({ db: system.db, boss: system.boss, readGates: readGatesWithoutBilling });
+  const dispatch = createDispatch({ db: system.db, boss: system.boss, readGates: readGatesFromBilling });
   const result = await dispatch(
     tenantId,
     { caller },

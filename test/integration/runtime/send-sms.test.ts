@@ -7,8 +7,8 @@ import { seedDemo } from '../../../src/persistence/seed-demo.ts';
 import { SANDBOX_ACCOUNT } from '../../../src/providers/twilio/account.ts';
 import { createTwilioClient } from '../../../src/providers/twilio/client.ts';
 import { startTwilioSandbox, type TwilioSandbox } from '../../../src/providers/twilio/sandbox/server.ts';
+import { readGatesFromBilling } from '../../../src/runtime/billing-gates.ts';
 import { createDispatch, type Dispatch } from '../../../src/runtime/dispatch.ts';
-import { readGatesWithoutBilling } from '../../../src/runtime/feature-gates.ts';
 import { QUEUES } from '../../../src/runtime/job-queues.ts';
 import { createSmsSender, replayDeadSends, type SendJob } from '../../../src/runtime/send-sms.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
@@ -35,7 +35,7 @@ function sender(timeoutMs = 5_000) {
     boss,
     twilio: createTwilioClient({ ...SANDBOX_ACCOUNT, apiBaseUrl: sandbox.url, timeoutMs }),
     publicBaseUrl: PUBLIC_BASE_URL,
-    readGates: readGatesWithoutBilling,
+    readGates: readGatesFromBilling,
     dispatch,
     logger: captureLogger('warn').logger,
     random: () => 0,
@@ -48,7 +48,7 @@ beforeAll(async () => {
   boss = await startBossForTests(database.url);
   // No delivery: messages stay `queued` at the sandbox and no status callback is sent anywhere.
   sandbox = await startTwilioSandbox({ ...SANDBOX_ACCOUNT, delivery: false });
-  dispatch = createDispatch({ db: database.pool, boss, readGates: readGatesWithoutBilling });
+  dispatch = createDispatch({ db: database.pool, boss, readGates: readGatesFromBilling });
   send = sender();
 });
 afterEach(() => {
@@ -267,7 +267,7 @@ describe('send worker: provider failures', () => {
       boss,
       twilio: createTwilioClient({ ...SANDBOX_ACCOUNT, apiBaseUrl: sandbox.url, timeoutMs: 5_000 }),
       publicBaseUrl: PUBLIC_BASE_URL,
-      readGates: readGatesWithoutBilling,
+      readGates: readGatesFromBilling,
       dispatch: async () => {
         throw new Error('worker killed');
       },
