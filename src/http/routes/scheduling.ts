@@ -5,11 +5,16 @@ import { inTransaction } from '../../persistence/db.ts';
 import {
   appointmentView,
   createResource,
+  deleteException,
+  getResource,
+  intervalsSchema,
   listAppointments,
+  listExceptions,
   listResources,
   type Resource,
   resourceInputSchema,
   resourcePatchSchema,
+  setException,
   updateResource,
 } from '../../persistence/repositories/scheduling.ts';
 import { cancelAppointment } from '../../runtime/scheduling/cancel-appointment.ts';
@@ -97,6 +102,83 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const updated = await updateResource(deps.db, tenantOf(request), request.params.id, request.body);
         if (!updated) throw new AppError('not_found', 'resource not found');
         return resourceJson(updated);
+      },
+    );
+
+    // Dated exceptions to a resource's weekly hours: a holiday (no intervals) or special hours.
+    const exceptionParams = z.object({ id: z.uuid(), date: z.iso.date() });
+    const exceptionSchema = z.object({
+      resource_id: z.uuid(),
+      date: z.string(),
+      intervals: z.array(z.object({ start: z.string(), end: z.string() })),
+    });
+    app.get(
+      '/api/v1/resources/:id/exceptions',
+      {
+        config: { action: 'scheduling.read' },
+        schema: {
+          tags: ['scheduling'],
+          summary: "A resource's dated exceptions (holidays, special hours)",
+          security,
+          params: idParam,
+          querystring: z.object({ from: z.iso.date(), to: z.iso.date() }),
+          response: { 200: listOf(exceptionSchema) },
+        },
+      },
+      async (request) => {
+        const tenantId = tenantOf(request);
+        if (!(await getResource(deps.db, tenantId, request.params.id)))
+          throw new AppError('not_found', 'resource not found');
+        const items = await listExceptions(
+          deps.db,
+          tenantId,
+          [request.params.id],
+          request.query.from,
+          request.query.to,
+        );
+        return { items: items.map((e) => ({ ...e, intervals: [...e.intervals] })), next_cursor: null };
+      },
+    );
+    app.put(
+      '/api/v1/resources/:id/exceptions/:date',
+      {
+        config: { action: 'scheduling.manage', audit: true },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Set the hours of one date (empty intervals: closed all day)',
+          security,
+          params: exceptionParams,
+          body: z.object({ intervals: intervalsSchema }),
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        const tenantId = tenantOf(request);
+        if (!(await getResource(deps.db, tenantId, request.params.id)))
+          throw new AppError('not_found', 'resource not found');
+        await setException(deps.db, tenantId, request.params.id, request.params.date, request.body.intervals);
+        return reply.code(204).send(null);
+      },
+    );
+    app.delete(
+      '/api/v1/resources/:id/exceptions/:date',
+      {
+        config: { action: 'scheduling.manage', audit: true },
+        schema: {
+          tags: ['scheduling'],
+          summary: 'Remove the exception of one date, if any (weekly hours apply again)',
+          security,
+          params: exceptionParams,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        const tenantId = tenantOf(request);
+        if (!(await getResource(deps.db, tenantId, request.params.id)))
+          throw new AppError('not_found', 'resource not found');
+        // Idempotent: removing an exception that is not there leaves the same state.
+        await deleteException(deps.db, tenantId, request.params.id, request.params.date);
+        return reply.code(204).send(null);
       },
     );
 

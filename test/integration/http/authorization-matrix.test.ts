@@ -68,6 +68,8 @@ const STAFF_ONLY = { OWNER: false, TECH: false, STAFF: true };
 const TENANT_USERS = { OWNER: true, TECH: true, STAFF: false };
 
 const DAY_MS = 86_400_000;
+/** A date far from the fixtures' free slots, for the resource-exception routes. */
+const EXCEPTION_DATE = '2031-01-01';
 const window = () => {
   const from = new Date(Date.now()).toISOString();
   const to = new Date(Date.now() + 7 * DAY_MS).toISOString();
@@ -140,6 +142,17 @@ const EXPECTED: Record<string, Entry> = {
     kind: 'resource',
     build: () => ({ body: { name: 'Matrix crew' } }),
   },
+  'GET /api/v1/resources/:id/exceptions': {
+    allowed: TENANT_USERS,
+    kind: 'resource',
+    build: () => ({ query: 'from=2031-01-01&to=2031-01-31' }),
+  },
+  'PUT /api/v1/resources/:id/exceptions/:date': {
+    allowed: OWNER_ONLY,
+    kind: 'resource',
+    build: () => ({ body: { intervals: [] } }),
+  },
+  'DELETE /api/v1/resources/:id/exceptions/:date': { allowed: OWNER_ONLY, kind: 'resource' },
   'GET /api/v1/availability': {
     allowed: TENANT_USERS,
     kind: 'service',
@@ -375,7 +388,11 @@ async function requestFor(route: ApiRoute, idCase: IdCase) {
   const entry = entryOf(route);
   const id = await idFor(entry, idCase);
   const built = entry.build?.(id, own) ?? {};
-  const path = route.url.replace(':slug', own.tenant.slug).replace(':id', id).replace(':tenantId', id);
+  const path = route.url
+    .replace(':slug', own.tenant.slug)
+    .replace(':id', id)
+    .replace(':tenantId', id)
+    .replace(':date', EXCEPTION_DATE);
   return {
     id,
     method: route.method,
