@@ -9,6 +9,7 @@ import { scanLogs } from './faults/log-scan.ts';
 import { runPostgresRestart } from './faults/pg-restart.ts';
 import { runReplays } from './faults/replays.ts';
 import { runTwilioFaults } from './faults/twilio-faults.ts';
+import { runTwoWorkers } from './faults/two-workers.ts';
 
 // `npm run faults`: the fault-injection suite. Starts everything it needs (an embedded Postgres
 // under .data/faults-pg/<pid>, or DATABASE_URL), runs each scenario against 127.0.0.1 only, prints
@@ -16,7 +17,8 @@ import { runTwilioFaults } from './faults/twilio-faults.ts';
 // scenario fails. A global deadline ends the run within 10 minutes whatever happens.
 //
 //   npm run faults                 every scenario
-//   npm run faults -- fuzz replays only those (by name: replays, kill, postgres, twilio, fuzz)
+//   npm run faults -- fuzz replays only those (by name: replays, kill, postgres, twilio, fuzz,
+//                                  two-workers)
 
 const GLOBAL_DEADLINE_MS = 9 * 60_000;
 const startedAt = new Date();
@@ -37,6 +39,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'fuzz', title: '5 fuzzing', budgetMs: 150_000, run: runFuzz },
   { name: 'kill', title: '2 kill -9 worker', budgetMs: 200_000, run: runKillWorker },
   { name: 'postgres', title: '3 Postgres restart', budgetMs: 90_000, run: runPostgresRestart },
+  { name: 'two-workers', title: '7 two workers share the load', budgetMs: 150_000, run: runTwoWorkers },
 ];
 
 function cell(text: string): string {

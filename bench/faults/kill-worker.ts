@@ -49,9 +49,9 @@ export function stopChildren(): void {
   }
 }
 
-type Spawned = { child: ChildProcess; output(): string; exited: Promise<void>; file: string };
+export type Spawned = { child: ChildProcess; output(): string; exited: Promise<void>; file: string };
 
-function spawnMain(ctx: RunContext, name: string, env: Record<string, string>): Spawned {
+export function spawnMain(ctx: RunContext, name: string, env: Record<string, string>): Spawned {
   const file = join(ctx.logDir, `${name}.log`);
   ctx.logFiles.push(file);
   const sink = createWriteStream(file, { flags: 'a' });
@@ -79,7 +79,7 @@ function spawnMain(ctx: RunContext, name: string, env: Record<string, string>): 
   return { child, output: () => output, exited, file };
 }
 
-async function stopGracefully(spawned: Spawned): Promise<void> {
+export async function stopGracefully(spawned: Spawned): Promise<void> {
   const { child } = spawned;
   if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
   try {
