@@ -27,7 +27,6 @@ export const ACTIONS = [
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
-export type Scope = 'tenant' | 'global';
 
 const TECH: readonly Action[] = [
   'conversations.read',
@@ -53,10 +52,6 @@ const GRANTS: Record<Role, ReadonlySet<Action>> = {
   TECH: new Set(TECH),
   STAFF: new Set(STAFF),
 };
-
-export function scopeOf(action: Action): Scope {
-  return action.startsWith('staff.') ? 'global' : 'tenant';
-}
 
 export function can(role: Role, action: Action): boolean {
   return GRANTS[role].has(action);

@@ -41,15 +41,6 @@ function toSubscription(row: RawSubscription): SubscriptionRow {
   };
 }
 
-/** The tenant's Stripe customer id, or null when it has none (yet). */
-export async function findStripeCustomer(db: Queryable, tenantId: string): Promise<string | null> {
-  const { rows } = await db.query<{ stripe_customer_id: string | null }>(
-    'SELECT stripe_customer_id FROM bill_customers WHERE tenant_id = $1',
-    [tenantId],
-  );
-  return rows[0]?.stripe_customer_id ?? null;
-}
-
 /**
  * Claims and locks the tenant's customer row (inside a transaction): concurrent callers wait here
  * until the first one has stored the customer it created. Returns the stored id, or null when the

@@ -83,14 +83,6 @@ export async function findMessage(db: Queryable, tenantId: string, id: string): 
   return rows[0] ?? null;
 }
 
-export async function findMessageByProviderSid(db: Queryable, sid: string): Promise<MessageRow | null> {
-  const { rows } = await db.query<MessageRow>(
-    `SELECT ${COLUMNS} FROM conv_messages WHERE provider_sid = $1`,
-    [sid],
-  );
-  return rows[0] ?? null;
-}
-
 export async function listMessages(
   db: Queryable,
   tenantId: string,

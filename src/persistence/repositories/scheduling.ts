@@ -181,27 +181,6 @@ export async function updateResource(
   return rows[0] ?? null;
 }
 
-/**
- * Deletes a resource that never had a reservation (its exceptions and busy mirror go with it).
- * One with reservations is kept, because appointments name it: AppError conflict.
- */
-export async function deleteResource(db: Queryable, tenantId: string, id: string): Promise<boolean> {
-  try {
-    const { rowCount } = await db.query('DELETE FROM sched_resources WHERE tenant_id = $1 AND id = $2', [
-      tenantId,
-      id,
-    ]);
-    return rowCount === 1;
-  } catch (err) {
-    if (pgCode(err) === '23503') {
-      throw new AppError('conflict', 'the resource has holds or appointments and cannot be deleted', {
-        cause: err,
-      });
-    }
-    throw err;
-  }
-}
-
 export type ResourceException = HoursException & { resource_id: string };
 
 /** Dated exceptions of the resources between two local dates (inclusive, YYYY-MM-DD). */
@@ -275,21 +254,6 @@ export async function upsertExternalBusy(db: Queryable, busy: ExternalBusyInput)
      DO UPDATE SET timeslot = EXCLUDED.timeslot, updated_at = now()`,
     [busy.tenantId, busy.resourceId, randomUUID(), busy.start, busy.end, busy.source, busy.externalId],
   );
-}
-
-export async function deleteExternalBusy(
-  db: Queryable,
-  tenantId: string,
-  resourceId: string,
-  source: 'google' | 'jobber',
-  externalId: string,
-): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `DELETE FROM sched_external_busy
-     WHERE tenant_id = $1 AND resource_id = $2 AND source = $3 AND external_id = $4`,
-    [tenantId, resourceId, source, externalId],
-  );
-  return rowCount === 1;
 }
 
 export type BusyInterval = { resource_id: string; start: string; end: string };
@@ -446,18 +410,6 @@ export async function findReservation(
 ): Promise<Reservation | null> {
   const { rows } = await db.query<ReservationRow>(
     `SELECT ${RESERVATION_COLUMNS} FROM sched_reservations WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, id],
-  );
-  return first(rows);
-}
-
-export async function lockReservation(
-  db: Queryable,
-  tenantId: string,
-  id: string,
-): Promise<Reservation | null> {
-  const { rows } = await db.query<ReservationRow>(
-    `SELECT ${RESERVATION_COLUMNS} FROM sched_reservations WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
     [tenantId, id],
   );
   return first(rows);
