@@ -19,10 +19,12 @@ export async function loadConversationFacts(
   caller: string,
   at: string,
   readGates: GatesReader,
+  options: { catalog: boolean } = { catalog: true },
 ): Promise<ConversationFacts> {
   const settings = readTenantSettings(tenant.settings);
   // One client runs one statement at a time: these are sequential round trips, one per module.
-  const services = await listServices(db, tenant.id, { activeOnly: true });
+  // The catalog is read only for events whose handling can use it (the booking dialogue).
+  const services = options.catalog ? await listServices(db, tenant.id, { activeOnly: true }) : [];
   const { campaignStatus: campaign, optedOut } = await complianceFacts(db, tenant.id, caller);
   const policy = await loadPolicy(db, tenant.id);
   const gates = await readGates(db, tenant.id, at);

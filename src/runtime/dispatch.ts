@@ -87,6 +87,9 @@ export type DispatcherDeps = {
 
 const MAX_FOLLOW_UPS = 6;
 
+/** Events whose handling (or follow-ups) can reach the booking dialogue, which quotes the catalog. */
+const DIALOGUE_EVENTS = new Set<string>(['InboundSms', 'HoldExpired']);
+
 function isBookingRequest(effect: Effect): effect is BookingRequest {
   return ['findSlots', 'placeHold', 'confirmHold', 'releaseHold', 'cancelAppointment'].includes(effect.type);
 }
@@ -124,7 +127,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
       const tenant = await findTenantById(client, tenantId);
       if (!tenant) throw new AppError('not_found', 'tenant not found');
 
-      const { row, created } = await resolveConversation(client, tenantId, ref, event.at);
+      const { row, created } = await resolveConversation(client, tenantId, ref, event);
       const events: NewEvent[] = [];
       const emit = (name: string, payload: Record<string, unknown>) =>
         events.push({
@@ -170,7 +173,9 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
         };
       }
 
-      const facts = await loadConversationFacts(client, tenant, row.caller, event.at, deps.readGates);
+      const facts = await loadConversationFacts(client, tenant, row.caller, event.at, deps.readGates, {
+        catalog: DIALOGUE_EVENTS.has(event.type),
+      });
       // Apply the event, then the answers to the dialogue's booking requests (each a follow-up
       // event), in order, all inside this transaction.
       const first = step(stored, { ...event, facts } as ConversationEvent);
@@ -248,7 +253,7 @@ async function resolveConversation(
   client: PoolClient,
   tenantId: string,
   ref: ConversationRef,
-  at: string,
+  event: EventInput,
 ): Promise<{ row: ConversationRow; created: boolean }> {
   if ('conversationId' in ref) {
     const row = await lockConversation(client, tenantId, ref.conversationId);
@@ -256,15 +261,19 @@ async function resolveConversation(
     return { row, created: false };
   }
   const fresh = initialSnapshot();
-  return lockOrCreateActiveConversation(client, {
-    tenantId,
-    id: randomUUID(),
-    caller: ref.caller,
-    state: fresh.value,
-    snapshot: fresh,
-    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
-    at,
-  });
+  return lockOrCreateActiveConversation(
+    client,
+    {
+      tenantId,
+      id: randomUUID(),
+      caller: ref.caller,
+      state: fresh.value,
+      snapshot: fresh,
+      schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+      at: event.at,
+    },
+    event.type === 'MissedCall',
+  );
 }
 
 async function executeEffects(

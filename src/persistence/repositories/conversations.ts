@@ -38,7 +38,8 @@ export async function lockConversation(
  * transactions racing to create meet on the partial unique index: the second waits, inserts
  * nothing, and locks the row the first created. If the row it waited for was closed meanwhile
  * (a close committed while we queued for the lock), the lock finds nothing and we try again, now
- * creating the new conversation.
+ * creating the new conversation. `expectNew` only picks which statement to try first (a missed call
+ * usually starts a conversation; a reply usually continues one): the result is the same.
  */
 export async function lockOrCreateActiveConversation(
   db: Queryable,
@@ -51,13 +52,34 @@ export async function lockOrCreateActiveConversation(
     schemaVersion: number;
     at: string;
   },
+  expectNew = false,
 ): Promise<{ row: ConversationRow; created: boolean }> {
-  // The common case first: the conversation exists (one statement).
-  const existing = await db.query<ConversationRow>(
-    `SELECT ${COLUMNS} FROM conv_conversations WHERE tenant_id = $1 AND caller = $2 AND state <> 'closed' FOR UPDATE`,
-    [fresh.tenantId, fresh.caller],
-  );
-  if (existing.rows[0]) return { row: existing.rows[0], created: false };
+  if (expectNew) {
+    // A new caller (a missed call, mostly): the insert alone creates and locks the row.
+    const created = await db.query<ConversationRow>(
+      `INSERT INTO conv_conversations (tenant_id, id, caller, state, snapshot, snapshot_schema_version, last_activity_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+       ON CONFLICT (tenant_id, caller) WHERE state <> 'closed' DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [
+        fresh.tenantId,
+        fresh.id,
+        fresh.caller,
+        fresh.state,
+        JSON.stringify(fresh.snapshot),
+        fresh.schemaVersion,
+        fresh.at,
+      ],
+    );
+    if (created.rows[0]) return { row: created.rows[0], created: true };
+  } else {
+    // An ongoing conversation (a reply, mostly): one locking read.
+    const existing = await db.query<ConversationRow>(
+      `SELECT ${COLUMNS} FROM conv_conversations WHERE tenant_id = $1 AND caller = $2 AND state <> 'closed' FOR UPDATE`,
+      [fresh.tenantId, fresh.caller],
+    );
+    if (existing.rows[0]) return { row: existing.rows[0], created: false };
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     const inserted = await db.query<{ id: string }>(
       `INSERT INTO conv_conversations (tenant_id, id, caller, state, snapshot, snapshot_schema_version, last_activity_at, created_at)
