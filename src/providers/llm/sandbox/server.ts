@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createStore } from '@xstate/store';
+import { readBody } from '../../sandbox-body.ts';
 
 // A stand-in for an OpenAI-compatible `/chat/completions` endpoint, answering the way
 // src/providers/llm/client.ts asks: it reads the JSON user message (services, offered times, the
@@ -83,18 +84,6 @@ function createRequestStore() {
   });
 }
 
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** The question inside the last user message; a plain-text message is read as the customer's text. */
 function questionOf(body: unknown): Question | null {
   const messages = (body as { messages?: unknown } | null)?.messages;
@@ -174,7 +163,7 @@ export async function startLlmSandbox(options: LlmSandboxOptions = {}): Promise<
       return;
     }
     const authorized = !options.apiKey || req.headers.authorization === `Bearer ${options.apiKey}`;
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     let body: unknown = null;
     try {
       body = raw === null ? null : JSON.parse(raw);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../../observability/logger.ts';
+import { readBody } from '../../sandbox-body.ts';
 import { signTwilioRequest } from '../signature.ts';
 import { createFaultPlan, type DeliveryFailure, type HttpFault } from './faults.ts';
 import {
@@ -140,18 +141,6 @@ function parseForm(raw: string): FormParams {
     else params[key] = Array.isArray(existing) ? [...existing, value] : [existing as string, value];
   }
   return params;
-}
-
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function credentialsMatch(header: string | undefined, expected: Buffer): boolean {
@@ -382,7 +371,7 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions): Promise
     const method = req.method ?? 'GET';
     const requestUrl = new URL(req.url ?? '/', 'http://sandbox');
     const path = requestUrl.pathname;
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     const params = raw === null ? (Object.create(null) as FormParams) : parseForm(raw);
     const authenticated = credentialsMatch(req.headers.authorization, expectedCredentials);
     store.trigger.requestReceived({
