@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { backoffDelayMs, shouldDeadLetter } from '../domain/backoff.ts';
 import type { EventEnvelope } from '../domain/event-catalog.ts';
 import { validateEvent } from '../domain/event-catalog.ts';
@@ -6,13 +5,15 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { inTransaction, type Pool, type PoolClient } from '../persistence/db.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
+import { createOutboxWake } from './outbox-wake.ts';
 
 // Drains `outbox_events` at least once to in-process subscribers. Rows are claimed with
 // FOR UPDATE SKIP LOCKED and stay locked while their subscribers run, so several dispatchers (in
 // one process or many) never deliver one event concurrently. Each subscriber's consumption is
 // recorded in `outbox_consumptions`, so a retried event reaches only the subscribers that have not
 // consumed it yet. Failures retry with full-jitter backoff; after the 6th failed attempt the event
-// moves to `outbox_dead_letters`. A NOTIFY at commit wakes the loop; a slow poll is the backstop.
+// moves to `outbox_dead_letters`. A NOTIFY at commit wakes the loop; a slow poll is the backstop
+// (outbox-wake.ts).
 
 export type Subscriber = {
   name: string;
@@ -46,11 +47,6 @@ type OutboxRow = EventEnvelope & { attempts: number; occurred_at: string | Date 
 export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
   const random = options.random ?? Math.random;
   const maxAttempts = options.maxAttempts ?? 6;
-  let listener: pg.Client | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let active = false;
-  let draining: Promise<void> | null = null;
-  let again = false;
 
   async function deliver(client: PoolClient, row: OutboxRow): Promise<void> {
     const envelope: EventEnvelope = {
@@ -142,54 +138,23 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     });
   }
 
-  function kick(): void {
-    if (!active) return;
-    if (draining) {
-      again = true;
-      return;
-    }
-    draining = (async () => {
-      try {
-        do {
-          again = false;
-          while (active && (await drainOnce()) === options.batchSize) {
-            // a full batch: there is more
-          }
-        } while (again && active);
-      } catch (err) {
-        options.logger.error({ err }, 'outbox drain failed');
-      } finally {
-        draining = null;
+  const wake = createOutboxWake({
+    connectionString: options.connectionString,
+    applicationName: 'nevermisscall-outbox',
+    pollIntervalMs: options.pollIntervalMs ?? 1_000,
+    logger: options.logger,
+    run: async () => {
+      while (wake.running() && (await drainOnce()) === options.batchSize) {
+        // a full batch: there is more
       }
-    })();
-  }
+    },
+  });
 
   return {
     drainOnce,
-    async start() {
-      active = true;
-      listener = new pg.Client({
-        connectionString: options.connectionString,
-        application_name: 'nevermisscall-outbox',
-      });
-      listener.on('error', (err) =>
-        options.logger.warn({ err }, 'outbox listener lost its connection; polling only'),
-      );
-      listener.on('notification', () => kick());
-      await listener.connect();
-      await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      timer = setInterval(kick, options.pollIntervalMs ?? 1_000);
-      timer.unref();
-      kick();
-    },
-    async stop() {
-      active = false;
-      if (timer) clearInterval(timer);
-      await draining;
-      await listener?.end().catch(() => undefined);
-      listener = null;
-    },
-    running: () => active,
+    start: () => wake.start(),
+    stop: () => wake.stop(),
+    running: () => wake.running(),
   };
 }
 

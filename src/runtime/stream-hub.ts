@@ -1,14 +1,13 @@
 import { createStore } from '@xstate/store';
-import pg from 'pg';
 import type { EventEnvelope, EventName } from '../domain/event-catalog.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Pool } from '../persistence/db.ts';
-import { OUTBOX_CHANNEL } from './outbox.ts';
+import { createOutboxWake } from './outbox-wake.ts';
 
 // The live-stream hub of one API process: operators' SSE connections subscribe here for their
 // tenant, and the hub pushes that tenant's outbox events to them, in `seq` order, whether or not
-// the dispatcher has delivered them yet. One dedicated connection LISTENs on the outbox channel
-// (every outbox write NOTIFYs at commit); a slow poll is the backstop. Each wake-up reads the new
+// the dispatcher has delivered them yet. It wakes like the dispatcher (outbox-wake.ts: LISTEN on the
+// outbox channel, a slow poll as the backstop). Each wake-up reads the new
 // rows of the tenants that have subscribers, in one query, and fans each row out to its own
 // tenant's subscribers only. The subscriber registry is an @xstate/store store.
 //
@@ -93,12 +92,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const now = options.now ?? Date.now;
   const store = createSubscriberStore();
   let nextId = 0;
-  let active = false;
-  let listener: pg.Client | null = null;
-  let connecting: Promise<void> | null = null;
-  let timers: NodeJS.Timeout[] = [];
-  let draining: Promise<void> | null = null;
-  let again = false;
+  let heartbeat: NodeJS.Timeout | null = null;
   // Every seq ≤ horizon is visible or a stale gap; null while nobody subscribes.
   let horizon: number | null = null;
   const gapSeenAt = new Map<number, number>();
@@ -201,99 +195,36 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     }
   }
 
-  function kick(): void {
-    if (!active) return;
-    if (draining) {
-      again = true;
-      return;
-    }
-    draining = (async () => {
-      try {
-        do {
-          again = false;
-          await drain();
-        } while (again && active);
-      } catch (err) {
-        options.logger.error({ err }, 'stream hub read failed');
-      } finally {
-        draining = null;
-      }
-    })();
-  }
-
-  async function listen(): Promise<void> {
-    const client = new pg.Client({
-      connectionString: options.connectionString,
-      application_name: 'nevermisscall-stream',
-    });
-    client.on('error', (err) => {
-      options.logger.warn({ err }, 'stream hub listener lost its connection; polling until it reconnects');
-      if (listener === client) listener = null;
-      client.end().catch(() => undefined);
-    });
-    client.on('notification', () => kick());
-    await client.connect();
-    try {
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw err;
-    }
-    if (!active) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    listener = client;
-  }
-
-  function reconnect(): void {
-    if (!active || listener || connecting) return;
-    connecting = listen()
-      .then(() => kick())
-      .catch((err: unknown) => options.logger.warn({ err }, 'stream hub listener could not reconnect'))
-      .finally(() => {
-        connecting = null;
-      });
-  }
+  const wake = createOutboxWake({
+    connectionString: options.connectionString,
+    applicationName: 'nevermisscall-stream',
+    pollIntervalMs,
+    logger: options.logger,
+    run: drain,
+  });
 
   return {
     async start() {
-      if (active) return;
-      active = true;
-      try {
-        await listen();
-      } catch (err) {
-        active = false;
-        throw err;
-      }
-      const poll = setInterval(() => {
-        reconnect();
-        kick();
-      }, pollIntervalMs);
-      const heartbeat = setInterval(() => {
+      if (wake.running()) return;
+      await wake.start();
+      heartbeat = setInterval(() => {
         for (const subscription of subscriptions()) deliver(subscription, { type: 'heartbeat' });
       }, heartbeatMs);
-      poll.unref();
       heartbeat.unref();
-      timers = [poll, heartbeat];
     },
     async stop() {
-      active = false;
-      for (const timer of timers) clearInterval(timer);
-      timers = [];
-      await connecting;
-      await draining;
-      await listener?.end().catch(() => undefined);
-      listener = null;
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = null;
+      await wake.stop();
       store.trigger.cleared();
       horizon = null;
     },
-    running: () => active,
+    running: () => wake.running(),
     subscribe(tenantId, afterSeq, send) {
       nextId += 1;
       const id = String(nextId);
       store.trigger.subscribed({ subscription: { id, tenantId, cursor: afterSeq, send } });
-      kick();
+      wake.kick();
       return () => store.trigger.unsubscribed({ id });
     },
     async latestSeq(tenantId) {
