@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -9,6 +8,7 @@ import { startEmbeddedPostgres } from '../src/persistence/embedded-postgres.ts';
 import { loadMigrations, migrate } from '../src/persistence/migrate.ts';
 import { createBoss } from '../src/runtime/boss.ts';
 import { ensureQueues } from '../src/runtime/job-queues.ts';
+import { freePort } from './helpers/processes.ts';
 
 // ONE Postgres for the whole run (embedded, or DATABASE_URL), one template database migrated once
 // (named after the migrations' checksum, so a changed migration builds a new template), and one
@@ -19,18 +19,6 @@ declare module 'vitest' {
     adminUrl: string;
     templateDatabase: string;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export default async function setup(project: TestProject) {

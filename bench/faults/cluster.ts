@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { type RunningPostgres, startEmbeddedPostgres } from '../../src/persistence/embedded-postgres.ts';
-import { freePort } from './common.ts';
+import { freePort } from '../../test/helpers/processes.ts';
 
 // The run's Postgres: DATABASE_URL when set, else an embedded cluster under .data/faults-pg/<pid>
 // on a free port. Each scenario gets a database of its own. The embedded cluster can be stopped and

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
@@ -10,6 +9,7 @@ import { createLogger, type Logger } from '../../src/observability/logger.ts';
 import { postSignedForm, type WebhookResponse } from '../../src/providers/twilio/sandbox/signed-form-post.ts';
 import { signTwilioRequest } from '../../src/providers/twilio/signature.ts';
 import { type System, startSystem } from '../../src/system.ts';
+import { freePort } from '../../test/helpers/processes.ts';
 import type { FaultsCluster } from './cluster.ts';
 
 // Shared by the fault scenarios: ports, waiting, a seeded random source, caller numbers, the log
@@ -29,18 +29,6 @@ export type ScenarioResult = {
 };
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function waitUntil<T>(
   probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,

@@ -8,13 +8,13 @@ import { findTenantBySlug } from '../../src/persistence/repositories/tenants.ts'
 import { DEMO } from '../../src/persistence/seed-demo.ts';
 import { SANDBOX_ACCOUNT } from '../../src/providers/twilio/account.ts';
 import { startTwilioSandbox } from '../../src/providers/twilio/sandbox/server.ts';
+import { freePort } from '../../test/helpers/processes.ts';
 import {
   callerNumbers,
   callParams,
   count,
   dialStatusParams,
   fileLogger,
-  freePort,
   type RunContext,
   type ScenarioResult,
   sleep,

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { rm, rmdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/persistence/embedded-postgres.ts';
+import { freePort } from '../../test/helpers/processes.ts';
 
 // The Postgres the bench measures: DATABASE_URL when set, else an embedded cluster of this run's own
 // under .data/bench-pg/<pid>, removed afterwards. Unlike the test cluster it keeps fsync and
@@ -22,18 +22,6 @@ export type BenchPostgres = {
   close(): Promise<void>;
   notes: string[];
 };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);

@@ -8,8 +8,8 @@ import { SANDBOX_ACCOUNT } from '../../src/providers/twilio/account.ts';
 import { createSimulatedPhone, type SimulatedPhone } from '../../src/providers/twilio/sandbox/phone.ts';
 import type { TwilioSandbox } from '../../src/providers/twilio/sandbox/server.ts';
 import { type System, startSystem } from '../../src/system.ts';
+import { freePort } from '../../test/helpers/processes.ts';
 import { sleep } from './load.ts';
-import { freePort } from './postgres.ts';
 
 // The whole system as `npm start` composes it (startSystem: API, workers, outbox dispatcher, the
 // Twilio sandbox), in this process, on a loopback port, with the demo tenant and a simulated phone.
