@@ -1,27 +1,26 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPool } from '../../src/persistence/db.ts';
-import { setPolicyValue } from '../../src/persistence/repositories/policy-values.ts';
-import { findTenantBySlug } from '../../src/persistence/repositories/tenants.ts';
-import { DEMO } from '../../src/persistence/seed-demo.ts';
 import { SANDBOX_ACCOUNT } from '../../src/providers/twilio/account.ts';
 import { startTwilioSandbox } from '../../src/providers/twilio/sandbox/server.ts';
 import { freePort } from '../../test/helpers/processes.ts';
 import {
   callerNumbers,
-  callParams,
   count,
-  dialStatusParams,
   fileLogger,
   type RunContext,
   type ScenarioResult,
   sleep,
-  twilioPoster,
-  twilioSid,
   waitUntil,
 } from './common.ts';
+import {
+  fireMissedCalls,
+  type Spawned,
+  spawnMain,
+  startApiProcess,
+  stopChildren,
+  stopGracefully,
+} from './processes.ts';
 
 // Scenario 2 — kill -9 of the worker process during a burst of sends. The system runs as two child
 // processes (`tsx src/main.ts`, NMC_ROLE=api and NMC_ROLE=worker) against the harness's own Twilio
@@ -33,70 +32,6 @@ import {
 const CALLS = 200;
 const KILL_AFTER_SMS = 50;
 const BURST_CONCURRENCY = 10;
-
-const children = new Set<ChildProcess>();
-
-/** SIGKILL to every child process group this scenario started and that is still running. */
-export function stopChildren(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
-
-export type Spawned = { child: ChildProcess; output(): string; exited: Promise<void>; file: string };
-
-export function spawnMain(ctx: RunContext, name: string, env: Record<string, string>): Spawned {
-  const file = join(ctx.logDir, `${name}.log`);
-  ctx.logFiles.push(file);
-  const sink = createWriteStream(file, { flags: 'a' });
-  // Its own process group: tsx runs node as a child, and kill -9 must reach the real worker.
-  const child = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  children.add(child);
-  let output = '';
-  const onData = (chunk: Buffer) => {
-    sink.write(chunk);
-    if (output.length < 200_000) output += chunk.toString('utf8');
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      children.delete(child);
-      sink.end();
-      resolve();
-    }),
-  );
-  return { child, output: () => output, exited, file };
-}
-
-export async function stopGracefully(spawned: Spawned): Promise<void> {
-  const { child } = spawned;
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const done = await Promise.race([spawned.exited.then(() => true), sleep(12_000).then(() => false)]);
-  if (!done) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-    await Promise.race([spawned.exited, sleep(2_000)]);
-  }
-}
 
 export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
   const started = Date.now();
@@ -119,28 +54,7 @@ export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
   const spawned: Spawned[] = [];
   const db = createPool(url, { max: 4 });
   try {
-    const api = spawnMain(ctx, 'kill-api', {
-      ...common,
-      NMC_ROLE: 'api',
-      PORT: String(apiPort),
-      NMC_DEMO: 'on',
-    });
-    spawned.push(api);
-    const apiReady = await waitUntil(
-      async () => {
-        try {
-          return (await fetch(`${apiUrl}/healthz`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      90_000,
-      200,
-    );
-    if (!apiReady) throw new Error(`the api process did not start: ${api.output().slice(-300)}`);
-    const demo = await findTenantBySlug(db, DEMO.slug);
-    if (!demo) throw new Error('demo tenant missing');
-    await setPolicyValue(db, demo.id, 'calls.min_ring_seconds', 0);
+    spawned.push(await startApiProcess(ctx, 'kill-api', { ...common, PORT: String(apiPort) }, apiUrl, db));
 
     const startWorker = async (label: string) => {
       const worker = spawnMain(ctx, label, { ...common, NMC_ROLE: 'worker', PORT: String(await freePort()) });
@@ -152,30 +66,9 @@ export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
     const worker = await startWorker('kill-worker-1');
 
     const callers = callerNumbers('312', CALLS, 202);
-    const post = twilioPoster({ appBaseUrl: apiUrl, authToken: SANDBOX_ACCOUNT.authToken });
-    const sid = SANDBOX_ACCOUNT.accountSid;
-    const statuses: number[] = [];
     let burstDone = false;
-    let next = 0;
-    const burst = Promise.all(
-      Array.from({ length: BURST_CONCURRENCY }, async () => {
-        for (;;) {
-          const i = next++;
-          if (i >= CALLS) return;
-          const from = callers[i] as string;
-          const callSid = twilioSid('CA');
-          const call = await post(
-            '/webhooks/twilio/voice',
-            callParams(sid, callSid, from, DEMO.twilio_number, 'ringing'),
-          );
-          const dial = await post(
-            '/webhooks/twilio/voice/dial-status',
-            dialStatusParams(sid, callSid, from, DEMO.twilio_number),
-          );
-          statuses.push(call.status, dial.status);
-        }
-      }),
-    ).then(() => {
+    const burst = fireMissedCalls(apiUrl, callers, BURST_CONCURRENCY);
+    void burst.done.then(() => {
       burstDone = true;
     });
 
@@ -186,10 +79,10 @@ export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
     const killedAt = Date.now();
     if (worker.child.pid) process.kill(-worker.child.pid, 'SIGKILL');
     const smsAtKill = sandbox.messages().length;
-    const callsAtKill = next;
+    const callsAtKill = burst.fired();
     await worker.exited;
     const activeAtKill = await count(db, "pgboss.job WHERE name = 'sms-send' AND state = 'active'");
-    await burst;
+    const statuses = await burst.done;
     const burstWasRunning = !burstDone || callsAtKill < CALLS;
 
     await sleep(500);

@@ -1,24 +1,24 @@
 import { createPool } from '../../src/persistence/db.ts';
-import { setPolicyValue } from '../../src/persistence/repositories/policy-values.ts';
-import { findTenantBySlug } from '../../src/persistence/repositories/tenants.ts';
-import { DEMO } from '../../src/persistence/seed-demo.ts';
 import { SANDBOX_ACCOUNT } from '../../src/providers/twilio/account.ts';
 import { startTwilioSandbox, type TwilioSandbox } from '../../src/providers/twilio/sandbox/server.ts';
 import { freePort } from '../../test/helpers/processes.ts';
 import {
   callerNumbers,
-  callParams,
   count,
-  dialStatusParams,
   fileLogger,
   type RunContext,
   type ScenarioResult,
   sleep,
-  twilioPoster,
-  twilioSid,
   waitUntil,
 } from './common.ts';
-import { type Spawned, spawnMain, stopChildren, stopGracefully } from './kill-worker.ts';
+import {
+  fireMissedCalls,
+  type Spawned,
+  spawnMain,
+  startApiProcess,
+  stopChildren,
+  stopGracefully,
+} from './processes.ts';
 
 // Scenario 7 — two workers share the load without double work. One API process and two worker
 // processes (`tsx src/main.ts`, NMC_ROLE=api / NMC_ROLE=worker) against one Postgres; each worker
@@ -58,29 +58,15 @@ export async function runTwoWorkers(ctx: RunContext): Promise<ScenarioResult> {
     };
     // The API never sends an SMS itself; pointing it at sandbox A only matters if it ever did (such a
     // send would show up as an unattributed duplicate and fail the scenario).
-    const api = spawnMain(ctx, 'two-workers-api', {
-      ...common,
-      TWILIO_API_BASE_URL: sandboxA.url,
-      NMC_ROLE: 'api',
-      PORT: String(apiPort),
-      NMC_DEMO: 'on',
-    });
-    spawned.push(api);
-    const apiReady = await waitUntil(
-      async () => {
-        try {
-          return (await fetch(`${apiUrl}/healthz`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      90_000,
-      200,
+    spawned.push(
+      await startApiProcess(
+        ctx,
+        'two-workers-api',
+        { ...common, TWILIO_API_BASE_URL: sandboxA.url, PORT: String(apiPort) },
+        apiUrl,
+        db,
+      ),
     );
-    if (!apiReady) throw new Error(`the api process did not start: ${api.output().slice(-300)}`);
-    const demo = await findTenantBySlug(db, DEMO.slug);
-    if (!demo) throw new Error('demo tenant missing');
-    await setPolicyValue(db, demo.id, 'calls.min_ring_seconds', 0);
 
     const startWorker = async (label: string, sandbox: TwilioSandbox) => {
       const worker = spawnMain(ctx, label, {
@@ -104,30 +90,8 @@ export async function runTwoWorkers(ctx: RunContext): Promise<ScenarioResult> {
     });
 
     const callers = callerNumbers('415', CALLS, 606);
-    const post = twilioPoster({ appBaseUrl: apiUrl, authToken: SANDBOX_ACCOUNT.authToken });
-    const sid = SANDBOX_ACCOUNT.accountSid;
-    const statuses: number[] = [];
-    let next = 0;
     const burstStarted = Date.now();
-    await Promise.all(
-      Array.from({ length: BURST_CONCURRENCY }, async () => {
-        for (;;) {
-          const i = next++;
-          if (i >= CALLS) return;
-          const from = callers[i] as string;
-          const callSid = twilioSid('CA');
-          const call = await post(
-            '/webhooks/twilio/voice',
-            callParams(sid, callSid, from, DEMO.twilio_number, 'ringing'),
-          );
-          const dial = await post(
-            '/webhooks/twilio/voice/dial-status',
-            dialStatusParams(sid, callSid, from, DEMO.twilio_number),
-          );
-          statuses.push(call.status, dial.status);
-        }
-      }),
-    );
+    const statuses = await fireMissedCalls(apiUrl, callers, BURST_CONCURRENCY).done;
 
     const perCaller = () => {
       const map = new Map<string, number>();
