@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { inTransaction } from '../../src/persistence/db.ts';
 import { closedLoop, type LoadResult } from '../lib/load.ts';
 import type { BenchPostgres } from '../lib/postgres.ts';
 import { sqlStatements } from '../lib/sql-count.ts';
@@ -56,20 +57,12 @@ export async function insertBaseline(
       durationMs,
       warmupMs: 500,
       task: async () => {
-        const client = await pool.connect();
-        try {
-          await client.query('BEGIN');
+        await inTransaction(pool, async (client) => {
           await client.query('INSERT INTO bench_insert (tenant_id, payload) VALUES ($1, $2)', [
             TENANT,
             PAYLOAD,
           ]);
-          await client.query('COMMIT');
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw err;
-        } finally {
-          client.release();
-        }
+        });
       },
     });
   } finally {
@@ -87,17 +80,12 @@ export async function insertBurst(url: string, attempts: number, connections: nu
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: attempts }, async () => {
-        const client = await pool.connect();
-        try {
-          await client.query('BEGIN');
+        await inTransaction(pool, async (client) => {
           await client.query('INSERT INTO bench_insert (tenant_id, payload) VALUES ($1, $2)', [
             TENANT,
             PAYLOAD,
           ]);
-          await client.query('COMMIT');
-        } finally {
-          client.release();
-        }
+        });
       }),
     );
     return performance.now() - t0;
@@ -214,9 +202,7 @@ async function tpcbThroughPg(url: string, concurrency: number, durationMs: numbe
         const bid = randomInt(1, BRANCHES + 1);
         const tid = randomInt(1, TELLERS + 1);
         const delta = randomInt(-5000, 5001);
-        const client = await pool.connect();
-        try {
-          await client.query('BEGIN');
+        await inTransaction(pool, async (client) => {
           await client.query('UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2', [
             delta,
             aid,
@@ -234,13 +220,7 @@ async function tpcbThroughPg(url: string, concurrency: number, durationMs: numbe
             'INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)',
             [tid, bid, aid, delta],
           );
-          await client.query('COMMIT');
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw err;
-        } finally {
-          client.release();
-        }
+        });
       },
     });
   } finally {
