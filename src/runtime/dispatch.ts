@@ -57,6 +57,8 @@ export type DispatchOptions = {
   /** A provider callback's identity, claimed in `webhook_events` in the same transaction. */
   webhook?: { provider: string; key: string };
   record?: RecordHook;
+  /** The tenant when the caller has already read it (a webhook finds it by number): not read again. */
+  tenant?: Tenant;
 };
 
 export type DispatchResult = {
@@ -124,7 +126,8 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
           };
         }
       }
-      const tenant = await findTenantById(client, tenantId);
+      const tenant =
+        options.tenant?.id === tenantId ? options.tenant : await findTenantById(client, tenantId);
       if (!tenant) throw new AppError('not_found', 'tenant not found');
 
       const { row, created } = await resolveConversation(client, tenantId, ref, event);

@@ -102,6 +102,7 @@ export function twilioSmsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         await deps.dispatch(tenant.id, { caller }, event, {
           correlationId: request.id,
           causationId: params.MessageSid,
+          tenant,
           webhook: { provider: 'twilio', key: `sms:${params.MessageSid}` },
           record: async ({ client, conversation, emit }) => {
             const id = randomUUID();

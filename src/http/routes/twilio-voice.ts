@@ -161,6 +161,7 @@ export function twilioVoiceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           {
             correlationId: request.id,
             causationId: CallSid,
+            tenant,
             webhook: { provider: 'twilio', key: `dial-status:${CallSid}` },
             record: async ({ client, conversation }) => {
               await recordDialResult(client, { ...result, conversationId: conversation.id });
