@@ -8,7 +8,7 @@ import { createPool } from './persistence/db.ts';
 import { migrate } from './persistence/migrate.ts';
 import { EMBEDDED_DATABASE, openDatabase } from './persistence/open-database.ts';
 import { findTenantBySlug } from './persistence/repositories/tenants.ts';
-import { openDevIssuerFor } from './providers/auth/operator-auth.ts';
+import { openDevIssuerFor, staffOrgOf } from './providers/auth/operator-auth.ts';
 import { SANDBOX_ACCOUNT, twilioAccountFrom } from './providers/twilio/account.ts';
 import { createSimulatedPhone } from './providers/twilio/sandbox/phone.ts';
 import { listDeadLetters, replayDeadLetters } from './runtime/outbox-dispatcher.ts';
@@ -16,7 +16,7 @@ import { listDeadLetters, replayDeadLetters } from './runtime/outbox-dispatcher.
 // `npm run nmc -- <command>`: small operator tools.
 //   migrate                                  apply migrations (embedded Postgres or DATABASE_URL)
 //   token --tenant <slug> --role OWNER|TECH  print an operator token from the local dev issuer
-//   token --role STAFF                       print a platform staff token
+//   token --staff                            print a platform staff token (a member of AUTH_STAFF_ORG_ID's org)
 //   phone call|missed|sms --from <E.164> [--to <E.164>] [--body <text>]
 //                                            act as a caller against the running system (sandbox)
 //   dead-letters list|replay [--event <id> --tenant <id>]
@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<void> {
       to: { type: 'string' },
       body: { type: 'string' },
       event: { type: 'string' },
+      staff: { type: 'boolean' },
     },
     allowPositionals: true,
   });
@@ -68,9 +69,9 @@ async function main(argv: string[]): Promise<void> {
     case 'token': {
       if (config.AUTH_JWKS_URL)
         throw new Error('AUTH_* is set: tokens come from your identity provider, not the dev issuer');
-      const role = (values.role ?? 'OWNER').toUpperCase();
-      if (!['OWNER', 'TECH', 'STAFF'].includes(role)) throw new Error('--role must be OWNER, TECH or STAFF');
-      let org: string | null = null;
+      const role = values.staff ? 'STAFF' : (values.role ?? 'OWNER').toUpperCase();
+      if (!['OWNER', 'TECH', 'STAFF'].includes(role)) throw new Error('--role must be OWNER or TECH (or --staff)');
+      let org = staffOrgOf(config);
       if (role !== 'STAFF') {
         const slug = values.tenant ?? 'demo';
         const client = new pg.Client({ connectionString: await connectionString(config) });
@@ -83,7 +84,7 @@ async function main(argv: string[]): Promise<void> {
         }
       }
       const issuer = await openDevIssuerFor(config);
-      const claimRole = role === 'OWNER' ? 'org:admin' : role === 'TECH' ? 'org:member' : 'STAFF';
+      const claimRole = role === 'OWNER' ? 'org:admin' : 'org:member';
       const token = await issuer.mint({
         subject: values.subject ?? `dev-${role.toLowerCase()}`,
         org,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 // One described table of settings: validation, defaults and the README's configuration table all
@@ -10,6 +11,36 @@ const onOff = z
   .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
   .transform((v) => ['1', 'true', 'on', 'yes'].includes(v))
   .optional();
+
+/** One address or CIDR block (v4 or v6), as proxy-addr (fastify's trustProxy) reads it. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+// Which peer's X-Forwarded-For names the client: off (the socket's address is the client), a hop
+// count (trust that many proxies in front), or a list of proxy addresses / CIDR blocks.
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): false | number | string[] => {
+    if (['off', 'false', '0', 'no'].includes(value)) return false;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops >= 1 && hops <= 10) return hops;
+    } else {
+      const entries = value.split(',').map((entry) => entry.trim());
+      if (entries.every(isAddressOrCidr)) return entries;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be off, a hop count 1–10, or a comma-separated list of addresses/CIDRs',
+    });
+    return z.NEVER;
+  });
 
 export const configSchema = z.object({
   PORT: port.default(3000),
@@ -41,6 +72,10 @@ export const configSchema = z.object({
   AUTH_AUDIENCE: z.string().min(1).optional(),
   AUTH_ORG_CLAIM: z.string().min(1).default('org_id'),
   AUTH_ROLE_CLAIM: z.string().min(1).default('org_role'),
+  AUTH_STAFF_ORG_ID: z.string().min(1).max(200).optional(),
+  AUTH_MAX_TOKEN_AGE_SECONDS: positiveInt.max(30 * 86_400).default(86_400),
+  TRUST_PROXY: trustProxy.default(false),
+  NODE_ENV: z.string().optional(),
   HOLD_TTL_MINUTES: positiveInt.max(24 * 60).default(15),
   OUTBOX_BATCH_SIZE: positiveInt.max(10_000).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -60,6 +95,29 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+// In production nothing may fall back to a sandbox, a public constant or the dev issuer: each of
+// these would either accept forged requests or send nothing real.
+const REQUIRED_IN_PRODUCTION = [
+  'PUBLIC_BASE_URL',
+  'TWILIO_ACCOUNT_SID',
+  'TWILIO_AUTH_TOKEN',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'AUTH_JWKS_URL',
+  'AUTH_ISSUER',
+  'AUTH_AUDIENCE',
+  'AUTH_STAFF_ORG_ID',
+] as const;
+
+function refuseSandboxDefaults(raw: RawConfig): void {
+  const missing = REQUIRED_IN_PRODUCTION.find((name) => raw[name] === undefined);
+  if (missing) {
+    throw new ConfigError(
+      `invalid configuration: ${missing}: required with NODE_ENV=production (no sandbox, dev issuer or default secret in production)`,
+    );
+  }
+}
+
 /** Reads the environment; throws ConfigError whose message is one line naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // Empty strings mean "unset": `FOO= npm start` should not fail validation of FOO.
@@ -73,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${name}: ${issue?.message ?? 'invalid value'}`);
   }
   const raw = parsed.data;
+  if (raw.NODE_ENV === 'production') refuseSandboxDefaults(raw);
   const embeddedPostgres = raw.DATABASE_URL === undefined;
   const authSet = [raw.AUTH_JWKS_URL, raw.AUTH_ISSUER, raw.AUTH_AUDIENCE].filter(
     (v) => v !== undefined,

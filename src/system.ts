@@ -178,7 +178,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         dispatch,
         boss,
         tenDlc,
-        twilio: { authToken: account.authToken },
+        twilio: { authToken: account.authToken, accountSid: account.accountSid },
         auth: await createOperatorAuth(config),
         streamHub,
         stripe: { client: stripe.client, webhookSecret: stripe.webhookSecret },

@@ -9,7 +9,7 @@ import { findTenantBySlug, upsertTenantBySlug } from '../../src/persistence/repo
 import { DEMO } from '../../src/persistence/seed-demo.ts';
 import { seedDemoScheduling } from '../../src/persistence/seed-demo-scheduling.ts';
 import { openDevIssuer } from '../../src/providers/auth/dev-issuer.ts';
-import { openDevIssuerFor } from '../../src/providers/auth/operator-auth.ts';
+import { openDevIssuerFor, staffOrgOf } from '../../src/providers/auth/operator-auth.ts';
 import { SANDBOX_STRIPE } from '../../src/providers/stripe/account.ts';
 import { SANDBOX_ACCOUNT } from '../../src/providers/twilio/account.ts';
 import { signTwilioRequest } from '../../src/providers/twilio/signature.ts';
@@ -271,7 +271,11 @@ export async function runFuzz(ctx: RunContext): Promise<ScenarioResult> {
     const issuer = await openDevIssuerFor(system.config);
     const owner = await issuer.mint({ subject: 'fuzz', org: DEMO.auth_org_id, role: 'org:admin' });
     const tech = await issuer.mint({ subject: 'fuzz-tech', org: DEMO.auth_org_id, role: 'org:member' });
-    const staff = await issuer.mint({ subject: 'fuzz-staff', org: null, role: 'STAFF' });
+    const staff = await issuer.mint({
+      subject: 'fuzz-staff',
+      org: staffOrgOf(system.config),
+      role: 'org:member',
+    });
     const foreignOwner = await issuer.mint({
       subject: 'fuzz-foreign',
       org: 'org_fuzz_foreign',
@@ -287,7 +291,7 @@ export async function runFuzz(ctx: RunContext): Promise<ScenarioResult> {
       orgClaim: system.config.AUTH_ORG_CLAIM,
       roleClaim: system.config.AUTH_ROLE_CLAIM,
     });
-    const forged = await forger.mint({ subject: 'fuzz', org: DEMO.auth_org_id, role: 'STAFF' });
+    const forged = await forger.mint({ subject: 'fuzz', org: staffOrgOf(system.config), role: 'org:admin' });
     const [h, p] = owner.split('.');
     const algNone = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${p}.`;
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p ?? '', 'base64url').toString()), org_role: 'STAFF' })).toString('base64url')}.${owner.split('.')[2]}`;

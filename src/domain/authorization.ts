@@ -57,10 +57,14 @@ export function can(role: Role, action: Action): boolean {
   return GRANTS[role].has(action);
 }
 
-/** Maps a token's role claim to a role: Clerk's org roles, or our role names as they are. */
-export function roleFromClaim(value: unknown): Role | null {
+export type TenantRole = Exclude<Role, 'STAFF'>;
+
+/**
+ * Maps a token's role claim inside a tenant's organisation to a tenant role: Clerk's org roles, or
+ * our role names as they are. Never STAFF: that is membership in the platform's own organisation.
+ */
+export function roleFromClaim(value: unknown): TenantRole | null {
   if (value === 'org:admin' || value === 'admin' || value === 'OWNER') return 'OWNER';
   if (value === 'org:member' || value === 'basic_member' || value === 'TECH') return 'TECH';
-  if (value === 'STAFF') return 'STAFF';
   return null;
 }

@@ -49,6 +49,7 @@ import { twilioSmsRoutes } from './routes/twilio-sms.ts';
 import { twilioSmsStatusRoutes } from './routes/twilio-sms-status.ts';
 import { twilioVoiceRoutes } from './routes/twilio-voice.ts';
 import { userRoutes } from './routes/users.ts';
+import { isApiSurface, surfaceOfRoute } from './surface.ts';
 
 export type AppDeps = {
   config: Config;
@@ -63,8 +64,15 @@ export type AppDeps = {
   /** To insert jobs (e.g. a hold's expiry) with the API's own writes. */
   boss: Pick<PgBoss, 'send'>;
   /** The token Twilio signs webhooks with (the sandbox's when no real account is configured). */
-  twilio: { authToken: string };
-  auth: { verify: TokenVerifier; orgClaim: string; roleClaim: string; devIssuer?: DevIssuer };
+  twilio: { authToken: string; accountSid: string };
+  auth: {
+    verify: TokenVerifier;
+    orgClaim: string;
+    roleClaim: string;
+    /** Members of this organisation are platform STAFF; null when no organisation is. */
+    staffOrgId: string | null;
+    devIssuer?: DevIssuer;
+  };
   /** The live-stream hub; without it GET /api/v1/stream answers 503 `unavailable`. */
   streamHub?: StreamHub;
   /** Stripe (the sandbox's when no real account is configured); without it billing answers 503. */
@@ -98,6 +106,14 @@ export type App = FastifyInstance<
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
 
+/** Fastify's form of TRUST_PROXY: a hop count trusts the nearest `hops` proxies (as proxy-addr reads a number). */
+function trustProxyOption(
+  setting: Config['TRUST_PROXY'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return setting;
+}
+
 /** Builds the HTTP application; never listens (server.ts does), so tests can build many. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
@@ -107,7 +123,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // (a URL can carry a phone number or a token).
     logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: false,
+    // Off unless TRUST_PROXY names the proxies (a hop count or their addresses): then request.ip is
+    // the client X-Forwarded-For names, for the public API's per-address rate limit.
+    trustProxy: trustProxyOption(deps.config.TRUST_PROXY),
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -120,9 +138,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const apiRoutes: ApiRoute[] = [];
   app.decorate('apiRoutes', apiRoutes);
   app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/api/')) return;
-    const action = route.config?.action ?? null;
-    const isPublic = route.config?.public === true;
+    const surface = surfaceOfRoute(route.url);
+    route.config = { ...route.config, surface };
+    if (!isApiSurface(surface)) return;
+    const action = route.config.action ?? null;
+    const isPublic = route.config.public === true;
+    if (surface === 'public' && !isPublic) {
+      throw new Error(`route ${route.method} ${route.url}: every /api/public route is public`);
+    }
     if (!action && !isPublic) throw new Error(`route ${route.method} ${route.url} names no action`);
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
@@ -135,11 +158,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       });
     }
   });
+  // Authentication and authorization for the operator and staff surfaces, from the matched route.
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
-    if (!request.url.startsWith('/api/') || config?.public) return;
-    if (!config?.action)
-      throw new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    if ((config?.surface !== 'operator' && config?.surface !== 'staff') || config.public) return;
+    if (!config.action) throw new AppError('forbidden', 'this route names no action');
     request.principal = await authenticate(request, { db: deps.db, ...deps.auth });
     authorize(request.principal, config.action);
   });
@@ -168,7 +191,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     hook: 'onRequest',
     max: deps.config.RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
-    allowList: (request) => !request.url.startsWith('/api/'),
+    allowList: (request) => !isApiSurface(request.routeOptions.config?.surface),
     keyGenerator: (request) => request.principal?.tenantId ?? `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) =>
       new AppError('rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`, {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 import type { Pool } from '../persistence/db.ts';
+import { isApiSurface } from './surface.ts';
 
 // X-Idempotency-Key on every POST/PUT/PATCH of /api/*: the same key and request → the stored
 // response again; the same key with another request → 422 idempotency_key_reused; the same key twice
@@ -24,9 +25,12 @@ declare module 'fastify' {
   }
 }
 
+// The request as the route read it (decoded params and query), not as it was spelled: `/api/v1/%68olds`
+// and `/api/v1/holds` are the same request.
 function requestHash(request: FastifyRequest): string {
+  const read = [request.params ?? null, request.query ?? null, request.body ?? null];
   return createHash('sha256')
-    .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
+    .update(`${request.method} ${request.routeOptions.url}\n${JSON.stringify(read)}`)
     .digest('hex');
 }
 
@@ -41,7 +45,8 @@ async function replay(reply: FastifyReply, row: { response_status: number; respo
 
 export function registerIdempotency(app: FastifyInstance, db: Pool): void {
   app.addHook('preHandler', async (request, reply) => {
-    if (!['POST', 'PUT', 'PATCH'].includes(request.method) || !request.url.startsWith('/api/')) return;
+    if (!['POST', 'PUT', 'PATCH'].includes(request.method)) return;
+    if (!isApiSurface(request.routeOptions.config?.surface)) return;
     const header = request.headers[IDEMPOTENCY_HEADER];
     if (header === undefined) return;
     const key = Array.isArray(header) ? header[0] : header;
@@ -49,7 +54,7 @@ export function registerIdempotency(app: FastifyInstance, db: Pool): void {
       throw new AppError('validation_failed', 'X-Idempotency-Key must be 1–200 visible ASCII characters');
     }
     const tenantId = request.principal?.tenantId ?? request.publicTenantId ?? PLATFORM_SCOPE;
-    const scope = `${request.method} ${request.routeOptions.url ?? request.url}`;
+    const scope = `${request.method} ${request.routeOptions.url}`;
     const hash = requestHash(request);
 
     const started = Date.now();

@@ -12,14 +12,23 @@ import { isValidTwilioSignature, type TwilioFormParams } from '../providers/twil
 // (e.g. https://nmc.example.com); nothing is derived from X-Forwarded-* headers, which a client
 // could forge.
 
-export function twilioSignatureCheck(authToken: string, publicBaseUrl: string) {
+export type TwilioWebhookAccount = { authToken: string; accountSid: string };
+
+/**
+ * The signature, then the account: a request validly signed for our auth token but naming another
+ * account (a forwarded or replayed callback of some other Twilio account) is refused too.
+ */
+export function twilioSignatureCheck(account: TwilioWebhookAccount, publicBaseUrl: string) {
   return async (request: FastifyRequest) => {
     const header = request.headers['x-twilio-signature'];
     const signature = Array.isArray(header) ? header[0] : header;
     const params = (request.body && typeof request.body === 'object' ? request.body : {}) as TwilioFormParams;
     const url = `${publicBaseUrl}${request.url}`;
-    if (!signature || !isValidTwilioSignature({ authToken, signature, url, params })) {
+    if (!signature || !isValidTwilioSignature({ authToken: account.authToken, signature, url, params })) {
       throw new AppError('signature_invalid', 'the X-Twilio-Signature header is missing or wrong');
+    }
+    if (params.AccountSid !== account.accountSid) {
+      throw new AppError('forbidden', 'this webhook names another Twilio account');
     }
   };
 }

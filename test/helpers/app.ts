@@ -33,13 +33,14 @@ export async function buildTestApp(
       },
     },
     tenDlc: createSandboxTenDlc(),
-    twilio: { authToken: 'test-auth-token-0000' },
+    twilio: { authToken: 'test-auth-token-0000', accountSid: `AC${'0'.repeat(32)}` },
     auth: {
       verify: async () => {
         throw new AppError('unauthorized', 'this test app accepts no tokens');
       },
       orgClaim: 'org_id',
       roleClaim: 'org_role',
+      staffOrgId: null,
     },
     ...overrides,
   });

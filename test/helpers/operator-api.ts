@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Role } from '../../src/domain/authorization.ts';
 import type { App } from '../../src/http/app.ts';
 import type { DevIssuer } from '../../src/providers/auth/dev-issuer.ts';
-import { openDevIssuerFor } from '../../src/providers/auth/operator-auth.ts';
+import { openDevIssuerFor, staffOrgOf } from '../../src/providers/auth/operator-auth.ts';
 import { readGatesFromBilling } from '../../src/runtime/billing-gates.ts';
 import { createDispatch } from '../../src/runtime/dispatch.ts';
 import type { System } from '../../src/system.ts';
@@ -12,8 +12,8 @@ import type { TestSystem } from './system.ts';
 // verifies against), requests through `app.inject`, and conversations started the way a missed
 // call starts them (the engine's dispatch), for any tenant.
 
-/** The role claim an identity provider would put in the token for each role. */
-export const ROLE_CLAIM: Record<Role, string> = { OWNER: 'org:admin', TECH: 'org:member', STAFF: 'STAFF' };
+/** The role claim an identity provider would put in the token for each role (STAFF: any member of the platform org). */
+export const ROLE_CLAIM: Record<Role, string> = { OWNER: 'org:admin', TECH: 'org:member', STAFF: 'org:member' };
 
 const issuers = new WeakMap<System, Promise<DevIssuer>>();
 
@@ -26,7 +26,7 @@ export function devIssuerOf(system: System): Promise<DevIssuer> {
   return issuer;
 }
 
-/** A valid token for `subject` in `org` (STAFF tokens carry no org). */
+/** A valid token for `subject` in `org` (STAFF tokens carry the platform's own org). */
 export async function tokenFor(
   system: System,
   input: { subject: string; role: Role; org?: string | null; email?: string },
@@ -35,7 +35,7 @@ export async function tokenFor(
   return issuer.mint({
     subject: input.subject,
     role: ROLE_CLAIM[input.role],
-    org: input.role === 'STAFF' ? null : (input.org ?? null),
+    org: input.role === 'STAFF' ? staffOrgOf(system.config) : (input.org ?? null),
     ...(input.email ? { email: input.email } : {}),
   });
 }

@@ -7,9 +7,11 @@ import { upsertUserOnSight } from '../../persistence/repositories/users.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 
 // Who is calling, and may they do this? The tenant always comes from the token (its org claim),
-// never from the body or the path. A tenant user's effective role is the lesser of the token's role
-// and the role stored in `id_users` (an OWNER can demote someone here without waiting for the
-// identity provider; a promotion needs both).
+// never from the body or the path. STAFF is membership in the platform's own organisation
+// (`staffOrgId`), whatever the role claim says; inside a tenant's organisation a role claim maps
+// only to OWNER or TECH. A tenant user's effective role is the lesser of the token's role and the
+// role stored in `id_users` (an OWNER can demote someone here without waiting for the identity
+// provider; a promotion needs both), and a deactivated user is refused on the next request.
 
 export type Principal = {
   subject: string;
@@ -34,27 +36,35 @@ declare module 'fastify' {
 
 const RANK: Record<Role, number> = { STAFF: 0, TECH: 1, OWNER: 2 };
 
-export type AuthDeps = { db: Pool; verify: TokenVerifier; orgClaim: string; roleClaim: string };
+export type AuthDeps = {
+  db: Pool;
+  verify: TokenVerifier;
+  orgClaim: string;
+  roleClaim: string;
+  staffOrgId: string | null;
+};
+
+const invalidToken = () => new AppError('unauthorized', 'the bearer token is missing, invalid or expired');
 
 export async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<Principal> {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;
   if (!match?.[1]) throw new AppError('unauthorized', 'a Bearer token is required');
   const claims = await deps.verify(match[1]);
-  const role = roleFromClaim(claims[deps.roleClaim]);
   const subject = claims.sub;
-  if (!role || !subject)
-    throw new AppError('unauthorized', 'the bearer token is missing, invalid or expired');
-  if (role === 'STAFF') return { subject, role, tenantId: null, userId: null };
-
   const org = claims[deps.orgClaim];
-  if (typeof org !== 'string' || org.length === 0 || org.length > 200) {
-    throw new AppError('unauthorized', 'the bearer token is missing, invalid or expired');
+  if (!subject || typeof org !== 'string' || org.length === 0 || org.length > 200) throw invalidToken();
+  if (deps.staffOrgId !== null && org === deps.staffOrgId) {
+    return { subject, role: 'STAFF', tenantId: null, userId: null };
   }
+
+  const role = roleFromClaim(claims[deps.roleClaim]);
+  if (!role) throw invalidToken();
   const tenant = await findTenantByAuthOrg(deps.db, org);
   if (!tenant) throw new AppError('forbidden', 'this organisation has no NeverMissCall account');
   const email = typeof claims.email === 'string' ? claims.email.slice(0, 320) : null;
   const user = await upsertUserOnSight(deps.db, { tenantId: tenant.id, subject, email, role });
+  if (!user.active) throw new AppError('forbidden', 'this user has been deactivated by the business');
   const effective = RANK[user.role] < RANK[role] ? user.role : role;
   return { subject, role: effective, tenantId: tenant.id, userId: user.id };
 }

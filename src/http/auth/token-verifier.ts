@@ -4,7 +4,9 @@ import { AppError } from '../../domain/errors.ts';
 // Verifies operator Bearer tokens: signature against the issuer's JWKS (remote and cached, with a
 // refetch on an unknown `kid` for key rotation; or the local dev issuer's), issuer, audience, an
 // algorithm allow-list (no `none`, no HMAC: a public key can never serve as a shared secret), and
-// expiry / not-before with a small clock tolerance.
+// expiry / not-before with a small clock tolerance, and the token's age by `iat`: older than the
+// configured maximum, or issued in the future beyond the tolerance, is refused (a stolen or
+// mis-minted token does not live on whatever its `exp` says).
 
 export const ALLOWED_ALGORITHMS = ['RS256', 'ES256', 'PS256', 'EdDSA'];
 export const CLOCK_TOLERANCE_SECONDS = 30;
@@ -13,7 +15,11 @@ export type TokenVerifierOptions = {
   issuer: string;
   audience: string;
   jwks: { url: string } | { keys: { keys: object[] } };
+  maxTokenAgeSeconds: number;
 };
+
+/** Longest `sub` accepted: identity providers' ids are far shorter; a longer one is not theirs. */
+export const MAX_SUBJECT_LENGTH = 255;
 
 export type TokenVerifier = (token: string) => Promise<JWTPayload>;
 
@@ -30,7 +36,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         algorithms: ALLOWED_ALGORITHMS,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['sub', 'exp', 'iat'],
+        maxTokenAge: options.maxTokenAgeSeconds,
       });
+      if (typeof payload.sub !== 'string' || payload.sub.length > MAX_SUBJECT_LENGTH) throw new Error('sub');
       return payload;
     } catch {
       // One answer for every failure: the reason helps an attacker more than an operator.

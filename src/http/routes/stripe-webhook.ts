@@ -13,6 +13,14 @@ import type { AppDeps } from '../app.ts';
 
 const received = z.object({ received: z.literal(true) });
 
+/** Stripe's own tolerance for an old signature, applied to one from the future too (a clock far ahead, or a pre-signed replay). */
+export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
+
+function signedInTheFuture(header: string, nowSeconds: number): boolean {
+  const stamp = /(?:^|,)\s*t=(\d{1,12})(?:,|$)/.exec(header)?.[1];
+  return stamp !== undefined && Number(stamp) > nowSeconds + STRIPE_SIGNATURE_TOLERANCE_SECONDS;
+}
+
 export function stripeWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.removeContentTypeParser('application/json');
@@ -35,12 +43,17 @@ export function stripeWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const body = request.body;
         const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
         const header = request.headers['stripe-signature'];
+        const signature = typeof header === 'string' ? header : '';
+        if (signedInTheFuture(signature, Math.floor(Date.now() / 1000))) {
+          throw new AppError('signature_invalid', 'the Stripe-Signature timestamp is in the future');
+        }
         let event: unknown;
         try {
           event = stripe.client.webhooks.constructEvent(
             raw,
-            typeof header === 'string' ? header : '',
+            signature,
             stripe.webhookSecret,
+            STRIPE_SIGNATURE_TOLERANCE_SECONDS,
           );
         } catch (err) {
           // constructEvent parses only after the signature matched: a SyntaxError is a signed body

@@ -36,7 +36,7 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/webhooks/twilio/sms/status',
       {
-        preValidation: twilioSignatureCheck(deps.twilio.authToken, deps.config.PUBLIC_BASE_URL),
+        preValidation: twilioSignatureCheck(deps.twilio, deps.config.PUBLIC_BASE_URL),
         schema: {
           tags: ['twilio'],
           summary: 'Delivery status of an outbound SMS',

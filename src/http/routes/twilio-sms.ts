@@ -40,7 +40,7 @@ export function twilioSmsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/webhooks/twilio/sms',
       {
-        preValidation: twilioSignatureCheck(deps.twilio.authToken, deps.config.PUBLIC_BASE_URL),
+        preValidation: twilioSignatureCheck(deps.twilio, deps.config.PUBLIC_BASE_URL),
         schema: {
           tags: ['twilio'],
           summary: 'Inbound SMS',

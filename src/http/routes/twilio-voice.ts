@@ -43,7 +43,7 @@ export function twilioVoiceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     const base = deps.config.PUBLIC_BASE_URL;
     const options = (summary: string) => ({
-      preValidation: twilioSignatureCheck(deps.twilio.authToken, base),
+      preValidation: twilioSignatureCheck(deps.twilio, base),
       schema: { tags: ['twilio'], summary, body: twilioFormSchema, response: { 200: twimlSchema } },
     });
 

@@ -1,30 +1,60 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
-import { listUsers, setUserRole, type UserRow } from '../../persistence/repositories/users.ts';
+import { inTransaction } from '../../persistence/db.ts';
+import {
+  changeUser,
+  listUsers,
+  type UserChange,
+  type UserRow,
+} from '../../persistence/repositories/users.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 import { idParam, instant, listOf } from '../schemas.ts';
+
+// The tenant's operators. An OWNER changes roles and deactivates users; a deactivated user's next
+// request is refused whatever token it carries. The last active OWNER can be neither demoted nor
+// deactivated: nobody could manage the business any more.
 
 const user = z
   .object({
     id: z.uuid(),
     email: z.string().nullable(),
     role: z.enum(['OWNER', 'TECH']),
+    active: z.boolean(),
     created_at: instant,
     last_seen_at: instant,
   })
   .meta({ id: 'User' });
 
+const userChange = z
+  .strictObject({ role: z.enum(['OWNER', 'TECH']).optional(), active: z.boolean().optional() })
+  .refine((body) => body.role !== undefined || body.active !== undefined, {
+    message: 'name a role, active, or both',
+  });
+
 const toJson = (row: UserRow) => ({
   id: row.id,
   email: row.email,
   role: row.role,
+  active: row.active,
   created_at: row.created_at.toISOString(),
   last_seen_at: row.last_seen_at.toISOString(),
 });
 
 export function userRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  const change = async (tenantId: string, id: string, body: UserChange): Promise<UserRow> => {
+    const result = await inTransaction(deps.db, (client) => changeUser(client, tenantId, id, body));
+    if (result.kind === 'not_found') throw new AppError('not_found', 'user not found');
+    if (result.kind === 'last_owner') {
+      throw new AppError(
+        'conflict',
+        'this is the last active OWNER of the business: make another user OWNER first, or nobody could manage it',
+      );
+    }
+    return result.user;
+  };
+
   return async (app) => {
     app.get(
       '/api/v1/users',
@@ -49,17 +79,31 @@ export function userRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         config: { action: 'users.manage', audit: true },
         schema: {
           tags: ['users'],
-          summary: "Change an operator's role",
+          summary: "Change an operator's role, or deactivate / reactivate them",
           security: [{ bearer: [] }],
           params: idParam,
-          body: z.object({ role: z.enum(['OWNER', 'TECH']) }),
+          body: userChange,
           response: { 200: user },
         },
       },
-      async (request) => {
-        const updated = await setUserRole(deps.db, tenantOf(request), request.params.id, request.body.role);
-        if (!updated) throw new AppError('not_found', 'user not found');
-        return toJson(updated);
+      async (request) => toJson(await change(tenantOf(request), request.params.id, request.body)),
+    );
+
+    app.delete(
+      '/api/v1/users/:id',
+      {
+        config: { action: 'users.manage', audit: true },
+        schema: {
+          tags: ['users'],
+          summary: 'Deactivate an operator (their next request is refused)',
+          security: [{ bearer: [] }],
+          params: idParam,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        await change(tenantOf(request), request.params.id, { active: false });
+        return reply.code(204).send(null);
       },
     );
   };
