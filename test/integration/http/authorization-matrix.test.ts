@@ -4,7 +4,8 @@ import { can, ROLES, type Role } from '../../../src/domain/authorization.ts';
 import type { ApiRoute, App } from '../../../src/http/app.ts';
 import { inTransaction } from '../../../src/persistence/db.ts';
 import { createService } from '../../../src/persistence/repositories/catalog.ts';
-import { createResource } from '../../../src/persistence/repositories/scheduling.ts';
+import { recordOptOut } from '../../../src/persistence/repositories/compliance.ts';
+import { createResource, setException } from '../../../src/persistence/repositories/scheduling.ts';
 import type { Tenant } from '../../../src/persistence/repositories/tenants.ts';
 import { upsertUserOnSight } from '../../../src/persistence/repositories/users.ts';
 import { confirmHold } from '../../../src/runtime/scheduling/confirm-hold.ts';
@@ -47,6 +48,9 @@ type Fixture = {
   /** A tenant whose 10DLC registration waits for staff review (the staff routes' own id). */
   pendingTenant: string;
   slots: string[];
+  /** A caller who opted out, and a date with exceptional hours on `resource`: rows the lists must scope. */
+  optedOut: string;
+  exceptionDate: string;
 };
 
 type Built = { query?: string; body?: unknown };
@@ -70,6 +74,8 @@ const TENANT_USERS = { OWNER: true, TECH: true, STAFF: false };
 const DAY_MS = 86_400_000;
 /** A date far from the fixtures' free slots, for the resource-exception routes. */
 const EXCEPTION_DATE = '2031-01-01';
+/** The exception each fixture's resource has from the start (not the one the routes above change). */
+const FIXTURE_EXCEPTION_DATE = '2031-01-02';
 const window = () => {
   const from = new Date(Date.now()).toISOString();
   const to = new Date(Date.now() + 7 * DAY_MS).toISOString();
@@ -113,6 +119,7 @@ const EXPECTED: Record<string, Entry> = {
   },
   'GET /api/v1/users': { allowed: OWNER_ONLY, kind: 'none' },
   'PATCH /api/v1/users/:id': { allowed: OWNER_ONLY, kind: 'user', build: () => ({ body: { role: 'TECH' } }) },
+  'DELETE /api/v1/users/:id': { allowed: OWNER_ONLY, kind: 'user', fresh: true },
   'GET /api/v1/services': { allowed: TENANT_USERS, kind: 'none' },
   'POST /api/v1/services': {
     allowed: OWNER_ONLY,
@@ -238,6 +245,9 @@ let foreign: Fixture;
 let foreignBefore: unknown;
 const tokens = {} as Record<Role, string>;
 const OTHER_CALLER = '+12125550199';
+const OTHER_OPTED_OUT = '+12125550198';
+const OWN_CALLER = '+13105550171';
+const OWN_OPTED_OUT = '+13105550172';
 const OTHER_ORG = 'org_other';
 
 async function slotsOf(tenantId: string, service: string, resource: string): Promise<string[]> {
@@ -286,7 +296,20 @@ async function newService(tenantId: string): Promise<string> {
   return service.id;
 }
 
-async function fixtureFor(tenant: Tenant, caller: string, userSubject: string): Promise<Fixture> {
+async function newUser(tenantId: string): Promise<string> {
+  const user = await upsertUserOnSight(t.system.db, {
+    tenantId,
+    subject: `matrix_user_${randomUUID()}`,
+    email: null,
+    role: 'TECH',
+  });
+  return user.id;
+}
+
+async function fixtureFor(
+  tenant: Tenant,
+  people: { caller: string; optedOut: string; userSubject: string },
+): Promise<Fixture> {
   const service = await newService(tenant.id);
   const allDay = [{ start: '00:00', end: '24:00' }];
   const resource = await createResource(t.system.db, tenant.id, {
@@ -296,13 +319,17 @@ async function fixtureFor(tenant: Tenant, caller: string, userSubject: string): 
   });
   const user = await upsertUserOnSight(t.system.db, {
     tenantId: tenant.id,
-    subject: userSubject,
+    subject: people.userSubject,
     email: null,
     role: 'TECH',
   });
+  await recordOptOut(t.system.db, tenant.id, people.optedOut, 'keyword');
+  await setException(t.system.db, tenant.id, resource.id, FIXTURE_EXCEPTION_DATE, [
+    { start: '10:00', end: '12:00' },
+  ]);
   const fx: Fixture = {
     tenant,
-    conversation: await startConversation(t.system, tenant.id, caller),
+    conversation: await startConversation(t.system, tenant.id, people.caller),
     user: user.id,
     service,
     resource: resource.id,
@@ -310,6 +337,8 @@ async function fixtureFor(tenant: Tenant, caller: string, userSubject: string): 
     appointment: '',
     pendingTenant: (await seedTenant(t.system.db, { campaign: 'pending' })).id,
     slots: await slotsOf(tenant.id, service, resource.id),
+    optedOut: people.optedOut,
+    exceptionDate: FIXTURE_EXCEPTION_DATE,
   };
   fx.hold = await newHold(fx);
   fx.appointment = await newAppointment(fx);
@@ -331,6 +360,10 @@ async function foreignState(): Promise<unknown> {
     ),
     resources: await q('SELECT id, name FROM sched_resources WHERE tenant_id = $1 ORDER BY id'),
     reservations: await q('SELECT id, kind, status FROM sched_reservations WHERE tenant_id = $1 ORDER BY id'),
+    exceptions: await q(
+      'SELECT resource_id, date::text, intervals FROM sched_exceptions WHERE tenant_id = $1 ORDER BY resource_id, date',
+    ),
+    optOuts: await q('SELECT phone, source FROM comp_opt_outs WHERE tenant_id = $1 ORDER BY phone'),
   };
 }
 
@@ -345,13 +378,23 @@ beforeAll(async () => {
       org: 'org_demo',
     });
   }
-  own = await fixtureFor(t.demo, '+13105550171', 'matrix_target');
-  foreign = await fixtureFor(other, OTHER_CALLER, 'other_target');
+  own = await fixtureFor(t.demo, {
+    caller: OWN_CALLER,
+    optedOut: OWN_OPTED_OUT,
+    userSubject: 'matrix_target',
+  });
+  foreign = await fixtureFor(other, {
+    caller: OTHER_CALLER,
+    optedOut: OTHER_OPTED_OUT,
+    userSubject: 'other_target',
+  });
   foreignBefore = await foreignState();
 });
 afterAll(async () => {
   // No send in flight when the system stops (a send racing shutdown has hung stop(); see the report).
   if (t) await settleOutbound(t);
+  // fetch's pool keeps the event streams' connections, which server.close() would wait out.
+  t?.system.app?.server.closeAllConnections();
   await t?.stop();
 });
 
@@ -378,6 +421,7 @@ async function idFor(entry: Entry, idCase: IdCase): Promise<string> {
     if (entry.kind === 'hold') return newHold(fx);
     if (entry.kind === 'appointment') return newAppointment(fx);
     if (entry.kind === 'service') return newService(fx.tenant.id);
+    if (entry.kind === 'user') return newUser(fx.tenant.id);
     throw new Error(`no fresh ${entry.kind} fixture`);
   }
   return fx[entry.kind];
@@ -407,6 +451,7 @@ const secretsOfTheOtherTenant = () => [
   foreign.tenant.name,
   foreign.tenant.twilio_number ?? '',
   OTHER_CALLER,
+  OTHER_OPTED_OUT,
   OTHER_ORG,
 ];
 
@@ -567,3 +612,230 @@ describe('the matrix', () => {
     expect(rows.map((row) => `${row.action} ${row.result}`).sort()).toEqual(expected.sort());
   });
 });
+
+// Every list answers with the caller's tenant's rows only. Each check is positive and negative: the
+// fixture's own rows ARE listed (so an empty or broken list cannot pass) and the other tenant's
+// rows, which exist for every kind, are NOT. Lists are read to their last page.
+describe("every list shows the caller's tenant's rows, and only those", () => {
+  type Item = Record<string, unknown>;
+  let owner: string;
+  let staff: string;
+
+  beforeAll(async () => {
+    owner = tokens.OWNER;
+    // Not matrix_staff: the audit test above counts that subject's rows.
+    staff = await tokenFor(t.system, { subject: 'lists_staff', role: 'STAFF' });
+  });
+
+  /** Every item of a keyset-paginated list, following next_cursor to the end. */
+  async function listAll(path: string, token: string | null): Promise<Item[]> {
+    const items: Item[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 100; page += 1) {
+      const separator = path.includes('?') ? '&' : '?';
+      const url = cursor ? `${path}${separator}cursor=${encodeURIComponent(cursor)}` : path;
+      const res = await call(app, { method: 'GET', url, token });
+      expect(res.status, `GET ${url} → ${res.raw.slice(0, 300)}`).toBe(200);
+      const body = res.body as { items: Item[]; next_cursor: string | null };
+      items.push(...body.items);
+      cursor = body.next_cursor;
+      if (cursor === null) return items;
+    }
+    throw new Error(`${path}: more than 100 pages`);
+  }
+
+  const values = (items: Item[], key: string) => items.map((item) => item[key]);
+  const wideWindow = () => {
+    const from = new Date(Date.now() - DAY_MS).toISOString();
+    const to = new Date(Date.now() + 14 * DAY_MS).toISOString();
+    return `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+  };
+
+  it('conversations: our caller, not theirs', async () => {
+    const items = await listAll('/api/v1/conversations?limit=100', tokens.TECH);
+    expect(values(items, 'id')).toContain(own.conversation);
+    expect(values(items, 'id')).not.toContain(foreign.conversation);
+    expect(values(items, 'caller')).not.toContain(OTHER_CALLER);
+    // The caller filter searches our tenant only, even for a number only they have.
+    const searched = await listAll(`/api/v1/conversations?caller=${encodeURIComponent(OTHER_CALLER)}`, owner);
+    expect(searched).toEqual([]);
+  });
+
+  it('users: ours, not theirs', async () => {
+    const items = await listAll('/api/v1/users', owner);
+    expect(values(items, 'id')).toContain(own.user);
+    expect(values(items, 'id')).not.toContain(foreign.user);
+    const { rows } = await t.system.db.query<{ id: string }>('SELECT id FROM id_users WHERE tenant_id = $1', [
+      foreign.tenant.id,
+    ]);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { id } of rows) expect(values(items, 'id')).not.toContain(id);
+  });
+
+  it('services and resources: ours, not theirs (also through our public slug)', async () => {
+    const services = await listAll('/api/v1/services', tokens.TECH);
+    expect(values(services, 'id')).toContain(own.service);
+    expect(values(services, 'id')).not.toContain(foreign.service);
+    const resources = await listAll('/api/v1/resources', tokens.TECH);
+    expect(values(resources, 'id')).toContain(own.resource);
+    expect(values(resources, 'id')).not.toContain(foreign.resource);
+
+    const publicServices = await listAll(`/api/public/${own.tenant.slug}/services`, null);
+    expect(values(publicServices, 'id')).toContain(own.service);
+    expect(values(publicServices, 'id')).not.toContain(foreign.service);
+  });
+
+  it('availability offers our resources only (also through our public slug)', async () => {
+    const resources = new Set(values(await listAll('/api/v1/resources', owner), 'id'));
+    const query = `service_id=${own.service}&${window()}`;
+    for (const [url, token] of [
+      [`/api/v1/availability?${query}`, tokens.TECH],
+      [`/api/public/${own.tenant.slug}/availability?${query}`, null],
+    ] as const) {
+      const slots = await listAll(url, token);
+      expect(values(slots, 'resource_id'), url).toContain(own.resource);
+      for (const slot of slots) expect(resources.has(slot.resource_id), url).toBe(true);
+      expect(values(slots, 'resource_id'), url).not.toContain(foreign.resource);
+    }
+  });
+
+  it('appointments: ours, not theirs', async () => {
+    const items = await listAll(`/api/v1/appointments?${wideWindow()}&limit=200`, tokens.TECH);
+    expect(values(items, 'id')).toContain(own.appointment);
+    expect(values(items, 'id')).not.toContain(foreign.appointment);
+    const { rows } = await t.system.db.query<{ id: string }>(
+      'SELECT id FROM sched_reservations WHERE tenant_id = $1',
+      [foreign.tenant.id],
+    );
+    for (const { id } of rows) expect(values(items, 'id')).not.toContain(id);
+    const resources = new Set(values(await listAll('/api/v1/resources', owner), 'id'));
+    for (const item of items) expect(resources.has(item.resource_id)).toBe(true);
+  });
+
+  it("resource exceptions: our resource's own days", async () => {
+    const items = await listAll(
+      `/api/v1/resources/${own.resource}/exceptions?from=2031-01-01&to=2031-01-31`,
+      owner,
+    );
+    expect(values(items, 'date')).toContain(own.exceptionDate);
+  });
+
+  it('opt-outs, as JSON and as CSV: our caller, not theirs', async () => {
+    const items = await listAll('/api/v1/compliance/opt-outs?limit=1', owner);
+    expect(values(items, 'phone')).toContain(own.optedOut);
+    expect(values(items, 'phone')).not.toContain(foreign.optedOut);
+
+    const csv = await call(app, { method: 'GET', url: '/api/v1/compliance/opt-outs.csv', token: owner });
+    expect(csv.status).toBe(200);
+    const phones = csv.raw
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',')[0]);
+    expect(phones).toContain(own.optedOut);
+    expect(phones).not.toContain(foreign.optedOut);
+  });
+
+  it('dead letters: staff see every tenant’s, each under its own tenant', async () => {
+    const insert = (tenantId: string) =>
+      t.system.db
+        .query<{ event_id: string }>(
+          `INSERT INTO outbox_dead_letters (tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, payload, attempts, last_error)
+           VALUES ($1, gen_random_uuid(), 'nmc.matrix.Probe', 1, now(), 'matrix', '{}', 6, 'probe') RETURNING event_id`,
+          [tenantId],
+        )
+        .then((r) => r.rows[0]?.event_id);
+    const ours = await insert(own.tenant.id);
+    const theirs = await insert(foreign.tenant.id);
+    const items = await listAll('/api/staff/dead-letters', staff);
+    const pairs = items.map((item) => `${item.tenant_id} ${item.event_id}`);
+    expect(pairs).toContain(`${own.tenant.id} ${ours}`);
+    expect(pairs).toContain(`${foreign.tenant.id} ${theirs}`);
+    // Tenant users never see them (the matrix checks the 403 for every role).
+    await t.system.db.query("DELETE FROM outbox_dead_letters WHERE event_name = 'nmc.matrix.Probe'");
+  });
+
+  it('the event stream: each tenant gets its own events, never the other’s', async () => {
+    const streams = await Promise.all([own, foreign].map((fx) => openEventStream(fx)));
+    try {
+      // Fresh events after both subscribed, the other tenant's first: events arrive in seq order,
+      // so once our marker arrives every earlier event of theirs would have arrived too.
+      const markers = {
+        foreign: await startConversation(t.system, foreign.tenant.id, '+12125550197'),
+        own: await startConversation(t.system, own.tenant.id, '+13105550173'),
+      };
+      const [ours, theirs] = streams as [EventStream, EventStream];
+      await waitFor(async () => ours.conversations().has(markers.own), 10_000);
+      await waitFor(async () => theirs.conversations().has(markers.foreign), 10_000);
+      // Replayed from the start: the fixtures' conversations are there as well.
+      expect(ours.conversations().has(own.conversation)).toBe(true);
+      expect(theirs.conversations().has(foreign.conversation)).toBe(true);
+      expect(new Set(ours.tenants())).toEqual(new Set([own.tenant.id]));
+      expect(new Set(theirs.tenants())).toEqual(new Set([foreign.tenant.id]));
+      expect(ours.conversations().has(markers.foreign)).toBe(false);
+      expect(theirs.conversations().has(markers.own)).toBe(false);
+    } finally {
+      await Promise.all(streams.map((s) => s.close()));
+    }
+  });
+});
+
+type EventStream = {
+  tenants(): string[];
+  conversations(): Set<string>;
+  close(): Promise<void>;
+};
+
+/** Opens the SSE stream of `fx`'s tenant from its first event, over real HTTP (a stream never ends). */
+async function openEventStream(fx: Fixture): Promise<EventStream> {
+  const token = await tokenFor(t.system, {
+    subject: `stream_${fx.tenant.slug}`,
+    role: 'OWNER',
+    org: fx.tenant.auth_org_id,
+  });
+  const minted = await call(app, { method: 'POST', url: '/api/v1/stream-tokens', token, body: {} });
+  expect(minted.status, minted.raw).toBe(201);
+  const { stoken } = minted.body as { stoken: string };
+  const controller = new AbortController();
+  const response = await fetch(
+    `${t.baseUrl}/api/v1/stream?stoken=${encodeURIComponent(stoken)}&last_event_id=0`,
+    {
+      signal: controller.signal,
+    },
+  );
+  expect(response.status).toBe(200);
+  const envelopes: { tenant_id: string; payload: Record<string, unknown> }[] = [];
+  const reading = (async () => {
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of response.body) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const data = buffer
+            .slice(0, end)
+            .split('\n')
+            .find((line) => line.startsWith('data: '));
+          if (data) envelopes.push(JSON.parse(data.slice(6)));
+          buffer = buffer.slice(end + 2);
+        }
+      }
+    } catch {
+      // aborted by close()
+    }
+  })();
+  return {
+    tenants: () => envelopes.map((e) => e.tenant_id),
+    conversations: () =>
+      new Set(
+        envelopes.flatMap((e) =>
+          typeof e.payload.conversation_id === 'string' ? [e.payload.conversation_id] : [],
+        ),
+      ),
+    async close() {
+      controller.abort();
+      await reading;
+    },
+  };
+}
