@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { type AvailabilityInput, computeAvailability, type Slot } from '../../domain/availability.ts';
 import { AppError } from '../../domain/errors.ts';
 import { formatInstant, parseInstant } from '../../domain/instant.ts';
@@ -122,4 +123,70 @@ export async function loadAvailabilityInput(
 
 function utcDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
+}
+
+export type OpenTimes = {
+  /** Open slots from `now` over the horizon (notice, hours, exceptions, what is booked). */
+  open: Slot[];
+  /** Local dates (the business's zone) on which any resource opens at all, booked or not. */
+  openDates: Set<string>;
+};
+
+/**
+ * The open times of a service over the whole horizon, and the days the business opens at all, for
+ * the booking dialogue's search (src/domain/slot-search.ts). `ignoreReservationId` leaves one live
+ * reservation out of what is busy: the appointment being moved does not block its own new time.
+ */
+export async function findOpenTimes(
+  db: Queryable,
+  input: {
+    tenantId: string;
+    serviceId: string;
+    now: string;
+    timeZone: string;
+    settings: SchedulingSettings;
+    ignoreReservation?: { resource_id: string; start: string; end: string } | null;
+  },
+): Promise<OpenTimes> {
+  const { settings } = input;
+  const service = await activeService(db, input.tenantId, input.serviceId);
+  const resources = await listResources(db, input.tenantId);
+  const nowMs = instantParam('now', input.now);
+  const to = formatInstant(nowMs + settings.horizon_days * DAY_MS);
+  const availability = await loadAvailabilityInput(db, {
+    tenantId: input.tenantId,
+    durationMinutes: service.duration_minutes,
+    resources,
+    from: input.now,
+    to,
+    now: input.now,
+    settings,
+  });
+  if (availability === null) return { open: [], openDates: new Set() };
+  const ignored = input.ignoreReservation;
+  const busy = ignored
+    ? availability.busy.filter(
+        (b) =>
+          !(
+            b.resource_id === ignored.resource_id &&
+            Date.parse(b.start) === Date.parse(ignored.start) &&
+            Date.parse(b.end) === Date.parse(ignored.end)
+          ),
+      )
+    : availability.busy;
+  const open = computeAvailability({ ...availability, busy });
+  // Whether a day opens at all: its hours and exceptions alone, from the start of today (so a day
+  // whose hours are over, or within the notice, still counts as a day the business opens).
+  const dayStart = DateTime.fromMillis(nowMs, { zone: input.timeZone }).startOf('day').toMillis();
+  const hoursOnly = computeAvailability({
+    ...availability,
+    busy: [],
+    from: formatInstant(dayStart),
+    now: formatInstant(dayStart),
+    settings: { ...settings, min_notice_minutes: 0, allow_same_day: true },
+  });
+  const openDates = new Set(
+    hoursOnly.map((slot) => DateTime.fromISO(slot.start, { zone: input.timeZone }).toISODate() ?? ''),
+  );
+  return { open, openDates };
 }
