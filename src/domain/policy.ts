@@ -28,6 +28,23 @@ export const policySchema = z.object({
   'calls.min_ring_seconds': z.number().int().min(0).max(120).default(4),
   'calls.dial_timeout_seconds': z.number().int().min(5).max(60).default(18),
   'sms.max_attempts': z.number().int().min(1).max(10).default(6),
+  // Alert texts to the team: at most one per conversation per person in this window, at most
+  // `alerts.hourly_cap` per person per hour, and a reminder every `alerts.repeat_minutes` while the
+  // alert is not acknowledged, at most `alerts.max_repeats` times.
+  'alerts.conversation_window_minutes': z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
+  'alerts.hourly_cap': z.number().int().min(1).max(60).default(6),
+  'alerts.repeat_minutes': z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
+  'alerts.max_repeats': z.number().int().min(0).max(10).default(2),
   'retention.messages_days': z.number().int().min(1).default(180),
   'retention.metadata_days': z.number().int().min(1).default(396),
   'retention.webhook_events_days': z.number().int().min(1).default(90),
