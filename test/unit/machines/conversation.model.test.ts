@@ -9,6 +9,7 @@ import {
   type ConversationEvent,
   type ConversationEventType,
   type ConversationFacts,
+  type SendPurpose,
   type TimerKind,
 } from '../../../src/machines/conversation-events.ts';
 import { type ConversationContext, minutesAfter } from '../../../src/machines/conversation-plan.ts';
@@ -20,7 +21,6 @@ import {
   type StoredSnapshot,
   step,
 } from '../../../src/machines/conversation-snapshot.ts';
-import { sendBlockedBy } from '../../../src/machines/send-guard.ts';
 import {
   eventsFor,
   HOSTILE_OPERATOR_IDS,
@@ -302,6 +302,32 @@ const BOOKING_REQUESTS = new Set<string>([
 ]);
 const DIALOGUE_STEPS = ['idle', 'choosingService', 'offering', 'confirming', 'booked'];
 
+// The send rules as DESIGN.md promises them, written here on purpose instead of importing the
+// production guard (src/machines/send-guard.ts): a test that judged the machine with the guard it
+// uses could not notice a rule missing from both.
+// - No outbound SMS unless the tenant's campaign is approved: a hard gate, for every kind of text.
+// - An opted-out caller gets nothing more, except the compliance replies to STOP/START/HELP.
+// - The subscription's feature gates: without `sms` only compliance replies leave; without
+//   `assistant` the assistant is silent, while a person (operator) and compliance still speak.
+const MAY_SEND_WHEN: Record<
+  SendPurpose,
+  { optedOut: boolean; smsGateClosed: boolean; assistantGateClosed: boolean }
+> = {
+  compliance: { optedOut: true, smsGateClosed: true, assistantGateClosed: true },
+  operator: { optedOut: false, smsGateClosed: false, assistantGateClosed: true },
+  greeting: { optedOut: false, smsGateClosed: false, assistantGateClosed: false },
+  assistant: { optedOut: false, smsGateClosed: false, assistantGateClosed: false },
+};
+
+function designAllowsSend(purpose: SendPurpose, facts: ConversationFacts): boolean {
+  if (facts.campaignStatus !== 'approved') return false;
+  const allowed = MAY_SEND_WHEN[purpose];
+  if (facts.optedOut && !allowed.optedOut) return false;
+  if (!facts.gates.sms && !allowed.smsGateClosed) return false;
+  if (!facts.gates.assistant && !allowed.assistantGateClosed) return false;
+  return true;
+}
+
 function textValues(facts: ConversationFacts): Record<string, string> {
   return { business: facts.businessName, help: facts.helpText };
 }
@@ -313,7 +339,7 @@ function checkStep(before: StoredSnapshot, event: ConversationEvent, result: Ste
   const sent = result.effects.flatMap((e) => (e.type === 'sendSms' ? [e] : []));
   for (const sms of sent) {
     // (a) nothing leaves that the guards hold back, judged with this event's facts.
-    expect(sendBlockedBy(sms.purpose, event.facts), `${where}: ${sms.purpose} sent`).toBeNull();
+    expect(designAllowsSend(sms.purpose, event.facts), `${where}: ${sms.purpose} sent`).toBe(true);
     // (b) the assistant never speaks in human, closed or blocked, nor into closed or blocked. Its one
     // text into human is the hand-over after repeated misunderstandings, telling the caller that a
     // person takes over (the last thing the assistant says).
