@@ -49,7 +49,7 @@ import { twilioSmsRoutes } from './routes/twilio-sms.ts';
 import { twilioSmsStatusRoutes } from './routes/twilio-sms-status.ts';
 import { twilioVoiceRoutes } from './routes/twilio-voice.ts';
 import { userRoutes } from './routes/users.ts';
-import { isApiSurface, surfaceOfRoute } from './surface.ts';
+import { isApiSurface, type Surface, surfaceOfRoute } from './surface.ts';
 
 export type AppDeps = {
   config: Config;
@@ -90,9 +90,13 @@ export type ApiRoute = {
   public: boolean;
 };
 
+/** Every route the app serves (HEAD included), with the surface it was registered under. */
+export type RouteEntry = { method: string; url: string; surface: Surface };
+
 declare module 'fastify' {
   interface FastifyInstance {
     apiRoutes: ApiRoute[];
+    routeTable: RouteEntry[];
   }
 }
 
@@ -137,9 +141,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // authorization by omission.
   const apiRoutes: ApiRoute[] = [];
   app.decorate('apiRoutes', apiRoutes);
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const surface = surfaceOfRoute(route.url);
     route.config = { ...route.config, surface };
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, surface });
     if (!isApiSurface(surface)) return;
     const action = route.config.action ?? null;
     const isPublic = route.config.public === true;
