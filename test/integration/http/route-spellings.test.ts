@@ -24,7 +24,10 @@ beforeAll(async () => {
   const org = t.demo.auth_org_id;
   callers = [
     { name: 'anonymous', token: null },
-    { name: 'OWNER', token: await tokenFor(t.system, { subject: `owner_${randomUUID()}`, role: 'OWNER', org }) },
+    {
+      name: 'OWNER',
+      token: await tokenFor(t.system, { subject: `owner_${randomUUID()}`, role: 'OWNER', org }),
+    },
     { name: 'TECH', token: await tokenFor(t.system, { subject: `tech_${randomUUID()}`, role: 'TECH', org }) },
   ];
 });
@@ -109,10 +112,7 @@ describe('every route under every spelling', () => {
         expect((await call(app, { method, url, token: owner })).status).toBe(403);
       }
     }
-    for (const url of [
-      `/%61pi/staff/compliance/${t.demo.id}/review`,
-      '/%61pi/staff/dead-letters/replay',
-    ]) {
+    for (const url of [`/%61pi/staff/compliance/${t.demo.id}/review`, '/%61pi/staff/dead-letters/replay']) {
       const res = await call(app, { method: 'POST', url, body: { decision: 'approved' } });
       expect(res.status).toBe(401);
     }
