@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/http/app.ts';
-import { CLOCK_TOLERANCE_SECONDS } from '../../../src/http/auth/token-verifier.ts';
+import { CLOCK_TOLERANCE_SECONDS, MAX_SUBJECT_LENGTH } from '../../../src/http/auth/token-verifier.ts';
 import type { DevIssuer } from '../../../src/providers/auth/dev-issuer.ts';
-import { devIssuerKeyFile } from '../../../src/providers/auth/operator-auth.ts';
+import { devIssuerKeyFile, staffOrgOf } from '../../../src/providers/auth/operator-auth.ts';
 import { appOf, call, devIssuerOf, errorOf, ROLE_CLAIM, tokenFor } from '../../helpers/operator-api.ts';
 import { startTestSystem, type TestSystem } from '../../helpers/system.ts';
 
@@ -345,5 +345,61 @@ describe('users on first sight', () => {
     expect(errorOf(res).code).toBe('forbidden');
     // Still a TECH: the inbox is open to it.
     expect((await inbox(`Bearer ${token}`)).status).toBe(200);
+  });
+});
+
+describe('STAFF is membership in the platform organisation, never a role claim', () => {
+  const STAFF_API = '/api/staff/tenants';
+  const staffOrg = () => staffOrgOf(t.system.config);
+
+  it('refuses a STAFF role claim inside a tenant organisation on the staff API and the tenant API', async () => {
+    for (const role of ['STAFF', 'staff', 'org:staff']) {
+      const token = await sign(validClaims({ [orgClaim]: 'org_demo', [roleClaim]: role }));
+      const staff = await call(app, { method: 'GET', url: STAFF_API, token });
+      expect(staff.status, staff.raw).toBe(401);
+      await expectUnauthorized(`Bearer ${token}`);
+    }
+  });
+
+  it('gives an OWNER of a tenant no platform powers, whatever else the token says', async () => {
+    const token = await sign(validClaims({ [roleClaim]: ROLE_CLAIM.OWNER, staff: true, role: 'STAFF' }));
+    expect((await call(app, { method: 'GET', url: STAFF_API, token })).status).toBe(403);
+  });
+
+  it('makes any member of the platform organisation STAFF, and STAFF only', async () => {
+    for (const role of ['org:member', 'org:admin']) {
+      const token = await sign(validClaims({ [orgClaim]: staffOrg(), [roleClaim]: role }));
+      expect((await call(app, { method: 'GET', url: STAFF_API, token })).status).toBe(200);
+      expect((await inbox(`Bearer ${token}`)).status).toBe(403);
+    }
+  });
+});
+
+describe('token age', () => {
+  const maxAge = () => t.system.config.AUTH_MAX_TOKEN_AGE_SECONDS;
+
+  it(`refuses a token issued more than ${CLOCK_TOLERANCE_SECONDS} s in the future, accepts one within it`, async () => {
+    await expectUnauthorized(`Bearer ${await sign(validClaims({ iat: now() + 120, nbf: undefined }))}`);
+    await expectUnauthorized(
+      `Bearer ${await sign(validClaims({ iat: now() + 10 * 365 * 86_400, nbf: undefined }))}`,
+    );
+    const near = await sign(validClaims({ iat: now() + 5, nbf: undefined }));
+    expect((await inbox(`Bearer ${near}`)).status).toBe(200);
+  });
+
+  it('refuses a token older than AUTH_MAX_TOKEN_AGE_SECONDS by its iat, even when exp is far away', async () => {
+    expect(maxAge()).toBe(86_400);
+    const old = await sign(validClaims({ iat: now() - maxAge() - 120, nbf: undefined, exp: now() + 3600 }));
+    await expectUnauthorized(`Bearer ${old}`);
+    const young = await sign(validClaims({ iat: now() - maxAge() + 120, nbf: undefined, exp: now() + 3600 }));
+    expect((await inbox(`Bearer ${young}`)).status).toBe(200);
+  });
+
+  it(`refuses a subject longer than ${MAX_SUBJECT_LENGTH} characters`, async () => {
+    await expectUnauthorized(
+      `Bearer ${await sign(validClaims({ sub: 'u'.repeat(MAX_SUBJECT_LENGTH + 1) }))}`,
+    );
+    const longest = await sign(validClaims({ sub: 'u'.repeat(MAX_SUBJECT_LENGTH) }));
+    expect((await inbox(`Bearer ${longest}`)).status).toBe(200);
   });
 });
