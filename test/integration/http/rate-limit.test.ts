@@ -111,3 +111,54 @@ describe('rate limit per tenant', () => {
     expect(rows).toEqual([]);
   });
 });
+
+describe('the client address on the public API (TRUST_PROXY)', () => {
+  const services = '/api/public/demo/services';
+
+  /** Statuses of `count` requests from `remoteAddress`, each naming a different client in X-Forwarded-For. */
+  async function spoofed(target: App, remoteAddress: string, count: number): Promise<number[]> {
+    const statuses: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const res = await target.inject({
+        method: 'GET',
+        url: services,
+        remoteAddress,
+        headers: { 'x-forwarded-for': `203.0.113.${i + 1}` },
+      });
+      statuses.push(res.statusCode);
+    }
+    return statuses;
+  }
+
+  it('ignores X-Forwarded-For by default: a client cannot spread its requests over made-up addresses', async () => {
+    const statuses = await spoofed(app, '198.51.100.7', LIMIT + 1);
+    expect(statuses.slice(0, LIMIT).every((s) => s === 200)).toBe(true);
+    expect(statuses[LIMIT]).toBe(429);
+  });
+
+  it('with a hop count, counts the client the proxy names, each on its own budget', async () => {
+    const proxied = await startTestSystem({ RATE_LIMIT_PER_MINUTE: String(LIMIT), TRUST_PROXY: '1' });
+    try {
+      expect(await spoofed(appOf(proxied.system), '10.0.0.1', LIMIT + 1)).toEqual(
+        Array.from({ length: LIMIT + 1 }, () => 200),
+      );
+    } finally {
+      await proxied.stop();
+    }
+  });
+
+  it('with a list of proxies, trusts X-Forwarded-For only from them', async () => {
+    const proxied = await startTestSystem({
+      RATE_LIMIT_PER_MINUTE: String(LIMIT),
+      TRUST_PROXY: '10.0.0.0/8',
+    });
+    try {
+      const target = appOf(proxied.system);
+      expect((await spoofed(target, '10.1.2.3', LIMIT + 1)).every((s) => s === 200)).toBe(true);
+      const direct = await spoofed(target, '198.51.100.9', LIMIT + 1);
+      expect(direct[LIMIT]).toBe(429);
+    } finally {
+      await proxied.stop();
+    }
+  });
+});

@@ -52,3 +52,75 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(3000);
   });
 });
+
+describe('production settings', () => {
+  const production = {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://u:p@db:5432/nmc',
+    PUBLIC_BASE_URL: 'https://nmc.example.com',
+    TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+    TWILIO_AUTH_TOKEN: 'x'.repeat(32),
+    STRIPE_SECRET_KEY: 'sk_live_abc',
+    STRIPE_WEBHOOK_SECRET: 'whsec_abc',
+    AUTH_JWKS_URL: 'https://clerk.example.com/.well-known/jwks.json',
+    AUTH_ISSUER: 'https://clerk.example.com',
+    AUTH_AUDIENCE: 'nevermisscall',
+    AUTH_STAFF_ORG_ID: 'org_platform_real',
+  };
+
+  it('starts when every real secret is set', () => {
+    expect(loadConfig(production).NODE_ENV).toBe('production');
+  });
+
+  it.each([
+    'PUBLIC_BASE_URL',
+    'TWILIO_AUTH_TOKEN',
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'AUTH_JWKS_URL',
+    'AUTH_ISSUER',
+    'AUTH_AUDIENCE',
+    'AUTH_STAFF_ORG_ID',
+  ])('refuses to start without %s, in one line naming it', (name) => {
+    // Unset the variable (and its pair where the pairing rule would speak first).
+    const env: Record<string, string | undefined> = { ...production, [name]: undefined };
+    if (name === 'TWILIO_AUTH_TOKEN') env.TWILIO_ACCOUNT_SID = undefined;
+    if (name.startsWith('AUTH_') && name !== 'AUTH_STAFF_ORG_ID') {
+      env.AUTH_JWKS_URL = undefined;
+      env.AUTH_ISSUER = undefined;
+      env.AUTH_AUDIENCE = undefined;
+    }
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^invalid configuration: [A-Z_]+: required with NODE_ENV=production/);
+    expect(message).not.toContain('\n');
+  });
+
+  it('runs on sandboxes and the dev issuer outside production', () => {
+    const config = loadConfig({ NODE_ENV: 'development' });
+    expect(config.AUTH_JWKS_URL).toBeUndefined();
+    expect(config.TWILIO_AUTH_TOKEN).toBeUndefined();
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it.each([
+    [undefined, false],
+    ['off', false],
+    ['2', 2],
+    ['10.0.0.0/8, 192.168.1.1', ['10.0.0.0/8', '192.168.1.1']],
+    ['::1,fd00::/8', ['::1', 'fd00::/8']],
+  ])('reads %s', (value, expected) => {
+    expect(loadConfig(value === undefined ? {} : { TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it.each(['yes please', '11', '10.0.0.0/33', '10.0.0.0/8/1', 'example.com', '-1'])('refuses %s', (value) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/^invalid configuration: TRUST_PROXY:/);
+  });
+});
