@@ -21,6 +21,8 @@ export const ACTIONS = [
   'billing.manage',
   'compliance.manage',
   'stream.subscribe',
+  'alerts.acknowledge',
+  'alerts.settings',
   'staff.tenants',
   'staff.dead_letters',
   'staff.compliance',
@@ -35,6 +37,9 @@ const TECH: readonly Action[] = [
   'scheduling.read',
   'scheduling.book',
   'stream.subscribe',
+  'alerts.acknowledge',
+  // Each user their own alert phone and quiet hours (another user's is `users.manage`).
+  'alerts.settings',
 ];
 const OWNER: readonly Action[] = [
   ...TECH,
