@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/http/app.ts';
@@ -7,6 +6,7 @@ import { SANDBOX_STRIPE } from '../../../src/providers/stripe/account.ts';
 import type { StripeSandbox } from '../../../src/providers/stripe/sandbox/server.ts';
 import { readGatesFromBilling } from '../../../src/runtime/billing-gates.ts';
 import { appOf, call, errorOf, tokenFor } from '../../helpers/operator-api.ts';
+import { waitUntilSendsSettled } from '../../helpers/settled.ts';
 import { startTestSystem, type TestSystem, waitFor } from '../../helpers/system.ts';
 
 // Stripe's webhook end to end: events signed by the Stripe sandbox exactly as Stripe signs them,
@@ -120,6 +120,21 @@ describe('POST /webhooks/stripe: the signature comes first', () => {
     expect(await count('bill_subscriptions')).toBe(before.subs);
   });
 
+  it('refuses a signature dated more than 5 minutes in the future like a stale one, accepts one within', async () => {
+    const before = await stripeEvents();
+    const nowS = Math.floor(Date.now() / 1000);
+    const signedAt = (timestamp: number) =>
+      Stripe.webhooks.generateTestHeaderString({ payload, secret: SANDBOX_STRIPE.webhookSecret, timestamp });
+    for (const ahead of [306, 3600, 86_400 * 365]) {
+      const res = await post({ 'stripe-signature': signedAt(nowS + ahead) });
+      expect(res.statusCode, `${ahead} s ahead`).toBe(403);
+      expect(JSON.parse(res.body).error.code).toBe('signature_invalid');
+    }
+    expect(await stripeEvents()).toBe(before);
+    const near = await post({ 'stripe-signature': signedAt(nowS + 60) });
+    expect(near.statusCode, near.body).not.toBe(403);
+  });
+
   it('answers 400 to a signed body that is not JSON or not an event, and writes nothing', async () => {
     const before = await stripeEvents();
     for (const body of ['{not json', JSON.stringify({ hello: 'world' })]) {
@@ -156,22 +171,49 @@ describe('POST /webhooks/stripe: the signature comes first', () => {
 });
 
 describe('POST /webhooks/stripe: effects', () => {
-  it('the same event delivered twice, and twice at once, has one effect', async () => {
+  it('the same event delivered twice, and twice at once, is applied once', async () => {
+    // An event whose application has an effect beyond the stored row: it ties with the stored state
+    // (same second, different status), so applying it asks Stripe for the subscription. Stripe's
+    // subscription has moved on since (active), so the event disagrees with the stored state after
+    // its own application as well: each application without the dedupe would ask Stripe again.
+    await stripe.emitSubscriptionEvent({
+      type: 'customer.subscription.created',
+      customer,
+      subscription: subscription('sub_dup', 'incomplete'),
+      eventCreated: NOW_S - 900,
+    });
+    stripe.putSubscription({ ...subscription('sub_dup', 'active'), customer });
+    const fetches = () =>
+      stripe.requests().filter((r) => r.method === 'GET' && r.path === '/v1/subscriptions/sub_dup').length;
+    const fetchesBefore = fetches();
     const eventsBefore = await stripeEvents();
-    const changesBefore = await gatesChanged();
     const first = await stripe.emitSubscriptionEvent({
       type: 'customer.subscription.updated',
       customer,
       subscription: subscription('sub_dup', 'unpaid'),
+      eventCreated: NOW_S - 900,
       eventId: 'evt_dup_1',
     });
     expect(first.status).toBe(200);
+    expect(fetches()).toBe(fetchesBefore + 1);
+    expect((await stored('sub_dup'))?.status).toBe('active');
+    const changesAfterFirst = await gatesChanged();
+
     const again = await Promise.all([stripe.deliver(first.payload), stripe.deliver(first.payload)]);
     expect(again.map((r) => r.status)).toEqual([200, 200]);
     expect((await stripe.deliver(first.payload)).status).toBe(200);
+    // Applied once: Stripe asked once, one webhook_events row, no further outbox event …
+    expect(fetches()).toBe(fetchesBefore + 1);
     expect(await stripeEvents()).toBe(eventsBefore + 1);
-    expect(await gatesChanged()).toBe(changesBefore + 1);
-    expect((await stored('sub_dup'))?.status).toBe('unpaid');
+    expect(await gatesChanged()).toBe(changesAfterFirst);
+    expect((await stored('sub_dup'))?.status).toBe('active');
+    // … and each redelivery was recognised as one.
+    const outcomes = t
+      .logLines()
+      .map((line) => JSON.parse(line) as { msg?: string; outcome?: string; event_type?: string })
+      .filter((line) => line.msg === 'stripe event' && line.event_type === 'customer.subscription.updated')
+      .map((line) => line.outcome);
+    expect(outcomes.slice(-3)).toEqual(['duplicate', 'duplicate', 'duplicate']);
   });
 
   it('out of order: an older event never moves the subscription back', async () => {
@@ -321,7 +363,7 @@ describe('the gates switch the assistant off and on, end to end', () => {
       return rows[0]?.reason;
     });
     expect(['sms_gate_closed', 'assistant_gate_closed']).toContain(suppressed);
-    await sleep(500);
+    await waitUntilSendsSettled(t.system, t.demo.id);
     expect(outSms()).toBe(before);
     expect(t.sandbox.messages().some((m) => m.to === silent)).toBe(false);
     expect(
