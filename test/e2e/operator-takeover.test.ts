@@ -4,6 +4,7 @@ import type { App } from '../../src/http/app.ts';
 import { DEMO } from '../../src/persistence/seed-demo.ts';
 import type { SandboxMessage } from '../../src/providers/twilio/sandbox/message-resource.ts';
 import { type ApiResponse, appOf, call, errorOf, settleOutbound, tokenFor } from '../helpers/operator-api.ts';
+import { waitUntilSendsSettled } from '../helpers/settled.ts';
 import { startTestSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
 // An operator takes a conversation over, end to end: a missed call from the simulated phone over
@@ -20,8 +21,6 @@ let app: App;
 let tech: string;
 const TECH_SUBJECT = 'e2e_tech_sam';
 const BUSINESS = DEMO.twilio_number;
-/** How long "nothing more is sent" is watched for: the send worker wakes within milliseconds. */
-const QUIET_MS = 700;
 
 beforeAll(async () => {
   t = await startTestSystem();
@@ -130,7 +129,7 @@ describe('operator takeover', () => {
       body: 'Is anyone there? My sink is flooding',
     });
     expect(inbound.response.status).toBe(200);
-    await sleep(QUIET_MS);
+    await waitUntilSendsSettled(t.system, t.demo.id);
     expect(smsTo(caller)).toHaveLength(before);
     expect(createsTo(caller)).toBe(createsBefore);
     const { rows: queued } = await t.system.db.query(

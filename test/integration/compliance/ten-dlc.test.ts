@@ -6,6 +6,7 @@ import type { TenDlcProvider } from '../../../src/providers/ten-dlc/provider.ts'
 import { pollPendingTenDlc } from '../../../src/runtime/ten-dlc.ts';
 import { seedTenant } from '../../helpers/engine.ts';
 import { appOf, call, errorOf, tokenFor } from '../../helpers/operator-api.ts';
+import { waitUntilSendsSettled } from '../../helpers/settled.ts';
 import { startTestSystem, type TestSystem, waitFor } from '../../helpers/system.ts';
 
 // The 10DLC lifecycle end to end, on the whole system (workers, outbox, Twilio sandbox): the OWNER
@@ -261,7 +262,7 @@ describe('while pending', () => {
       [other.id, conversation.id],
     );
     expect(out.rowCount).toBe(0);
-    await sleep(500);
+    await waitUntilSendsSettled(t.system, other.id);
     expect(sentTo(CALLER_PENDING)).toBe(0);
   });
 });
@@ -299,7 +300,7 @@ describe('STAFF review', () => {
     );
     expect(applied.rowCount).toBe(1);
     // … and it sent nothing because of it.
-    await sleep(1_000);
+    await waitUntilSendsSettled(t.system, other.id);
     expect(sentTo(CALLER_PENDING)).toBe(0);
     expect(pending.state).toBe('open');
 
@@ -345,7 +346,7 @@ describe('STAFF review', () => {
     );
     expect(unblocked.rows).toEqual([{ reason: 'campaign_approved' }, { reason: 'campaign_approved' }]);
 
-    await sleep(1_000);
+    await waitUntilSendsSettled(t.system, other.id);
     expect({ pending: sentTo(CALLER_PENDING), approved: sentTo(CALLER_APPROVED) }).toEqual(before);
     expect((await campaignEvents(other.id)).map((e) => e.payload.status)).toEqual([
       'pending',
