@@ -18,6 +18,9 @@ import { createSandboxTenDlc } from './providers/ten-dlc/provider.ts';
 import { twilioAccountFrom } from './providers/twilio/account.ts';
 import { createTwilioClient } from './providers/twilio/client.ts';
 import { startTwilioSandbox, type TwilioSandbox } from './providers/twilio/sandbox/server.ts';
+import { alertSubscriber } from './runtime/alerts/raise-alert.ts';
+import { createAlertReminder } from './runtime/alerts/remind-alert.ts';
+import { createAlertSender } from './runtime/alerts/send-alert-text.ts';
 import { readGatesFromBilling } from './runtime/billing-gates.ts';
 import { createBoss } from './runtime/boss.ts';
 import { createDispatch } from './runtime/dispatch.ts';
@@ -145,7 +148,12 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
           metrics,
         }),
         pollSmsStatus: createStatusPoller({ db, twilio }),
-        subscribers: [campaignStatusSubscriber(db, dispatch)],
+        sendAlertText: createAlertSender({ db, boss, twilio, readGates, logger, metrics }),
+        remindAlert: createAlertReminder({ db, boss, publicBaseUrl: config.PUBLIC_BASE_URL }),
+        subscribers: [
+          campaignStatusSubscriber(db, dispatch),
+          alertSubscriber({ db, boss, publicBaseUrl: config.PUBLIC_BASE_URL, logger }),
+        ],
         tenDlc,
         outboxBatchSize: config.OUTBOX_BATCH_SIZE,
         logger,

@@ -35,6 +35,7 @@ import type { TokenVerifier } from './auth/token-verifier.ts';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation-id.ts';
 import { registerErrorHandling } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { complianceRoutes } from './routes/compliance.ts';
@@ -226,6 +227,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(twilioSmsStatusRoutes(deps));
   await app.register(conversationRoutes(deps));
   await app.register(userRoutes(deps));
+  await app.register(alertRoutes(deps));
   await app.register(catalogRoutes(deps));
   await app.register(complianceRoutes(deps));
   await app.register(staffRoutes(deps));

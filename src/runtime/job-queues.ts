@@ -14,6 +14,9 @@ export const QUEUES = {
   maintenance: 'maintenance',
   holdExpiry: 'hold-expiry',
   smsStatusPoll: 'sms-status-poll',
+  alertSend: 'alert-send',
+  alertSendDead: 'alert-send-dead',
+  alertReminder: 'alert-reminder',
 } as const;
 
 type QueueSpec = {
@@ -33,6 +36,17 @@ export const QUEUE_SPECS: QueueSpec[] = [
   // Delayed to each hold's expires_at; only tells the conversation. Availability never waits for it.
   { name: QUEUES.smsStatusPoll, retryLimit: 3, notify: false },
   { name: QUEUES.holdExpiry, retryLimit: 5, notify: false },
+  // Alert texts to the team: sent like conversation texts (own backoff, then the dead-letter queue);
+  // reminders are delayed jobs that do nothing once the alert is acknowledged.
+  { name: QUEUES.alertSendDead, retryLimit: 0, notify: false },
+  {
+    name: QUEUES.alertSend,
+    deadLetter: QUEUES.alertSendDead,
+    retryLimit: 3,
+    notify: true,
+    expireInSeconds: 30,
+  },
+  { name: QUEUES.alertReminder, retryLimit: 5, notify: false },
 ];
 
 export async function ensureQueues(boss: PgBoss): Promise<void> {

@@ -6,6 +6,7 @@ import type { Pool } from '../persistence/db.ts';
 import { inTransaction } from '../persistence/db.ts';
 import { loadPlatformPolicy } from '../persistence/repositories/policy-values.ts';
 import type { TenDlcProvider } from '../providers/ten-dlc/provider.ts';
+import type { AlertReminderJob, AlertSendJob } from './alerts/plan-alert-round.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { createOutboxDispatcher, type Subscriber } from './outbox-dispatcher.ts';
@@ -29,6 +30,9 @@ export type WorkerDeps = {
   dispatch: Dispatch;
   sendSms: (job: SendJob) => Promise<unknown>;
   pollSmsStatus: (job: StatusPollJob) => Promise<unknown>;
+  /** Alert texts to the team and their reminders (src/runtime/alerts). */
+  sendAlertText: (job: AlertSendJob) => Promise<unknown>;
+  remindAlert: (job: AlertReminderJob) => Promise<unknown>;
   subscribers: Subscriber[];
   outboxBatchSize: number;
   tenDlc: TenDlcProvider;
@@ -111,6 +115,12 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       }
     },
   );
+  await deps.boss.work<AlertSendJob>(QUEUES.alertSend, { ...polling, localConcurrency: 2 }, async (jobs) => {
+    for (const job of jobs) await deps.sendAlertText(job.data);
+  });
+  await deps.boss.work<AlertReminderJob>(QUEUES.alertReminder, polling, async (jobs) => {
+    for (const job of jobs) await deps.remindAlert(job.data);
+  });
   await deps.boss.work<StatusPollJob>(QUEUES.smsStatusPoll, { pollingIntervalSeconds: 10 }, async (jobs) => {
     for (const job of jobs) await deps.pollSmsStatus(job.data);
   });
@@ -152,6 +162,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       await deps.boss.offWork(QUEUES.holdExpiry).catch(() => undefined);
       await deps.boss.offWork(QUEUES.maintenance).catch(() => undefined);
       await deps.boss.offWork(QUEUES.smsStatusPoll).catch(() => undefined);
+      await deps.boss.offWork(QUEUES.alertSend).catch(() => undefined);
+      await deps.boss.offWork(QUEUES.alertReminder).catch(() => undefined);
       await outbox.stop();
     },
   };

@@ -7,6 +7,7 @@ import { parseE164 } from '../../domain/phone.ts';
 import { clearOptOut, recordOptOut } from '../../persistence/repositories/compliance.ts';
 import { insertMessage } from '../../persistence/repositories/messages.ts';
 import { findTenantByNumber } from '../../persistence/repositories/tenants.ts';
+import { acknowledgeAlertBySms } from '../../runtime/alerts/acknowledge-alert.ts';
 import type { EventInput } from '../../runtime/dispatch.ts';
 import { hintForText } from '../../runtime/reply-question.ts';
 import type { AppDeps } from '../app.ts';
@@ -62,6 +63,15 @@ export function twilioSmsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         if (!tenant) return sendTwiml(reply, emptyMessagingResponse());
         const caller = parseE164(params.From);
         if (!caller) throw new AppError('validation_failed', 'From is not a valid phone number');
+
+        // "OK" from a team member an alert was texted to acknowledges it: not a customer's text.
+        const acknowledged = await acknowledgeAlertBySms(deps.db, {
+          tenantId: tenant.id,
+          from: caller,
+          body: params.Body,
+          messageSid: params.MessageSid,
+        });
+        if (acknowledged) return sendTwiml(reply, emptyMessagingResponse());
 
         const body = request.body as Record<string, unknown>;
         const media: string[] = [];

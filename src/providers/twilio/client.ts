@@ -90,8 +90,11 @@ export interface OutboundSms {
   from: string;
   to: string;
   body: string;
-  /** Where Twilio posts delivery statuses (PUBLIC_BASE_URL + /webhooks/twilio/sms/status). */
-  statusCallback: string;
+  /**
+   * Where Twilio posts delivery statuses (PUBLIC_BASE_URL + /webhooks/twilio/sms/status). Absent for
+   * texts that are not conversation messages (alert texts to the team): nothing would receive them.
+   */
+  statusCallback?: string;
   mediaUrl?: string[];
 }
 
@@ -107,7 +110,7 @@ export async function sendSms(client: TwilioClient, sms: OutboundSms): Promise<S
     from: sms.from,
     to: sms.to,
     body: sms.body,
-    statusCallback: sms.statusCallback,
+    ...(sms.statusCallback !== undefined ? { statusCallback: sms.statusCallback } : {}),
     ...(sms.mediaUrl !== undefined && sms.mediaUrl.length > 0 ? { mediaUrl: sms.mediaUrl } : {}),
   });
   return { sid: message.sid, status: message.status };

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { can, ROLES, type Role } from '../../../src/domain/authorization.ts';
 import type { ApiRoute, App } from '../../../src/http/app.ts';
 import { inTransaction } from '../../../src/persistence/db.ts';
+import { insertAlert } from '../../../src/persistence/repositories/alerts.ts';
 import { createService } from '../../../src/persistence/repositories/catalog.ts';
 import { recordOptOut } from '../../../src/persistence/repositories/compliance.ts';
 import { createResource, setException } from '../../../src/persistence/repositories/scheduling.ts';
@@ -34,7 +35,16 @@ import { startTestSystem, type TestSystem, waitFor } from '../../helpers/system.
 // without an id only get the "own" case. Public routes take no Bearer token; they are listed too,
 // and those that take an id get the same foreign-equals-missing check through their own slug.
 
-type IdKind = 'conversation' | 'user' | 'service' | 'resource' | 'hold' | 'appointment' | 'tenant' | 'none';
+type IdKind =
+  | 'conversation'
+  | 'user'
+  | 'service'
+  | 'resource'
+  | 'hold'
+  | 'appointment'
+  | 'alert'
+  | 'tenant'
+  | 'none';
 type IdCase = 'own' | 'foreign' | 'missing';
 
 type Fixture = {
@@ -44,6 +54,8 @@ type Fixture = {
   service: string;
   resource: string;
   hold: string;
+  /** An open alert on `conversation`. */
+  alert: string;
   appointment: string;
   /** A tenant whose 10DLC registration waits for staff review (the staff routes' own id). */
   pendingTenant: string;
@@ -120,6 +132,22 @@ const EXPECTED: Record<string, Entry> = {
   'GET /api/v1/users': { allowed: OWNER_ONLY, kind: 'none' },
   'PATCH /api/v1/users/:id': { allowed: OWNER_ONLY, kind: 'user', build: () => ({ body: { role: 'TECH' } }) },
   'DELETE /api/v1/users/:id': { allowed: OWNER_ONLY, kind: 'user', fresh: true },
+  'GET /api/v1/alerts': { allowed: TENANT_USERS, kind: 'none', build: () => ({ query: 'state=open' }) },
+  'POST /api/v1/alerts/:id/ack': { allowed: TENANT_USERS, kind: 'alert', build: empty },
+  'GET /api/v1/me/alerts': { allowed: TENANT_USERS, kind: 'none' },
+  'PUT /api/v1/me/alerts': {
+    allowed: TENANT_USERS,
+    kind: 'none',
+    build: () => ({ body: { phone: '+13105550142', alerts_enabled: true, quiet_hours: null } }),
+  },
+  'GET /api/v1/users/:id/alerts': { allowed: OWNER_ONLY, kind: 'user' },
+  'PUT /api/v1/users/:id/alerts': {
+    allowed: OWNER_ONLY,
+    kind: 'user',
+    build: () => ({
+      body: { phone: '+13105550143', alerts_enabled: true, quiet_hours: { start: '22:00', end: '07:00' } },
+    }),
+  },
   'GET /api/v1/services': { allowed: TENANT_USERS, kind: 'none' },
   'POST /api/v1/services': {
     allowed: OWNER_ONLY,
@@ -334,6 +362,7 @@ async function fixtureFor(
     service,
     resource: resource.id,
     hold: '',
+    alert: '',
     appointment: '',
     pendingTenant: (await seedTenant(t.system.db, { campaign: 'pending' })).id,
     slots: await slotsOf(tenant.id, service, resource.id),
@@ -341,6 +370,16 @@ async function fixtureFor(
     exceptionDate: FIXTURE_EXCEPTION_DATE,
   };
   fx.hold = await newHold(fx);
+  fx.alert = randomUUID();
+  await insertAlert(t.system.db, {
+    tenantId: tenant.id,
+    id: fx.alert,
+    conversationId: fx.conversation,
+    reason: 'handover_requested',
+    urgent: false,
+    sourceEventId: randomUUID(),
+    at: new Date().toISOString(),
+  });
   fx.appointment = await newAppointment(fx);
   return fx;
 }
@@ -364,6 +403,10 @@ async function foreignState(): Promise<unknown> {
       'SELECT resource_id, date::text, intervals FROM sched_exceptions WHERE tenant_id = $1 ORDER BY resource_id, date',
     ),
     optOuts: await q('SELECT phone, source FROM comp_opt_outs WHERE tenant_id = $1 ORDER BY phone'),
+    alerts: await q('SELECT id, state FROM conv_alerts WHERE tenant_id = $1 ORDER BY id'),
+    alertSettings: await q(
+      'SELECT id, alert_phone, alerts_enabled, quiet_start_minute FROM id_users WHERE tenant_id = $1 ORDER BY id',
+    ),
   };
 }
 

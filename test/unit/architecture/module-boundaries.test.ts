@@ -29,6 +29,8 @@ const REPOSITORY_MODULE: Record<string, string> = {
   'catalog.ts': 'catalog',
   'tenants.ts': 'id',
   'users.ts': 'id',
+  'user-alerts.ts': 'id',
+  'alerts.ts': 'conv',
   'stream-tokens.ts': 'id',
   'compliance.ts': 'comp',
   'billing.ts': 'bill',
