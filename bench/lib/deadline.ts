@@ -3,7 +3,11 @@
 
 export class Deadline {
   readonly startedAt = Date.now();
-  constructor(private readonly endsAt: number) {}
+  private readonly endsAt: number;
+
+  constructor(endsAt: number) {
+    this.endsAt = endsAt;
+  }
 
   static in(ms: number): Deadline {
     return new Deadline(Date.now() + ms);

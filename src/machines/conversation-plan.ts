@@ -1,3 +1,5 @@
+import type { AlertReason } from '../domain/alert-reasons.ts';
+import type { ReplyHint } from '../domain/reply-hint.ts';
 import { render } from '../domain/templates.ts';
 import { type Dialogue, INITIAL_DIALOGUE } from './booking-dialogue.ts';
 import type {
@@ -22,7 +24,13 @@ export type ConversationContext = {
   blockedReason: 'opted_out' | 'compliance' | null;
   closedReason: string | null;
   dialogue: Dialogue;
+  /** Texts waiting to be read together (a burst); answered once when the `burst` timer fires. */
+  pendingTexts: PendingText[];
+  /** The current `burst` timer; its own counter, so it never cancels the inactivity timer. */
+  burstToken: number;
 };
+
+export type PendingText = { body: string; hint?: ReplyHint };
 
 export const INITIAL_CONTEXT: ConversationContext = {
   assignedTo: null,
@@ -33,6 +41,8 @@ export const INITIAL_CONTEXT: ConversationContext = {
   blockedReason: null,
   closedReason: null,
   dialogue: INITIAL_DIALOGUE,
+  pendingTexts: [],
+  burstToken: 0,
 };
 
 export function minutesAfter(at: string, minutes: number): string {
@@ -43,11 +53,15 @@ export class Plan {
   readonly patch: Partial<ConversationContext> = {};
   readonly effects: Effect[] = [];
 
-  constructor(
-    readonly context: ConversationContext,
-    readonly facts: ConversationFacts,
-    readonly at: string,
-  ) {}
+  readonly context: ConversationContext;
+  readonly facts: ConversationFacts;
+  readonly at: string;
+
+  constructor(context: ConversationContext, facts: ConversationFacts, at: string) {
+    this.context = context;
+    this.facts = facts;
+    this.at = at;
+  }
 
   set(patch: Partial<ConversationContext>): this {
     Object.assign(this.patch, patch);
@@ -64,7 +78,7 @@ export class Plan {
     return this;
   }
 
-  notify(reason: string): this {
+  notify(reason: AlertReason): this {
     this.effects.push({ type: 'notifyOperators', reason });
     return this;
   }
@@ -82,6 +96,16 @@ export class Plan {
     }
     this.effects.push({ type: 'sendSms', body, purpose, operatorId });
     return true;
+  }
+
+  /** Reads the caller's texts together after a short pause: each new text pushes the reply back. */
+  deferReply(text: PendingText, seconds: number): this {
+    const token = (this.patch.burstToken ?? this.context.burstToken) + 1;
+    const pending = this.patch.pendingTexts ?? this.context.pendingTexts;
+    this.set({ burstToken: token, pendingTexts: [...pending, text] });
+    const fireAt = new Date(Date.parse(this.at) + seconds * 1000).toISOString();
+    this.effects.push({ type: 'scheduleTimer', timer: 'burst', fireAt, token });
+    return this;
   }
 
   /** Replaces any pending timer: the new token makes the old timer's event stale. */

@@ -55,11 +55,13 @@ export function userPrompt(question: ReplyQuestion): string {
 type Failure = 'network' | 'timeout' | 'http_status' | 'not_json' | 'no_content' | 'schema';
 
 class InterpretFailure extends Error {
-  constructor(
-    readonly reason: Failure,
-    readonly status?: number,
-  ) {
+  readonly reason: Failure;
+  readonly status: number | undefined;
+
+  constructor(reason: Failure, status?: number) {
     super(reason);
+    this.reason = reason;
+    this.status = status;
   }
 }
 
