@@ -96,4 +96,9 @@ export type UnderstandContext = {
   catalog: readonly { id: string; name: string; aliases: readonly string[] }[];
   /** The times on offer right now (empty when none), in the order they were numbered. */
   offered: readonly { start: string }[];
+  /**
+   * The customer's live appointment, if any. With one and nothing on offer, "can we do thursday
+   * instead" is a change; without it, a time request. Absent means none.
+   */
+  appointment?: { start: string } | null;
 };

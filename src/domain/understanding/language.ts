@@ -1,0 +1,60 @@
+import { francAll } from 'franc-min';
+import type { Language } from './understanding.ts';
+
+// Which language a customer wrote in: English, Spanish, or another one. Pure.
+//
+// Texts are short ("sí", "mañana?", "ok"), where trigram statistics alone guess wildly, so the
+// first evidence is words: function words and everyday words only one of the two languages uses.
+// The trigram model (franc-min) decides when the words do not (no marker, or a tie), and can say
+// `other` only for a text long enough for it to be trusted and with no English or Spanish marker.
+
+const FRANC_MIN_LENGTH = 25;
+
+// Accent-free, as the words of ReadText are.
+const SPANISH: ReadonlySet<string> = new Set(
+  (
+    'el la los las un una unos unas de del que por para con sin mi mis tu su es esta este estoy ' +
+    'tengo tiene necesito necesita quiero puede pueden podria podrian hola gracias buenos buenas dias ' +
+    'tardes noches manana hoy semana lunes martes miercoles jueves viernes sabado domingo si no ' +
+    'cuanto cuesta cuando donde como cita fuga agua bano cocina inodoro fregadero tuberia calentador ' +
+    'luz enchufe aire acondicionado calefaccion limpieza casa ayuda urgente favor pero muy bien ' +
+    'vale claro dale perfecto listo ok ahora alguien hablar persona llamar llamame ya hay ningun ' +
+    'ninguna ninguno otra otro hora horas esta ese eso gotea tapado atascado roto rota se yo usted ' +
+    'ustedes nos tambien algo nada cancelar cambiar mover despues antes temprano pm am'
+  ).split(' '),
+);
+
+const ENGLISH: ReadonlySet<string> = new Set(
+  (
+    'the a an is are was my your you i we it this that to of for in on at with and or but can could ' +
+    'would will do does did have has need needs want please thanks thank hi hello hey yes yeah yep ' +
+    'ok okay sure what when where how much tomorrow today tonight week morning afternoon evening ' +
+    'monday tuesday wednesday thursday friday saturday sunday sink toilet leak leaking water heater ' +
+    'fix broken not work working appointment book come time available any none one two three get ' +
+    'got be just still there is am pm after before around be fine good great works'
+  ).split(' '),
+);
+
+// Words spelled the same in both ("no", "am"/"pm", "ok") count for neither.
+const SHARED: ReadonlySet<string> = new Set(['no', 'ok', 'am', 'pm', 'a']);
+
+export function detectLanguage(words: readonly string[], clean: string): Language {
+  let es = 0;
+  let en = 0;
+  for (const w of words) {
+    if (SHARED.has(w)) continue;
+    if (SPANISH.has(w)) es++;
+    if (ENGLISH.has(w)) en++;
+  }
+  // Spanish-only characters are strong evidence on their own.
+  if (/[ñ¿¡]/u.test(clean)) es += 2;
+  if (es > en) return 'es';
+  if (en > es) return 'en';
+  const letters = clean.replace(/[^\p{L}]/gu, '');
+  if (letters.length < FRANC_MIN_LENGTH) return 'en';
+  const ranked = francAll(clean, { minLength: FRANC_MIN_LENGTH });
+  const best = ranked[0]?.[0];
+  if (best === 'spa') return 'es';
+  if (best === 'eng' || best === 'und' || best === undefined) return 'en';
+  return es === 0 && en === 0 ? 'other' : 'en';
+}

@@ -1,0 +1,158 @@
+import * as chrono from 'chrono-node';
+import { DateTime } from 'luxon';
+import type { Language, TimeAsk, WallTime } from './understanding.ts';
+
+// The time a customer asks for ("tomorrow at 3pm", "friday morning", "after 2", "next week",
+// "el sábado"), in the business's wall time, resolved against the `now` the caller passes. Pure:
+// chrono-node reads the words; this file only frames what chrono cannot know.
+//
+// - chrono is given a reference Date whose local fields are the business's wall time now, and only
+//   the components chrono reports (never its Date) are used, so neither the machine's zone nor
+//   its clock leaks in.
+// - An hour without am/pm is read in business hours: 1–6 is afternoon ("after 2" → 14:00), 7–11
+//   morning, 12 noon.
+// - "after"/"before"/"between" turn an hour into a bound; "morning"/"afternoon"/"evening" (and the
+//   Spanish words) into a part of day; a day is set only when the text names one (a weekday, a
+//   date, today/tomorrow), so "after 2" alone leaves the day to the dialogue.
+// - "next week", "this week", "the weekend" are spans of days (`date`..`until`), which chrono
+//   reads as a single day.
+
+const BARE_HOUR =
+  /\b(after|past|from|before|by|around|at|@|til|till|until|between|and|despues de|después de|antes de|a las|desde las|tipo|como a las)\s+(\d{1,2})(?!\s*(?:[:.]\d|am\b|pm\b|a\.m|p\.m|a\b|p\b|\d|(?:th|st|nd|rd)\b|\/))/giu;
+
+const AFTER_WORDS =
+  /(?:after|past|from|later than|no earlier than|anytime after|despues de|después de|desde)\s*(?:the\s+)?$/iu;
+const BEFORE_WORDS =
+  /(?:before|by|until|til|till|no later than|earlier than|antes de|hasta)\s*(?:the\s+)?$/iu;
+
+const PART_OF_DAY: readonly [RegExp, NonNullable<TimeAsk['partOfDay']>][] = [
+  [
+    /\b(morning|mornings|in the am|early am|por la mañana|en la mañana|por la manana|en la manana|temprano)\b/iu,
+    'morning',
+  ],
+  [/\b(afternoon|afternoons|after lunch|in the pm|por la tarde|en la tarde|tarde)\b/iu, 'afternoon'],
+  [/\b(evening|evenings|tonight|after work|por la noche|en la noche|noche)\b/iu, 'evening'],
+];
+
+const SPANS: readonly [RegExp, 'next_week' | 'this_week' | 'weekend'][] = [
+  [
+    /\b(next week|following week|la pr[oó]xima semana|la semana que viene|semana pr[oó]xima|la otra semana)\b/iu,
+    'next_week',
+  ],
+  [/\b(this week|later this week|esta semana)\b/iu, 'this_week'],
+  [/\b(this weekend|the weekend|weekend|el fin de semana|este fin de semana)\b/iu, 'weekend'],
+];
+
+const DAY_WORDS = /\b(today|tonight|tomorrow|hoy|mañana|manana|pasado mañana)\b/iu;
+
+function wall(hour: number, minute: number): WallTime {
+  return `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}` as WallTime;
+}
+
+function businessHour(hour: number, meridiemKnown: boolean): number {
+  if (meridiemKnown) return hour;
+  if (hour >= 1 && hour <= 6) return hour + 12;
+  return hour;
+}
+
+function isoDate(year: number, month: number, day: number): string {
+  return DateTime.fromObject({ year, month, day }).toISODate() ?? '';
+}
+
+export function readTimeAsk(
+  clean: string,
+  language: Language,
+  now: string,
+  timeZone: string,
+): TimeAsk | null {
+  const local = DateTime.fromISO(now, { zone: 'utc' }).setZone(timeZone);
+  const reference = new Date(local.year, local.month - 1, local.day, local.hour, local.minute, local.second);
+
+  // chrono needs a meridiem or minutes to see an hour in "after 2"; the bound words stay.
+  let text = clean
+    .replace(/(\d)\s*ish\b/giu, '$1')
+    .replace(/\bnoon\b/giu, '12:00pm')
+    .replace(/\bmediod[ií]a\b/giu, '12:00pm')
+    .replace(BARE_HOUR, (_m, word: string, hour: string) => `${word} ${hour}:00`);
+  text = text.replace(/\b(\d{1,2})\s*(a|p)\b(?!\.?m)/giu, '$1$2m');
+
+  const parsers = language === 'es' ? [chrono.es, chrono.casual] : [chrono.casual, chrono.es];
+  let results: chrono.ParsedResult[] = [];
+  for (const parser of parsers) {
+    results = parser.parse(text, reference, { forwardDate: true });
+    if (results.length > 0) break;
+  }
+
+  const ask: TimeAsk = { date: null, until: null, at: null, after: null, before: null, partOfDay: null };
+  let found = false;
+
+  for (const [pattern, span] of SPANS) {
+    if (!pattern.test(text)) continue;
+    const today = local.startOf('day');
+    if (span === 'next_week') {
+      const monday = today.plus({ weeks: 1 }).startOf('week');
+      ask.date = monday.toISODate();
+      ask.until = monday.plus({ days: 6 }).toISODate();
+    } else if (span === 'this_week') {
+      ask.date = today.toISODate();
+      ask.until = today.endOf('week').toISODate();
+    } else {
+      const saturday = today.weekday === 7 ? today : today.set({ weekday: 6 });
+      ask.date = saturday.toISODate();
+      ask.until = saturday.weekday === 7 ? saturday.toISODate() : saturday.plus({ days: 1 }).toISODate();
+    }
+    found = true;
+    break;
+  }
+
+  for (const r of results) {
+    const before = text.slice(0, r.index);
+    for (const component of [r.start, r.end]) {
+      if (component === null || component === undefined) continue;
+      const namesDay = component.isCertain('day') || component.isCertain('weekday') || DAY_WORDS.test(r.text);
+      if (namesDay && ask.date === null) {
+        ask.date = isoDate(
+          component.get('year') ?? local.year,
+          component.get('month') ?? 1,
+          component.get('day') ?? 1,
+        );
+        found = true;
+      }
+      if (component.isCertain('hour')) {
+        const hour = businessHour(component.get('hour') ?? 0, component.isCertain('meridiem'));
+        const at = wall(hour, component.get('minute') ?? 0);
+        if (component === r.end) {
+          ask.before = at;
+          if (ask.at !== null) {
+            ask.after = ask.at;
+            ask.at = null;
+          }
+        } else if (/between\s*$|entre\s*(las\s*)?$/iu.test(before)) {
+          ask.after = at;
+        } else if (AFTER_WORDS.test(before)) {
+          ask.after = at;
+        } else if (BEFORE_WORDS.test(before)) {
+          ask.before = at;
+        } else if (ask.after !== null && /\band\s*$|\by\s*(las\s*)?$/iu.test(before) && ask.before === null) {
+          ask.before = at;
+        } else if (ask.at === null) {
+          ask.at = at;
+        }
+        found = true;
+      }
+    }
+  }
+
+  for (const [pattern, part] of PART_OF_DAY) {
+    // "mañana" alone is tomorrow; only "por/en la mañana" is the morning.
+    if (pattern.test(text)) {
+      ask.partOfDay = part;
+      found = true;
+      break;
+    }
+  }
+  if (ask.date === null && /\b(tonight|esta noche|this (morning|afternoon|evening))\b/iu.test(text)) {
+    ask.date = local.toISODate();
+  }
+  return found ? ask : null;
+}

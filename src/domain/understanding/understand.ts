@@ -1,0 +1,135 @@
+import { normalizeTokens } from '../catalog-match.ts';
+import { classifyKeyword } from '../keywords.ts';
+import { readChoice } from './choice.ts';
+import { detectLanguage } from './language.ts';
+import {
+  CANCEL,
+  CHANGE_STRONG,
+  CHANGE_WEAK,
+  COMPLAINT,
+  EMERGENCY_SHARED,
+  FILLER,
+  firstPhrase,
+  GREETING,
+  type Lexicon,
+  NEED,
+  NO,
+  NONE,
+  PERSON,
+  PRICE,
+  THANKS,
+  WHEN,
+  YES,
+} from './lexicon.ts';
+import { readText } from './read-text.ts';
+import { matchKinds, readServices } from './services.ts';
+import { readTimeAsk } from './time-ask.ts';
+import { TRADES } from './trades/index.ts';
+import type { Intent, UnderstandContext, Understanding } from './understanding.ts';
+
+// What a customer's text means, without a language model. Pure: `now` and `timeZone` come from
+// the context, never from a clock.
+//
+// Every reading is made (language, services, time, choice, emergency, anger), then one intent is
+// chosen by precedence, most consequential first: an emergency, a request for a person, a
+// complaint, cancelling, moving or asking about a booking, a pick among offered times, "none of
+// those", out-of-scope work, a price question, a need, a time request, yes/no, thanks, a greeting.
+// A text that says several things keeps all its slots, so "toilet leaking, can you come tomorrow
+// at 3?" is a need with a time ask.
+
+const ANGRY_PUNCTUATION = /[!?]{3,}/u;
+
+function any(words: readonly string[], lexicon: Lexicon): boolean {
+  return firstPhrase(words, lexicon) !== null;
+}
+
+/** Whether every word is from the lexicon or filler: "hi there", "thanks so much". */
+function only(words: readonly string[], lexicons: readonly Lexicon[]): boolean {
+  if (words.length === 0) return false;
+  const covered = new Array<boolean>(words.length).fill(false);
+  for (const lexicon of lexicons) {
+    for (const phrase of lexicon) {
+      const parts = phrase.split(' ');
+      for (let i = 0; i + parts.length <= words.length; i++) {
+        if (parts.every((p, k) => words[i + k] === p))
+          for (let k = 0; k < parts.length; k++) covered[i + k] = true;
+      }
+    }
+  }
+  return words.every((w, i) => covered[i] || FILLER.has(w));
+}
+
+export function understand(text: string, context: UnderstandContext): Understanding {
+  const read = readText(text);
+  const { clean, words } = read;
+  const language = detectLanguage(words, clean);
+  const base: Understanding = {
+    intent: 'unknown',
+    language,
+    services: [],
+    time: null,
+    choice: null,
+    emergency: false,
+    upset: false,
+    outOfScope: null,
+  };
+  // Carrier keywords (STOP, CANCEL, HELP…) are answered before the dialogue; alone they mean nothing here.
+  if (words.length === 0 || classifyKeyword(text) !== null) return base;
+
+  const time = readTimeAsk(clean, language, context.now, context.timeZone);
+  const reading = readServices(clean, context.trade, context.catalog);
+  const choice = readChoice(clean, words, time, context);
+  const tokens = normalizeTokens(clean);
+  const emergency =
+    any(words, EMERGENCY_SHARED) ||
+    matchKinds(
+      [{ kind: 'emergency', label: '', names: [], phrases: TRADES[context.trade].emergencies }],
+      tokens,
+    ).length > 0;
+  const upset =
+    any(words, COMPLAINT) ||
+    (ANGRY_PUNCTUATION.test(clean) && /\b(why|where|still|never|again)\b/u.test(clean));
+
+  const offering = context.offered.length > 0;
+  const booked = context.appointment !== undefined && context.appointment !== null;
+  const needWords = reading.services.length > 0 || reading.kinds.length > 0 || any(words, NEED);
+
+  const intent = ((): Intent => {
+    if (emergency) return 'emergency';
+    if (any(words, PERSON)) return 'person';
+    if (upset) return 'complaint';
+    if (any(words, CANCEL)) return 'cancel';
+    if (any(words, CHANGE_STRONG)) return 'change';
+    if (booked && !offering && any(words, CHANGE_WEAK)) return 'change';
+    if (any(words, WHEN)) return 'when';
+    if (choice !== null) return 'choice';
+    if (reading.outOfScope !== null) return 'out_of_scope';
+    if (any(words, PRICE)) return 'price';
+    if (needWords) return 'need';
+    if (time !== null) return booked && !offering ? 'change' : 'time';
+    if (any(words, NONE)) return 'none';
+    if (
+      only(words, [THANKS, YES]) &&
+      any(words, THANKS) &&
+      !any(words, ['yes', 'yeah', 'yep', 'si', 'please', 'book'])
+    ) {
+      return 'thanks';
+    }
+    if (any(words, YES) && !(words[0] === 'no' || words[0] === 'nope' || words[0] === 'nah')) return 'yes';
+    if (any(words, NO)) return 'no';
+    if (any(words, THANKS)) return 'thanks';
+    if (any(words, GREETING)) return 'greeting';
+    return 'unknown';
+  })();
+
+  return {
+    ...base,
+    intent,
+    services: reading.services,
+    time,
+    choice: intent === 'choice' || choice !== null ? choice : null,
+    emergency,
+    upset,
+    outOfScope: intent === 'out_of_scope' ? reading.outOfScope : null,
+  };
+}
