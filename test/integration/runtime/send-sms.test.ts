@@ -380,7 +380,7 @@ describe('send worker: at most once per message', () => {
     expect(createRequestsTo(caller)).toBe(1);
   });
 
-  it('a message that already has a provider SID is never sent again, whatever its status says', async () => {
+  it('a message that already has a provider SID is never sent again, though its status still says queued or sending', async () => {
     for (const status of ['queued', 'sending']) {
       const { caller, messageId, job } = await queuedGreeting();
       await database.pool.query(
