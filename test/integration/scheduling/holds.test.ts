@@ -13,6 +13,7 @@ import { releaseHold } from '../../../src/runtime/scheduling/release-hold.ts';
 import type { SchedulingSettings } from '../../../src/runtime/scheduling/scheduling-settings.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { startBossForTests } from '../../helpers/engine.ts';
+import { waitFor } from '../../helpers/system.ts';
 
 // Holds and appointments against real Postgres: the exclusion constraint under concurrency, expired
 // holds that block nothing without their job, confirmation that never frees the slot, conversion of
@@ -218,6 +219,7 @@ describe('placeHold', () => {
       // An uncommitted appointment the hold's availability read cannot see yet: the insert waits
       // for it, then fails on the constraint.
       await blocker.query('BEGIN');
+      const { rows: backend } = await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await blocker.query(
         `INSERT INTO sched_reservations (tenant_id, id, resource_id, service_id, kind, status, timeslot, confirmed_at)
          VALUES ($1, $2, $3, $4, 'appointment', 'live', tstzrange('2030-01-07T16:00Z', '2030-01-07T17:00Z', '[)'), now())`,
@@ -230,7 +232,15 @@ describe('placeHold', () => {
         const { rows } = await c.query<{ one: number }>('SELECT 1 AS one');
         return { error, after: rows[0]?.one };
       });
-      await new Promise((r) => setTimeout(r, 200));
+      // Committed only once the hold's insert waits on the blocker: committed earlier, the hold's
+      // availability read would already see the appointment, and the constraint would go untested.
+      await waitFor(async () => {
+        const { rowCount } = await database.pool.query(
+          'SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+          [backend[0]?.pid],
+        );
+        return rowCount === 1;
+      });
       await blocker.query('COMMIT');
       const { error, after } = await attempt;
       expect(error).toBeInstanceOf(AppError);
