@@ -7,6 +7,7 @@ import { startSystem } from './system.ts';
 // busy port) end the process with one clear line instead of a stack trace.
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
+const PARENT_CHECK_MS = 1_000;
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -48,6 +49,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Started by a wrapper (npm, a shell) that was stopped without passing the signal on, this process
+  // is re-parented; it then stops too rather than keep serving with nobody to stop it.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown('parent exited');
+  }, PARENT_CHECK_MS).unref();
 
   const api = system.apiUrl ?? '(not served: NMC_ROLE=worker)';
   process.stdout.write(

@@ -70,7 +70,9 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
   // Shutdown steps, run in reverse order of start; each is named so a slow one shows in the log.
   const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
   const onStop = (name: string, stop: () => Promise<void>) => stops.push({ name, stop });
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     for (const { name, stop } of stops.reverse()) {
       const started = Date.now();
       let timer: NodeJS.Timeout | undefined;
@@ -99,7 +101,12 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 
     const runsWorkers = config.NMC_ROLE !== 'api';
     const boss = createBoss({ connectionString: database.url, supervise: runsWorkers });
-    boss.on('error', (err) => logger.error({ err }, 'job queue error'));
+    // pg-boss may still hold a connection when its stop() resolves; Postgres ending it during our
+    // own shutdown is expected, not an error worth a stack trace.
+    boss.on('error', (err) => {
+      if (stopping) logger.debug({ err }, 'job queue connection ended during shutdown');
+      else logger.error({ err }, 'job queue error');
+    });
     await boss.start();
     onStop('jobs', () => boss.stop({ graceful: true, timeout: 5_000 }));
     await ensureQueues(boss);

@@ -252,6 +252,10 @@ async function spawnPostgres(
     ...(ids ?? {}),
     env: { LC_ALL: 'C', LANG: 'C' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own: a terminal's Ctrl-C signals the whole foreground group, and
+    // Postgres must not stop under the app's feet while the app is still draining its work. The app
+    // stops it last, itself (stopChild), after the HTTP server, the workers and the pool.
+    detached: true,
   });
   const recent: string[] = [];
   await new Promise<void>((ready, fail) => {
