@@ -15,7 +15,11 @@ export function parseInstant(iso: string): number {
   if (m === null) throw new RangeError(`not an RFC 3339 instant with offset: ${JSON.stringify(iso)}`);
   const [, y, mo, d, h, mi, s = '0', frac = '', z, sign, oh = '0', om = '0'] = m;
   const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
-  const wall = Date.UTC(...fields, Number(frac.slice(0, 3).padEnd(3, '0')));
+  const [year, month, day, hour, minute, second] = fields;
+  // Date.UTC reads years 0–99 as 1900–1999; setUTCFullYear takes the year as written (2000 is a
+  // leap year, so every day of `year` exists in it first).
+  const ms = Number(frac.slice(0, 3).padEnd(3, '0'));
+  const wall = new Date(Date.UTC(2000, month, day, hour, minute, second, ms)).setUTCFullYear(year);
   const check = new Date(wall);
   const valid =
     check.getUTCFullYear() === fields[0] &&

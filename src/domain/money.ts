@@ -4,8 +4,12 @@ import { z } from 'zod';
 // Formatting is done by hand rather than Intl so the output does not depend on the ICU data of the
 // host (SMS text must be byte-for-byte stable across machines).
 
+// The largest price a business can set: $100,000. Prices are what a service call costs, and the
+// column is a 4-byte integer: an unbounded amount (2147483648) reached Postgres and failed as a 500.
+export const MAX_AMOUNT_CENTS = 10_000_000;
+
 export const moneySchema = z.object({
-  amount_cents: z.number().int().min(0),
+  amount_cents: z.number().int().min(0).max(MAX_AMOUNT_CENTS),
   currency: z.literal('USD'),
 });
 

@@ -13,6 +13,12 @@ describe('parseInstant', () => {
     expect(parseInstant('2026-03-08t17:00:00z')).toBe(Date.UTC(2026, 2, 8, 17));
   });
 
+  it('reads years 0001–0099 as written (Date.UTC would read them as 1901–1999)', () => {
+    expect(parseInstant('0001-01-01T00:00:00Z')).toBe(Date.parse('0001-01-01T00:00:00Z'));
+    expect(parseInstant('0099-12-31T23:59:59Z')).toBe(Date.parse('0099-12-31T23:59:59Z'));
+    expect(() => parseInstant('0001-02-29T00:00:00Z')).toThrow(RangeError);
+  });
+
   it('property: agrees with Date.parse on valid instants', () => {
     fc.assert(
       fc.property(
