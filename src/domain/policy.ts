@@ -45,6 +45,10 @@ export const policySchema = z.object({
     .max(24 * 60)
     .default(15),
   'alerts.max_repeats': z.number().int().min(0).max(10).default(2),
+  // Public booking (/api/public/:slug): wrong codes before the hold is released, and live public
+  // holds one phone may have at once in one tenant.
+  'public_booking.max_code_attempts': z.number().int().min(1).max(10).default(5),
+  'public_booking.max_live_holds_per_phone': z.number().int().min(1).max(10).default(3),
   'retention.messages_days': z.number().int().min(1).default(180),
   'retention.metadata_days': z.number().int().min(1).default(396),
   'retention.webhook_events_days': z.number().int().min(1).default(90),

@@ -25,6 +25,7 @@ export const DEFAULT_TEMPLATES = {
   slotTaken: 'Sorry, that time was just taken. Open times now: {slots}. Reply 1, 2 or 3.',
   cancelled: 'Your {service} on {time} is cancelled. Text us anytime to book again.',
   notUnderstood: "Sorry, I didn't get that. {hint}",
+  bookingCode: '{business}: your booking code is {code}. If you did not ask for it, ignore this text.',
 } as const;
 
 export type TemplateName = keyof typeof DEFAULT_TEMPLATES;

@@ -15,6 +15,8 @@ export type TenantSettings = {
   helpText: string;
   businessHours: WeeklyHours;
   templates: Templates;
+  /** Whether /api/public/:slug answers for this tenant (off unless turned on). */
+  publicBookingEnabled: boolean;
 };
 
 export function readTenantSettings(raw: unknown): TenantSettings {
@@ -25,5 +27,6 @@ export function readTenantSettings(raw: unknown): TenantSettings {
     helpText: help.success ? help.data : 'Reply to this number to reach us.',
     businessHours: hours.success ? (hours.data as WeeklyHours) : DEFAULT_BUSINESS_HOURS,
     templates: resolveTemplates(settings.templates),
+    publicBookingEnabled: settings.public_booking_enabled === true,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { inTransaction } from '../persistence/db.ts';
+import { findReservation, type Reservation } from '../persistence/repositories/scheduling.ts';
 
 import { confirmHold } from '../runtime/scheduling/confirm-hold.ts';
 import { findAvailability } from '../runtime/scheduling/find-availability.ts';
@@ -25,16 +26,40 @@ export const holdBody = z.object({ service_id: z.uuid(), resource_id: z.uuid(), 
 export const holdSchema = z
   .object({ id: z.uuid(), resource_id: z.uuid(), start: instant, end: instant, expires_at: instant })
   .meta({ id: 'Hold' });
+const appointmentFields = {
+  id: z.uuid(),
+  resource_id: z.uuid(),
+  service_id: z.uuid(),
+  start: instant,
+  end: instant,
+  status: z.enum(['confirmed', 'cancelled']),
+};
+/** The appointment as the public page sees it: no customer, no conversation. */
+export const publicAppointmentSchema = z.object(appointmentFields).meta({ id: 'PublicAppointment' });
+/** The appointment as the business sees it: who booked (public bookings) and their conversation. */
 export const appointmentSchema = z
   .object({
-    id: z.uuid(),
-    resource_id: z.uuid(),
-    service_id: z.uuid(),
-    start: instant,
-    end: instant,
-    status: z.enum(['confirmed', 'cancelled']),
+    ...appointmentFields,
+    conversation_id: z.uuid().nullable(),
+    customer: z.object({ name: z.string(), phone: z.string() }).nullable(),
   })
   .meta({ id: 'Appointment' });
+
+export function appointmentJson(r: Reservation): z.infer<typeof appointmentSchema> {
+  return {
+    id: r.id,
+    resource_id: r.resource_id,
+    service_id: r.service_id,
+    start: r.start,
+    end: r.end,
+    status: r.status === 'cancelled' ? 'cancelled' : 'confirmed',
+    conversation_id: r.conversation_id,
+    customer:
+      r.customer_name !== null && r.customer_phone !== null
+        ? { name: r.customer_name, phone: r.customer_phone }
+        : null,
+  };
+}
 
 const MAX_WINDOW_DAYS = 62;
 
@@ -78,9 +103,10 @@ export function bookingOperations(deps: AppDeps) {
       );
     },
     async confirm(tenantId: string, holdId: string) {
-      return inTransaction(deps.db, (client) =>
-        confirmHold(client, { tenantId, holdId, now: new Date().toISOString() }),
-      );
+      return inTransaction(deps.db, async (client) => {
+        await confirmHold(client, { tenantId, holdId, now: new Date().toISOString() });
+        return appointmentJson(await bookedRow(client, tenantId, holdId));
+      });
     },
     async release(tenantId: string, holdId: string) {
       await inTransaction(deps.db, (client) =>
@@ -88,4 +114,15 @@ export function bookingOperations(deps: AppDeps) {
       );
     },
   };
+}
+
+/** The reservation row of an appointment just written in this transaction. */
+export async function bookedRow(
+  client: Parameters<typeof findReservation>[0],
+  tenantId: string,
+  id: string,
+): Promise<Reservation> {
+  const row = await findReservation(client, tenantId, id);
+  if (row === null) throw new Error(`appointment ${id} vanished`);
+  return row;
 }

@@ -76,6 +76,8 @@ export type ConversationEvent =
       errorCode: string | null;
     })
   | (Base & { type: 'HoldExpired'; holdId: string })
+  /** The caller asked on the public booking page to hold a time: text them this 6-digit code. */
+  | (Base & { type: 'PublicBookingCodeRequested'; holdId: string; code: string })
   // Answers of the runtime to the dialogue's requests, applied in the same transaction:
   | (Base & { type: 'SlotsFound'; serviceId: string; slots: BookableSlot[] })
   | (Base & { type: 'HoldPlaced'; holdId: string; slot: BookableSlot; expiresAt: string })
@@ -101,6 +103,7 @@ export const CONVERSATION_EVENT_TYPES: readonly ConversationEventType[] = [
   'CampaignStatusChanged',
   'MessageStatusChanged',
   'HoldExpired',
+  'PublicBookingCodeRequested',
   'InactivityTimeout',
   'SlotsFound',
   'HoldPlaced',

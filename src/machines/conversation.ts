@@ -185,6 +185,15 @@ export const conversationMachine = machineSetup.createMachine({
             if (event.confirm) plan.send('compliance', plan.text(plan.facts.templates.optInConfirmation));
           }),
         },
+        // A code the caller asked for on the public booking page: the business's automatic text,
+        // under the same guards. Only in `open`: in `human` and `blocked` the assistant stays silent,
+        // so the code is not sent (the hold simply lapses).
+        PublicBookingCodeRequested: {
+          actions: decide('PublicBookingCodeRequested', (plan, event) => {
+            plan.send('assistant', plan.text(plan.facts.templates.bookingCode, { code: event.code }));
+            plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+          }),
+        },
         SlotsFound: { actions: decide('SlotsFound', onSlotsFound) },
         HoldPlaced: { actions: decide('HoldPlaced', onHoldPlaced) },
         HoldFailed: { actions: decide('HoldFailed', (plan) => onSlotLost(plan, 'taken')) },

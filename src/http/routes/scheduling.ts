@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { inTransaction } from '../../persistence/db.ts';
 import {
-  appointmentView,
   createResource,
   deleteException,
   getResource,
@@ -21,9 +20,11 @@ import { cancelAppointment } from '../../runtime/scheduling/cancel-appointment.t
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 import {
+  appointmentJson,
   appointmentSchema,
   availabilityQuery,
   availabilityResponse,
+  bookedRow,
   bookingOperations,
   holdBody,
   holdSchema,
@@ -275,7 +276,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           ...(after ? { after } : {}),
           limit: limit + 1,
         });
-        const page = rows.slice(0, limit).map(appointmentView);
+        const page = rows.slice(0, limit).map(appointmentJson);
         const last = page[page.length - 1];
         return {
           items: page,
@@ -298,13 +299,14 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
       async (request) => {
         const tenantId = tenantOf(request);
-        return inTransaction(deps.db, (client) =>
-          cancelAppointment(client, {
+        return inTransaction(deps.db, async (client) => {
+          const cancelled = await cancelAppointment(client, {
             tenantId,
             appointmentId: request.params.id,
             now: new Date().toISOString(),
-          }),
-        );
+          });
+          return appointmentJson(await bookedRow(client, tenantId, cancelled.id));
+        });
       },
     );
   };

@@ -70,6 +70,20 @@ export async function upsertTenantBySlug(
   return { tenant: existing, created: false };
 }
 
+/** Sets one settings key unless the tenant already has it (seeding never overwrites a choice). */
+export async function ensureTenantSetting(
+  db: Queryable,
+  tenantId: string,
+  key: string,
+  value: unknown,
+): Promise<void> {
+  await db.query(
+    `UPDATE id_tenants SET settings = settings || jsonb_build_object($2::text, $3::jsonb), updated_at = now()
+     WHERE id = $1 AND NOT settings ? $2`,
+    [tenantId, key, JSON.stringify(value)],
+  );
+}
+
 export async function listTenants(
   db: Queryable,
 ): Promise<{ id: string; slug: string; name: string; time_zone: string; created_at: Date }[]> {

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { can, ROLES, type Role } from '../../../src/domain/authorization.ts';
+import { hashBookingCode } from '../../../src/domain/booking-code.ts';
 import type { ApiRoute, App } from '../../../src/http/app.ts';
 import { inTransaction } from '../../../src/persistence/db.ts';
 import { insertAlert } from '../../../src/persistence/repositories/alerts.ts';
 import { createService } from '../../../src/persistence/repositories/catalog.ts';
 import { recordOptOut } from '../../../src/persistence/repositories/compliance.ts';
-import { createResource, setException } from '../../../src/persistence/repositories/scheduling.ts';
+import {
+  createResource,
+  insertBookingCode,
+  setException,
+} from '../../../src/persistence/repositories/scheduling.ts';
 import type { Tenant } from '../../../src/persistence/repositories/tenants.ts';
 import { upsertUserOnSight } from '../../../src/persistence/repositories/users.ts';
 import { confirmHold } from '../../../src/runtime/scheduling/confirm-hold.ts';
@@ -255,14 +260,21 @@ const EXPECTED: Record<string, Entry> = {
   'POST /api/public/:slug/holds': {
     allowed: 'public',
     kind: 'resource',
-    build: (id, own) => ({ body: { service_id: own.service, resource_id: id, start: nextSlot(own) } }),
+    build: (id, own) => ({
+      body: {
+        service_id: own.service,
+        resource_id: id,
+        start: nextSlot(own),
+        customer: { name: 'Matrix Customer', phone: PUBLIC_CUSTOMER },
+      },
+    }),
   },
   'DELETE /api/public/:slug/holds/:id': { allowed: 'public', kind: 'hold', fresh: true },
   'POST /api/public/:slug/bookings': {
     allowed: 'public',
     kind: 'hold',
     fresh: true,
-    build: (id) => ({ body: { hold_id: id } }),
+    build: (id) => ({ body: { hold_id: id, code: HOLD_CODE } }),
   },
 };
 
@@ -292,9 +304,14 @@ async function slotsOf(tenantId: string, service: string, resource: string): Pro
   return result.items.map((slot) => slot.start);
 }
 
+/** Every fixture hold can also be booked through the public API, with this code. */
+const HOLD_CODE = '424242';
+/** The caller who holds a time through the public API (one hold, well under the per-phone limit). */
+const PUBLIC_CUSTOMER = '+13105550173';
+
 async function newHold(fx: Fixture): Promise<string> {
-  const hold = await inTransaction(t.system.db, (client) =>
-    placeHold(client, {
+  const hold = await inTransaction(t.system.db, async (client) => {
+    const placed = await placeHold(client, {
       tenantId: fx.tenant.id,
       serviceId: fx.service,
       resourceId: fx.resource,
@@ -302,8 +319,14 @@ async function newHold(fx: Fixture): Promise<string> {
       now: new Date().toISOString(),
       holdTtlMinutes: 15,
       boss: t.system.boss,
-    }),
-  );
+    });
+    await insertBookingCode(client, {
+      tenantId: fx.tenant.id,
+      holdId: placed.id,
+      codeHash: hashBookingCode(placed.id, HOLD_CODE),
+    });
+    return placed;
+  });
   return hold.id;
 }
 

@@ -171,6 +171,12 @@ export function* eventsFor(
       errorCode: id(13),
     }),
     HoldExpired: () => ({ ...base, type: 'HoldExpired', holdId: id(2) }),
+    PublicBookingCodeRequested: () => ({
+      ...base,
+      type: 'PublicBookingCodeRequested',
+      holdId: id(2),
+      code: '123456',
+    }),
     // The runtime's answers carry valid slots (they come from the database); ids are hostile.
     SlotsFound: () => ({ ...base, type: 'SlotsFound', serviceId: id(3), slots: [...SLOTS] }),
     HoldPlaced: () => ({

@@ -81,6 +81,7 @@ const EVENT_VARIANTS = [
   'MessageStatusChanged(failed)',
   'HoldExpired(current)',
   'HoldExpired(other)',
+  'PublicBookingCodeRequested',
   'InactivityTimeout(inactivity,current)',
   'InactivityTimeout(inactivity,stale)',
   'InactivityTimeout(humanIdle,current,release)',
@@ -245,6 +246,7 @@ const DIALOGUE_ANSWERS: readonly EventVariant[] = [
 
 const IGNORED_IN_BLOCKED: readonly EventVariant[] = [
   ...DIALOGUE_ANSWERS,
+  'PublicBookingCodeRequested',
   'HumanTakeoverRequested',
   'HumanReleased',
   'CampaignStatusChanged(none)',
@@ -273,6 +275,8 @@ const IGNORED: Record<StateKey, ReadonlySet<EventVariant>> = {
   ]),
   human: new Set<EventVariant>([
     ...DIALOGUE_ANSWERS,
+    // The public booking code is the assistant's text: never sent while a person is in control.
+    'PublicBookingCodeRequested',
     'CampaignStatusChanged(none)',
     'CampaignStatusChanged(pending)',
     'CampaignStatusChanged(approved)',
@@ -621,6 +625,12 @@ function build(r: Recipe, at: string, context: ConversationContext): Conversatio
       ...base,
       type: 'HoldExpired',
       holdId: r.ownId ? (context.dialogue.holdId ?? r.id) : r.id,
+    }),
+    PublicBookingCodeRequested: () => ({
+      ...base,
+      type: 'PublicBookingCodeRequested',
+      holdId: r.id,
+      code: '123456',
     }),
     SlotsFound: () => ({
       ...base,
