@@ -778,6 +778,28 @@ describe("every list shows the caller's tenant's rows, and only those", () => {
     for (const item of items) expect(resources.has(item.resource_id)).toBe(true);
   });
 
+  it('alerts: ours, not theirs', async () => {
+    const raise = async (fx: Fixture) => {
+      const alert = await insertAlert(t.system.db, {
+        tenantId: fx.tenant.id,
+        id: randomUUID(),
+        conversationId: fx.conversation,
+        reason: 'handover_requested',
+        urgent: false,
+        sourceEventId: randomUUID(),
+        at: new Date().toISOString(),
+      });
+      if (!alert) throw new Error('alert not recorded');
+      return alert.id;
+    };
+    const ours = await raise(own);
+    const theirs = await raise(foreign);
+    const items = await listAll('/api/v1/alerts?limit=1', tokens.TECH);
+    expect(values(items, 'id')).toContain(ours);
+    expect(values(items, 'id')).not.toContain(theirs);
+    expect(values(items, 'conversation_id')).not.toContain(foreign.conversation);
+  });
+
   it("resource exceptions: our resource's own days", async () => {
     const items = await listAll(
       `/api/v1/resources/${own.resource}/exceptions?from=2031-01-01&to=2031-01-31`,
