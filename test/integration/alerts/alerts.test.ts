@@ -447,6 +447,35 @@ describe('alert settings', () => {
     const mine = await call(app, { method: 'GET', url: '/api/v1/me/alerts', token: tech.token });
     expect(mine.body).toEqual(byOwner.body);
 
+    // X-Idempotency-Key: the same request again gets the stored answer; another body with it, 422.
+    const key = { 'x-idempotency-key': `alerts-${randomUUID()}` };
+    const change = { phone: '+13105550198', alerts_enabled: false, quiet_hours: null };
+    const once = await call(app, {
+      method: 'PUT',
+      url: '/api/v1/me/alerts',
+      token: tech.token,
+      body: change,
+      headers: key,
+    });
+    const again = await call(app, {
+      method: 'PUT',
+      url: '/api/v1/me/alerts',
+      token: tech.token,
+      body: change,
+      headers: key,
+    });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(once.body);
+    const reused = await call(app, {
+      method: 'PUT',
+      url: '/api/v1/me/alerts',
+      token: tech.token,
+      body: { ...change, alerts_enabled: true },
+      headers: key,
+    });
+    expect(reused.status).toBe(422);
+    expect(errorOf(reused).code).toBe('idempotency_key_reused');
+
     const bad = [
       { phone: 'not a phone', alerts_enabled: true, quiet_hours: null },
       { phone: null, alerts_enabled: true, quiet_hours: null },
