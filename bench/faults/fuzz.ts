@@ -340,6 +340,9 @@ export async function runFuzz(ctx: RunContext): Promise<ScenarioResult> {
           if (name === 'ein') return '12-3456789';
           if (name === 'start' || name === 'end') return name === 'start' ? '08:00' : '17:00';
           if (name === 'time_zone') return pick(['America/New_York', 'Mars/Olympus', 'UTC', '']);
+          // A public hold's customer phone (E.164, the number the log scan looks for) and booking code.
+          if (name === 'phone') return '+13105550100';
+          if (name === 'code') return String(Math.floor(random() * 1e6)).padStart(6, '0');
           const r = random();
           return r < 0.5 ? `fuzz ${Math.floor(random() * 1e6)}` : pick(NASTY_STRINGS);
         }
