@@ -15,11 +15,17 @@ export async function freePort(): Promise<number> {
 
 export type Started = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 
-/** Runs `npm start`'s entry point (src/main.ts through tsx) with the given environment. */
-export function startMain(env: Record<string, string>): Started {
-  const child = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
+/**
+ * Runs `npm start`'s entry point (src/main.ts on Node's own type stripping) with the given
+ * environment; `{ npm: true }` runs `npm start` itself, in a process group of its own, as a terminal
+ * runs a foreground command (so the test can signal the group as Ctrl-C does).
+ */
+export function startMain(env: Record<string, string>, options: { npm?: boolean } = {}): Started {
+  const [command, args] = options.npm ? ['npm', ['start']] : ['node', ['src/main.ts']];
+  const child = spawn(command as string, args as string[], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.npm === true,
   });
   let output = '';
   child.stdout?.on('data', (chunk) => {
@@ -52,6 +58,19 @@ export async function waitForReady(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+/** PIDs of the processes in a process group. */
+export function processesInGroup(groupId: number): string[] {
+  try {
+    return execFileSync('pgrep', ['-g', String(groupId)])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 /** PIDs of postgres server processes whose command line names the data directory. */
