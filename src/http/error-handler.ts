@@ -62,9 +62,12 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal', 'internal error', { cause: err });
 }
 
-// Postgres refusing a character it cannot store (a NUL byte) is the client's input; Postgres being
-// unreachable or restarting is temporary (a provider retries on 503).
+// Postgres refusing a character it cannot store (a NUL byte) is the client's input; so is any
+// other data exception (class 22: a number or date out of range, a malformed value). Schemas refuse
+// those first; this is the last line for one that slips through, logged (see below) so the missing
+// check can be added. Postgres being unreachable or restarting is temporary (a provider retries on 503).
 const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+const DATA_EXCEPTION_CLASS = '22';
 const DATABASE_UNAVAILABLE = new Set([
   '57P01',
   '57P02',
@@ -85,6 +88,11 @@ function classifyDatabaseError(err: unknown): AppError | null {
       'validation_failed',
       'the request contains characters that cannot be stored (e.g. NUL)',
     );
+  }
+  if (typeof code === 'string' && code.length === 5 && code.startsWith(DATA_EXCEPTION_CLASS)) {
+    return new AppError('validation_failed', 'a value in the request is out of range or malformed', {
+      cause: err,
+    });
   }
   const lostConnection =
     typeof message === 'string' &&
@@ -114,6 +122,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const appError = toAppError(err);
     if (appError.status >= 500) {
       request.log.error({ err: appError.cause ?? err, code: appError.code }, 'request failed');
+    } else if (appError.cause !== undefined && appError !== err) {
+      // A client error found by a lower layer (the database) rather than by the route's schema.
+      request.log.warn({ err: appError.cause, code: appError.code }, 'request refused below its schema');
     }
     for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
     const retryAfter = (err as { headers?: Record<string, string> }).headers?.['retry-after'];
