@@ -29,7 +29,7 @@ import {
   holdBody,
   holdSchema,
 } from '../booking-operations.ts';
-import { decodeKeysetCursor, encodeCursor, idParam, instant, listOf } from '../schemas.ts';
+import { calendarDate, decodeKeysetCursor, encodeCursor, idParam, instant, listOf } from '../schemas.ts';
 
 // Resources (OWNER manages), availability, holds and appointments (TECH and OWNER book).
 
@@ -107,7 +107,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     );
 
     // Dated exceptions to a resource's weekly hours: a holiday (no intervals) or special hours.
-    const exceptionParams = z.object({ id: z.uuid(), date: z.iso.date() });
+    const exceptionParams = z.object({ id: z.uuid(), date: calendarDate });
     const exceptionSchema = z.object({
       resource_id: z.uuid(),
       date: z.string(),
@@ -122,7 +122,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: "A resource's dated exceptions (holidays, special hours)",
           security,
           params: idParam,
-          querystring: z.object({ from: z.iso.date(), to: z.iso.date() }),
+          querystring: z.object({ from: calendarDate, to: calendarDate }),
           response: { 200: listOf(exceptionSchema) },
         },
       },
