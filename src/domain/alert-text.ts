@@ -16,10 +16,6 @@ const REASON_WORDS: Record<AlertReason, string> = {
   message_while_human: 'A customer texted in a conversation a person has taken over',
 };
 
-export function alertReasonWords(reason: AlertReason): string {
-  return REASON_WORDS[reason];
-}
-
 export function alertText(input: {
   businessName: string;
   reason: AlertReason;

@@ -79,20 +79,22 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         config: { action: 'conversations.read' },
         schema: {
           tags: ['alerts'],
-          summary: 'Alerts, newest first (state=open: the conversations that need attention)',
+          summary: 'Alerts, newest first (state=open: what needs attention), optionally of one conversation',
           security: [{ bearer: [] }],
           querystring: z.object({
             state: z.enum(['open', 'acknowledged', 'all']).default('all'),
+            conversation_id: z.uuid().optional(),
             ...pageQuery,
           }),
           response: { 200: listOf(alert) },
         },
       },
       async (request) => {
-        const { state, cursor, limit } = request.query;
+        const { state, conversation_id: conversationId, cursor, limit } = request.query;
         const after = cursor ? decodeKeysetCursor(cursor) : null;
         const rows = await listAlerts(deps.db, tenantOf(request), {
           state: state === 'all' ? null : state,
+          conversationId: conversationId ?? null,
           after: after ? { at: after.at, id: after.key } : null,
           limit: limit + 1,
         });

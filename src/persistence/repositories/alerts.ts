@@ -62,14 +62,27 @@ export async function findAlert(db: Queryable, tenantId: string, id: string): Pr
 export async function listAlerts(
   db: Queryable,
   tenantId: string,
-  filter: { state: 'open' | 'acknowledged' | null; after: { at: string; id: string } | null; limit: number },
+  filter: {
+    state: 'open' | 'acknowledged' | null;
+    conversationId: string | null;
+    after: { at: string; id: string } | null;
+    limit: number;
+  },
 ): Promise<AlertRow[]> {
   const { rows } = await db.query<AlertRow>(
     `SELECT ${ALERT_COLUMNS} FROM conv_alerts
      WHERE tenant_id = $1 AND ($2::text IS NULL OR state = $2)
-       AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
-     ORDER BY created_at DESC, id DESC LIMIT $5`,
-    [tenantId, filter.state, filter.after?.at ?? null, filter.after?.id ?? null, filter.limit],
+       AND ($3::uuid IS NULL OR conversation_id = $3)
+       AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+     ORDER BY created_at DESC, id DESC LIMIT $6`,
+    [
+      tenantId,
+      filter.state,
+      filter.conversationId,
+      filter.after?.at ?? null,
+      filter.after?.id ?? null,
+      filter.limit,
+    ],
   );
   return rows;
 }

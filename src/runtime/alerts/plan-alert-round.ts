@@ -16,6 +16,8 @@ import { QUEUES } from '../job-queues.ts';
 // skipped; each decision is a `conv_alert_texts` row, and each text that will leave gets its send
 // job, all in the caller's transaction. Rate limits count the texts already decided for the same
 // phone, so the per-phone lock below keeps two alerts at once from both taking the last slot.
+// Recipients always come in phone order (their repository queries sort by phone), so two rounds
+// take these locks in the same order and cannot deadlock.
 
 export type AlertSendJob = { tenant_id: string; text_id: string; attempt: number };
 export type AlertReminderJob = { tenant_id: string; alert_id: string; round: number };

@@ -241,6 +241,11 @@ describe('quiet hours', () => {
     const end = held?.send_after.getTime() ?? 0;
     expect([expectedEnd, expectedEnd + 86_400_000]).toContain(end);
     expect(end - Date.now()).toBeGreaterThan(55 * 60_000);
+    const { rows: jobs } = await t.system.db.query<{ start_after: Date }>(
+      "SELECT start_after FROM pgboss.job WHERE name = 'alert-send' AND data->>'text_id' = $1",
+      [held?.id],
+    );
+    expect(jobs.map((j) => j.start_after.getTime())).toEqual([end]);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(textsTo(phone)).toHaveLength(1);
 
@@ -284,6 +289,19 @@ describe('rate limits', () => {
       token: b.owner,
     });
     expect((open.body as { items: unknown[] }).items).toHaveLength(4);
+    const ofFirst = await call(appOf(t.system), {
+      method: 'GET',
+      url: `/api/v1/alerts?state=open&conversation_id=${first}&limit=1`,
+      token: b.owner,
+    });
+    const page = ofFirst.body as { items: Array<{ id: string }>; next_cursor: string | null };
+    expect(page.items.map((a) => a.id)).toEqual([a2.id]);
+    const rest = await call(appOf(t.system), {
+      method: 'GET',
+      url: `/api/v1/alerts?state=open&conversation_id=${first}&cursor=${page.next_cursor}`,
+      token: b.owner,
+    });
+    expect((rest.body as { items: Array<{ id: string }> }).items.map((a) => a.id)).toEqual([a1.id]);
   });
 });
 
