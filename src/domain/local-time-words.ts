@@ -1,21 +1,78 @@
 import { DateTime } from 'luxon';
 import { parseInstant } from './instant.ts';
 
-// How times read in an SMS: the resource's local wall clock, 24-hour, English day and month
-// abbreviations ("Tue 10:00", "Tue Mar 10, 10:00"). The locale is pinned to en-US so the text does
-// not change with the host's locale. Invalid instants or time zones throw: a malformed time must
-// never reach a caller as "Invalid DateTime".
+// How times read in an SMS, on the business's local wall clock. US style by default ("Fri Dec 4,
+// 4:00 PM", "Today 4:00 PM", "Tomorrow 9:00 AM"); a tenant's locale changes the order and the clock
+// (en-GB: "Fri 4 Dec, 16:00"), and Spanish texts use Spanish words ("mañana 9:00"). "Today" and
+// "tomorrow" are relative to `now` in the same zone. The locale is always given, so the text never
+// changes with the host's locale. Invalid instants or time zones throw: a malformed time must never
+// reach a caller as "Invalid DateTime".
 
-function toLocal(startIso: string, timeZone: string): DateTime {
-  const local = DateTime.fromMillis(parseInstant(startIso), { zone: timeZone, locale: 'en-US' });
+export type TimeWords = {
+  timeZone: string;
+  /** The instant the text is written, RFC 3339: "today" and "tomorrow" are relative to it. */
+  now: string;
+  /** The tenant's locale, e.g. `en-US` (default) or `en-GB`. */
+  locale?: string;
+  /** The language of the conversation: Spanish texts get Spanish day and month names. */
+  language?: 'en' | 'es';
+};
+
+type Style = { dayMonth: string; clock: string; today: string; tomorrow: string; luxonLocale: string };
+
+const US: Style = {
+  dayMonth: 'ccc LLL d',
+  clock: 'h:mm a',
+  today: 'Today',
+  tomorrow: 'Tomorrow',
+  luxonLocale: 'en-US',
+};
+const DAY_FIRST_24H: Style = { ...US, dayMonth: 'ccc d LLL', clock: 'HH:mm', luxonLocale: 'en-GB' };
+const SPANISH: Style = {
+  dayMonth: 'ccc d LLL',
+  clock: 'H:mm',
+  today: 'hoy',
+  tomorrow: 'mañana',
+  luxonLocale: 'es',
+};
+
+/** Locales written with a 24-hour clock and the day before the month. */
+const DAY_FIRST_LOCALES = /^(en-(GB|IE|AU|NZ|ZA|IN)|fr|de|it|nl|pt|es-ES)/;
+
+function styleOf(words: TimeWords): Style {
+  if (words.language === 'es') return SPANISH;
+  return DAY_FIRST_LOCALES.test(words.locale ?? 'en-US') ? DAY_FIRST_24H : US;
+}
+
+function toLocal(iso: string, timeZone: string, locale: string): DateTime {
+  const local = DateTime.fromMillis(parseInstant(iso), { zone: timeZone, locale });
   if (!local.isValid) throw new RangeError(`unknown time zone: ${JSON.stringify(timeZone)}`);
   return local;
 }
 
-export function formatSlotForSms(startIso: string, timeZone: string): string {
-  return toLocal(startIso, timeZone).toFormat('ccc HH:mm');
+/** "Fri Dec 4, 4:00 PM", or "Today 4:00 PM" / "Tomorrow 9:00 AM" near `now`. */
+export function formatSlotForSms(startIso: string, words: TimeWords): string {
+  const style = styleOf(words);
+  const local = toLocal(startIso, words.timeZone, style.luxonLocale);
+  const today = toLocal(words.now, words.timeZone, style.luxonLocale).startOf('day');
+  const days = Math.round(local.startOf('day').diff(today, 'days').days);
+  const clock = local.toFormat(style.clock);
+  if (days === 0) return `${style.today} ${clock}`;
+  if (days === 1) return `${style.tomorrow} ${clock}`;
+  return `${local.toFormat(style.dayMonth).replace('.', '')}, ${clock}`;
 }
 
-export function formatDateTimeForSms(startIso: string, timeZone: string): string {
-  return toLocal(startIso, timeZone).toFormat('ccc LLL d, HH:mm');
+/** The full form, never "today": "Mon Dec 7, 8:00 AM" (bookings and cancellations are re-read later). */
+export function formatDateTimeForSms(startIso: string, words: TimeWords): string {
+  const style = styleOf(words);
+  const local = toLocal(startIso, words.timeZone, style.luxonLocale);
+  return `${local.toFormat(style.dayMonth).replace('.', '')}, ${local.toFormat(style.clock)}`;
+}
+
+/** A local calendar date `YYYY-MM-DD` as a day: "Sat Dec 5" ("sáb 5 dic"). */
+export function formatDateForSms(date: string, words: TimeWords): string {
+  const style = styleOf(words);
+  const local = DateTime.fromISO(date, { zone: words.timeZone, locale: style.luxonLocale });
+  if (!local.isValid) throw new RangeError(`invalid date: ${JSON.stringify(date)}`);
+  return local.toFormat(style.dayMonth).replace('.', '');
 }

@@ -1,5 +1,8 @@
+import type { AlertReason } from '../domain/alert-reasons.ts';
 import type { ReplyHint } from '../domain/reply-hint.ts';
+import type { SlotOutcome, SlotSearch } from '../domain/slot-search.ts';
 import type { Templates } from '../domain/templates.ts';
+import type { Trade } from '../domain/understanding/understanding.ts';
 
 // What the conversation machine is told. Time (`at`) and the facts it decides with come in on every
 // event, read by the runtime inside the same transaction, so the machine never reads a clock, a
@@ -42,13 +45,23 @@ export type ConversationFacts = {
   /** Feature gates from the subscription: `sms` for any outbound text, `assistant` for automatic replies. */
   gates: { sms: boolean; assistant: boolean };
   afterHours: boolean;
+  /** When a person next answers (the next opening of business hours), RFC 3339; null when open now or unknown. */
+  nextOpeningAt: string | null;
+  /** The phone a caller can call to reach the business (shown when texts are off), or null. */
+  businessPhone: string | null;
+  trade: Trade;
+  /** How times are written: `en-US` (default) or e.g. `en-GB`. */
+  locale: string;
+  /** Texts within this many seconds of each other are read together; 0 answers each at once. */
+  replyDelaySeconds: number;
   templates: Templates;
   policy: ConversationPolicy;
 };
 
 type Base = { at: string; facts: ConversationFacts };
 
-export type TimerKind = 'inactivity' | 'humanIdle';
+/** `burst`: the caller's texts of the last seconds are read together, then answered once. */
+export type TimerKind = 'inactivity' | 'humanIdle' | 'burst';
 
 export type ConversationEvent =
   | (Base & { type: 'MissedCall'; callSid: string })
@@ -79,12 +92,22 @@ export type ConversationEvent =
   /** The caller asked on the public booking page to hold a time: text them this 6-digit code. */
   | (Base & { type: 'PublicBookingCodeRequested'; holdId: string; code: string })
   // Answers of the runtime to the dialogue's requests, applied in the same transaction:
-  | (Base & { type: 'SlotsFound'; serviceId: string; slots: BookableSlot[] })
+  | (Base & {
+      type: 'SlotsFound';
+      serviceId: string;
+      slots: BookableSlot[];
+      /** How the times answer what was asked (src/domain/slot-search.ts); `spread` when nothing was. */
+      outcome?: SlotOutcome;
+      /** The asked day the business does not open, `YYYY-MM-DD`. */
+      closedDate?: string | null;
+    })
   | (Base & { type: 'HoldPlaced'; holdId: string; slot: BookableSlot; expiresAt: string })
   | (Base & { type: 'HoldFailed'; reason: string })
   | (Base & { type: 'Booked'; appointmentId: string; slot: BookableSlot })
   | (Base & { type: 'BookingFailed'; reason: string })
   | (Base & { type: 'AppointmentCancelled'; appointmentId: string })
+  | (Base & { type: 'AppointmentMoved'; appointmentId: string; previousId: string; slot: BookableSlot })
+  | (Base & { type: 'MoveFailed'; reason: string })
   | (Base & { type: 'CancellationFailed'; appointmentId: string; reason: string })
   | (Base & { type: 'InactivityTimeout'; timer: TimerKind; token: number });
 
@@ -111,6 +134,8 @@ export const CONVERSATION_EVENT_TYPES: readonly ConversationEventType[] = [
   'Booked',
   'BookingFailed',
   'AppointmentCancelled',
+  'AppointmentMoved',
+  'MoveFailed',
   'CancellationFailed',
 ];
 
@@ -121,13 +146,22 @@ export type Effect =
   | { type: 'sendSms'; body: string; purpose: SendPurpose; operatorId: string | null }
   | { type: 'scheduleTimer'; timer: TimerKind; fireAt: string; token: number }
   | { type: 'emit'; name: string; payload: Record<string, unknown> }
-  | { type: 'notifyOperators'; reason: string }
+  | { type: 'notifyOperators'; reason: AlertReason }
   | BookingRequest;
 
 /** Effects the runtime answers with a follow-up event in the same transaction. */
 export type BookingRequest =
-  | { type: 'findSlots'; serviceId: string }
+  | {
+      type: 'findSlots';
+      serviceId: string;
+      /** What the caller asked for; the plain spread of the next days when absent. */
+      search?: SlotSearch;
+      /** The appointment being moved: it does not block its own new time. */
+      moving?: string | null;
+    }
   | { type: 'placeHold'; serviceId: string; slot: BookableSlot }
   | { type: 'confirmHold'; holdId: string }
   | { type: 'releaseHold'; holdId: string }
-  | { type: 'cancelAppointment'; appointmentId: string };
+  | { type: 'cancelAppointment'; appointmentId: string }
+  /** Cancel one appointment and book the new time in one step; either both happen or neither. */
+  | { type: 'moveAppointment'; appointmentId: string; slot: BookableSlot };

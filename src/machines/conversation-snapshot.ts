@@ -1,5 +1,7 @@
 import { initialTransition, transition } from 'xstate';
 import { z } from 'zod';
+import type { ReplyHint } from '../domain/reply-hint.ts';
+import type { WallTime } from '../domain/understanding/understanding.ts';
 import { INITIAL_DIALOGUE } from './booking-dialogue.ts';
 import { conversationMachine } from './conversation.ts';
 import type { ConversationEvent, Effect } from './conversation-events.ts';
@@ -10,7 +12,7 @@ import type { ConversationContext } from './conversation-plan.ts';
 // SNAPSHOT_MIGRATIONS before revival, and one that cannot be revived raises SnapshotRevivalError
 // (never a silent reset).
 
-export const SNAPSHOT_SCHEMA_VERSION = 3;
+export const SNAPSHOT_SCHEMA_VERSION = 4;
 
 export type StoredSnapshot = { value: string; context: ConversationContext };
 export type ConversationState = 'open' | 'human' | 'closed' | 'blocked';
@@ -31,6 +33,19 @@ export const SNAPSHOT_MIGRATIONS: Record<number, (snapshot: AnyStored) => AnySto
   }),
   // Version 2 had no booking dialogue.
   2: (snapshot) => ({ value: snapshot.value, context: { ...snapshot.context, dialogue: INITIAL_DIALOGUE } }),
+  // The dialogue remembers more (language, a lapsed hold, a move, the asked time); a burst waits.
+  3: (snapshot) => ({
+    value: snapshot.value,
+    context: {
+      ...snapshot.context,
+      pendingTexts: [],
+      burstToken: 0,
+      dialogue: {
+        ...INITIAL_DIALOGUE,
+        ...(snapshot.context?.dialogue as Record<string, unknown> | undefined),
+      },
+    },
+  }),
 };
 
 export class SnapshotRevivalError extends Error {
@@ -40,6 +55,7 @@ export class SnapshotRevivalError extends Error {
 const STATES: readonly ConversationState[] = ['open', 'human', 'closed', 'blocked'];
 
 const isoInstant = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'not an instant');
+const wallTime = z.custom<WallTime>((v) => typeof v === 'string' && /^\d{1,2}:\d{2}$/.test(v));
 const slotSchema = z.strictObject({ resourceId: z.string(), start: isoInstant, end: isoInstant });
 const contextSchema: z.ZodType<ConversationContext> = z.strictObject({
   assignedTo: z.string().min(1).nullable(),
@@ -50,7 +66,7 @@ const contextSchema: z.ZodType<ConversationContext> = z.strictObject({
   blockedReason: z.enum(['opted_out', 'compliance']).nullable(),
   closedReason: z.string().nullable(),
   dialogue: z.strictObject({
-    step: z.enum(['idle', 'choosingService', 'offering', 'confirming', 'booked']),
+    step: z.enum(['idle', 'choosingService', 'offering', 'confirming', 'booked', 'confirmingCancel']),
     serviceId: z.string().nullable(),
     candidates: z.array(z.string()).max(10),
     offered: z.array(slotSchema).max(10),
@@ -58,9 +74,34 @@ const contextSchema: z.ZodType<ConversationContext> = z.strictObject({
     held: slotSchema.nullable(),
     appointmentId: z.string().nullable(),
     booked: slotSchema.nullable(),
-    offerReason: z.enum(['quote', 'expired', 'taken', 'again']).nullable(),
+    offerReason: z.enum(['quote', 'expired', 'taken', 'again', 'ask', 'next', 'move']).nullable(),
     misunderstandings: z.number().int().min(0),
+    language: z.enum(['en', 'es']),
+    lapsedHoldId: z.string().nullable(),
+    yesAfterLapse: z.boolean(),
+    moving: z.boolean(),
+    asked: z
+      .strictObject({
+        date: z.string().nullable(),
+        until: z.string().nullable(),
+        at: wallTime.nullable(),
+        after: wallTime.nullable(),
+        before: wallTime.nullable(),
+        partOfDay: z.enum(['morning', 'afternoon', 'evening']).nullable(),
+      })
+      .nullable(),
+    bookedService: z.string().nullable(),
+    urgent: z.boolean(),
   }),
+  pendingTexts: z
+    .array(
+      z.strictObject({
+        body: z.string(),
+        hint: z.custom<ReplyHint>((v) => typeof v === 'object' && v !== null).optional(),
+      }),
+    )
+    .max(50),
+  burstToken: z.number().int().min(0),
 });
 
 export function initialSnapshot(): StoredSnapshot {

@@ -1,15 +1,25 @@
 import { setup } from 'xstate';
+import type { Understanding } from '../domain/understanding/understanding.ts';
 import {
+  current,
+  handoverFor,
+  handoverValues,
   onBooked,
   onCancelled,
   onHoldPlaced,
+  onMoved,
+  onMoveFailed,
   onSlotLost,
   onSlotsFound,
   onText,
-  textGivesUp,
+  optOutText,
+  readText,
+  say,
+  setDialogue,
 } from './booking-dialogue.ts';
 import type { BookingRequest, ConversationEvent, Effect } from './conversation-events.ts';
-import { type ConversationContext, INITIAL_CONTEXT, Plan } from './conversation-plan.ts';
+import { type ConversationContext, INITIAL_CONTEXT, type PendingText, Plan } from './conversation-plan.ts';
+import { sendBlockedBy } from './send-guard.ts';
 
 // One conversation with one caller. Pure: no I/O, no clock, no randomness. Every effect leaves as a
 // named action (`sendSms`, `scheduleTimer`, `emit`, `notifyOperators`) whose params are the effect;
@@ -78,6 +88,46 @@ const recordMissedCall = (plan: Plan, event: EventOf<'MissedCall'>) => {
   plan.emit('nmc.conversation.MissedCallRecorded', { call_sid: event.callSid });
 };
 
+/** The pending texts (a burst, or the one text) read as one, and the burst cleared. */
+function readPending(plan: Plan, texts: readonly PendingText[]): { text: string; understood: Understanding } {
+  const text = texts.map((t) => t.body).join('\n');
+  // A model's hint is about one text: it is used only when that text is read alone.
+  const hint = texts.length === 1 ? texts[0]?.hint : undefined;
+  if (plan.context.pendingTexts.length > 0) plan.set({ pendingTexts: [] });
+  return { text, understood: readText(plan, text, hint) };
+}
+
+function isBurstDue(context: ConversationContext, event: ConversationEvent): boolean {
+  return (
+    event.type === 'InactivityTimeout' &&
+    event.timer === 'burst' &&
+    event.token === context.burstToken &&
+    context.pendingTexts.length > 0
+  );
+}
+
+/** Whether the text(s) of this event hand the conversation to a person (see handoverFor). */
+function handsOver(context: ConversationContext, event: ConversationEvent): boolean {
+  const plan = new Plan(context, event.facts, event.at);
+  const texts: PendingText[] =
+    event.type === 'InboundSms' ? [{ body: event.body, hint: event.hint }] : context.pendingTexts;
+  const read = readPending(plan, texts);
+  return handoverFor(plan, read.text, read.understood) !== null;
+}
+
+function handOver(plan: Plan, read: { text: string; understood: Understanding }): void {
+  const handover = handoverFor(plan, read.text, read.understood);
+  if (handover === null) return;
+  if (read.understood.language === 'es') setDialogue(plan, { language: 'es' });
+  setDialogue(plan, { misunderstandings: 0 });
+  plan.set({ assignedTo: null });
+  say(plan, handover.template, handoverValues(plan));
+  plan.emit('nmc.conversation.HandedToHuman', { reason: handover.reason });
+  plan.notify(handover.reason);
+  plan.restartTimer('humanIdle', plan.facts.policy.humanIdleReleaseMinutes);
+  void current;
+}
+
 const takeOver = (plan: Plan, operatorId: string) => {
   plan.set({ assignedTo: operatorId });
   plan.emit('nmc.conversation.HumanTookOver', { operator_id: operatorId, previous: plan.context.assignedTo });
@@ -96,7 +146,10 @@ export const conversationMachine = machineSetup.createMachine({
         plan.set({ blockedReason: 'opted_out', assignedTo: null });
         plan.restartTimer('inactivity', null);
         plan.emit('nmc.conversation.OptedOut', { source: event.source });
-        if (event.confirm) plan.send('compliance', plan.text(plan.facts.templates.optOutConfirmation));
+        // Carriers require STOP/CANCEL to opt out even with a booking: the appointment stands, the
+        // confirmation says so and how to cancel it, and the business is told.
+        if (plan.context.dialogue.appointmentId !== null) plan.notify('opted_out_with_appointment');
+        if (event.confirm) plan.send('compliance', optOutText(plan));
       }),
     },
     HelpRequested: {
@@ -112,9 +165,9 @@ export const conversationMachine = machineSetup.createMachine({
       }),
     },
     MessageStatusChanged: {
-      actions: decide('MessageStatusChanged', (plan, event) => {
-        if (event.status === 'failed') plan.notify('message_failed');
-      }),
+      // A failed text shows on the message itself (its status, nmc.messaging.MessageStatusChanged):
+      // it is not a reason to alert a person about the conversation.
+      actions: decide('MessageStatusChanged', () => {}),
     },
     CampaignStatusChanged: {
       guard: ({ event }) => event.type === 'CampaignStatusChanged' && event.status === 'rejected',
@@ -145,26 +198,37 @@ export const conversationMachine = machineSetup.createMachine({
         },
         InboundSms: [
           {
-            // Repeated misunderstandings: a person takes over (operators are told).
-            guard: ({ context, event }) =>
+            // A burst: the text waits a few seconds for the next one; they are answered together
+            // when the `burst` timer fires (below). Only while the assistant could answer at all.
+            guard: ({ event }) =>
               event.type === 'InboundSms' &&
               event.facts.catalog.length > 0 &&
-              textGivesUp(new Plan(context, event.facts, event.at), event.body, event.hint),
+              event.facts.replyDelaySeconds > 0 &&
+              sendBlockedBy('assistant', event.facts) === null,
+            actions: decide('InboundSms', (plan, event) => {
+              plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+              plan.deferReply(
+                event.hint === undefined ? { body: event.body } : { body: event.body, hint: event.hint },
+                plan.facts.replyDelaySeconds,
+              );
+            }),
+          },
+          {
+            // Triage: a person, a complaint, an emergency with nothing to book, another language,
+            // or repeated misunderstandings: a person takes over, and is told why.
+            guard: ({ context, event }) =>
+              event.type === 'InboundSms' && event.facts.catalog.length > 0 && handsOver(context, event),
             target: 'human',
-            actions: decide('InboundSms', (plan) => {
-              plan.set({ assignedTo: null, dialogue: { ...plan.context.dialogue, misunderstandings: 0 } });
-              plan.send('assistant', plan.text(plan.facts.templates.handedToHuman));
-              plan.emit('nmc.conversation.HandedToHuman', { reason: 'misunderstood' });
-              plan.notify('assistant_handed_over');
-              plan.restartTimer('humanIdle', plan.facts.policy.humanIdleReleaseMinutes);
+            actions: decide('InboundSms', (plan, event) => {
+              handOver(plan, readPending(plan, [{ body: event.body, hint: event.hint }]));
             }),
           },
           {
             actions: decide('InboundSms', (plan, event) => {
-              plan.notify('inbound_message');
               plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
               if (plan.facts.catalog.length > 0) {
-                onText(plan, event);
+                const read = readPending(plan, [{ body: event.body, hint: event.hint }]);
+                onText(plan, read.text, read.understood);
                 return;
               }
               // No catalog to book from: acknowledge once and leave the rest to a person.
@@ -199,10 +263,12 @@ export const conversationMachine = machineSetup.createMachine({
         HoldFailed: { actions: decide('HoldFailed', (plan) => onSlotLost(plan, 'taken')) },
         BookingFailed: { actions: decide('BookingFailed', (plan) => onSlotLost(plan, 'taken')) },
         Booked: { actions: decide('Booked', onBooked) },
+        AppointmentMoved: { actions: decide('AppointmentMoved', onMoved) },
+        MoveFailed: { actions: decide('MoveFailed', onMoveFailed) },
         AppointmentCancelled: { actions: decide('AppointmentCancelled', onCancelled) },
         CancellationFailed: {
-          // The appointment stays; a person looks at it (no "that time was taken" text).
-          actions: decide('CancellationFailed', (plan) => plan.notify('cancellation_failed')),
+          // The appointment stays (no "that time was taken" text): the dialogue is back at booked.
+          actions: decide('CancellationFailed', (plan) => setDialogue(plan, { step: 'booked' })),
         },
         HoldExpired: {
           // Only the hold this conversation is waiting on; fresh times rather than silence.
@@ -223,17 +289,34 @@ export const conversationMachine = machineSetup.createMachine({
             plan.send('operator', event.body, event.operatorId);
           }),
         },
-        InactivityTimeout: {
-          guard: ({ context, event }) =>
-            event.type === 'InactivityTimeout' &&
-            event.timer === 'inactivity' &&
-            event.token === context.timerToken,
-          target: 'closed',
-          actions: decide('InactivityTimeout', (plan) => {
-            plan.set({ closedReason: 'inactivity' });
-            plan.emit('nmc.conversation.ConversationClosed', { by: null, reason: 'inactivity' });
-          }),
-        },
+        InactivityTimeout: [
+          {
+            // The burst is over: its texts are read together and answered once.
+            guard: ({ context, event }) => isBurstDue(context, event) && handsOver(context, event),
+            target: 'human',
+            actions: decide('InactivityTimeout', (plan) => {
+              handOver(plan, readPending(plan, plan.context.pendingTexts));
+            }),
+          },
+          {
+            guard: ({ context, event }) => isBurstDue(context, event),
+            actions: decide('InactivityTimeout', (plan) => {
+              const read = readPending(plan, plan.context.pendingTexts);
+              onText(plan, read.text, read.understood);
+            }),
+          },
+          {
+            guard: ({ context, event }) =>
+              event.type === 'InactivityTimeout' &&
+              event.timer === 'inactivity' &&
+              event.token === context.timerToken,
+            target: 'closed',
+            actions: decide('InactivityTimeout', (plan) => {
+              plan.set({ closedReason: 'inactivity' });
+              plan.emit('nmc.conversation.ConversationClosed', { by: null, reason: 'inactivity' });
+            }),
+          },
+        ],
       },
     },
     human: {
@@ -241,12 +324,12 @@ export const conversationMachine = machineSetup.createMachine({
         MissedCall: {
           actions: decide('MissedCall', (plan, event) => {
             recordMissedCall(plan, event);
-            plan.notify('missed_call');
+            plan.notify('message_while_human');
           }),
         },
         InboundSms: {
           actions: decide('InboundSms', (plan) => {
-            plan.notify('inbound_message');
+            plan.notify('message_while_human');
           }),
         },
         OperatorMessage: {

@@ -1,13 +1,15 @@
 import type { PgBoss } from 'pg-boss';
 import { isAppError } from '../domain/errors.ts';
-import { pickSpread } from '../domain/pick-spread.ts';
+import { searchSlots } from '../domain/slot-search.ts';
 import type { BookingRequest } from '../machines/conversation-events.ts';
 import type { PoolClient } from '../persistence/db.ts';
+import { findReservation } from '../persistence/repositories/scheduling.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
 import type { EventInput } from './dispatch.ts';
 import { cancelAppointment } from './scheduling/cancel-appointment.ts';
 import { confirmHold } from './scheduling/confirm-hold.ts';
-import { findAvailability } from './scheduling/find-availability.ts';
+import { findOpenTimes } from './scheduling/find-availability.ts';
+import { moveAppointment } from './scheduling/move-appointment.ts';
 import { placeHold } from './scheduling/place-hold.ts';
 import { releaseHold } from './scheduling/release-hold.ts';
 import { loadSchedulingSettings } from './scheduling/scheduling-settings.ts';
@@ -17,7 +19,6 @@ import { loadSchedulingSettings } from './scheduling/scheduling-settings.ts';
 // the dialogue offers other times.
 
 const OFFERED_SLOTS = 3;
-const DAY_MS = 24 * 60 * 60_000;
 
 export type BookingContext = {
   client: PoolClient;
@@ -44,28 +45,61 @@ export async function answerBookingRequest(
   };
   switch (request.type) {
     case 'findSlots': {
-      const to = new Date(Date.parse(at) + settings.horizon_days * DAY_MS).toISOString();
-      const result = await conflictOr(
+      const search = request.search ?? { kind: 'spread' };
+      return conflictOr(
         async () => {
-          const found = await findAvailability(client, {
+          const moving = request.moving ? await findReservation(client, tenant.id, request.moving) : null;
+          const times = await findOpenTimes(client, {
             tenantId: tenant.id,
             serviceId: request.serviceId,
-            from: at,
-            to,
             now: at,
+            timeZone: tenant.time_zone,
             settings,
+            ignoreReservation: moving?.status === 'live' ? moving : null,
           });
-          const slots = pickSpread(found.items, OFFERED_SLOTS, tenant.time_zone).map((slot) => ({
-            resourceId: slot.resource_id,
-            start: slot.start,
-            end: slot.end,
-          }));
-          return { type: 'SlotsFound', serviceId: request.serviceId, slots, at };
+          const answer = searchSlots({ ...times, search, timeZone: tenant.time_zone, count: OFFERED_SLOTS });
+          return {
+            type: 'SlotsFound',
+            serviceId: request.serviceId,
+            slots: answer.slots.map((slot) => ({
+              resourceId: slot.resource_id,
+              start: slot.start,
+              end: slot.end,
+            })),
+            outcome: answer.outcome,
+            closedDate: answer.closedDate,
+            at,
+          };
         },
         () => ({ type: 'SlotsFound', serviceId: request.serviceId, slots: [], at }),
       );
-      return result;
     }
+    case 'moveAppointment':
+      return conflictOr(
+        async () => {
+          const moved = await moveAppointment(client, {
+            tenantId: tenant.id,
+            appointmentId: request.appointmentId,
+            resourceId: request.slot.resourceId,
+            start: request.slot.start,
+            now: at,
+            settings,
+            conversationId: ctx.conversationId,
+          });
+          return {
+            type: 'AppointmentMoved',
+            appointmentId: moved.appointment.id,
+            previousId: moved.previous.id,
+            slot: {
+              resourceId: moved.appointment.resource_id,
+              start: moved.appointment.start,
+              end: moved.appointment.end,
+            },
+            at,
+          };
+        },
+        (reason) => ({ type: 'MoveFailed', reason, at }),
+      );
     case 'placeHold':
       return conflictOr(
         async () => {

@@ -1,4 +1,5 @@
 import { isWithinBusinessHours } from '../domain/business-hours.ts';
+import { nextOpening } from '../domain/next-opening.ts';
 import { readTenantSettings } from '../domain/tenant-settings.ts';
 import type { ConversationFacts } from '../machines/conversation-events.ts';
 import type { Queryable } from '../persistence/db.ts';
@@ -43,6 +44,11 @@ export async function loadConversationFacts(
     optedOut,
     gates,
     afterHours: !isWithinBusinessHours(at, tenant.time_zone, settings.businessHours),
+    nextOpeningAt: nextOpening(at, tenant.time_zone, settings.businessHours),
+    businessPhone: tenant.forwarding_phone,
+    trade: settings.trade,
+    locale: settings.locale,
+    replyDelaySeconds: settings.replyDelaySeconds,
     templates: settings.templates,
     policy: {
       greetingWindowMinutes: policy['conversation.greeting_window_minutes'],

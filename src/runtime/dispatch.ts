@@ -90,10 +90,17 @@ export type DispatcherDeps = {
 const MAX_FOLLOW_UPS = 6;
 
 /** Events whose handling (or follow-ups) can reach the booking dialogue, which quotes the catalog. */
-const DIALOGUE_EVENTS = new Set<string>(['InboundSms', 'HoldExpired']);
+const DIALOGUE_EVENTS = new Set<string>(['InboundSms', 'HoldExpired', 'InactivityTimeout']);
 
 function isBookingRequest(effect: Effect): effect is BookingRequest {
-  return ['findSlots', 'placeHold', 'confirmHold', 'releaseHold', 'cancelAppointment'].includes(effect.type);
+  return [
+    'findSlots',
+    'placeHold',
+    'confirmHold',
+    'releaseHold',
+    'cancelAppointment',
+    'moveAppointment',
+  ].includes(effect.type);
 }
 
 const PARTICIPANT_BY_PURPOSE = {

@@ -40,8 +40,13 @@ export async function readReplyQuestion(
   return {
     text,
     catalog,
-    offered: offering ? dialogue.offered.map((slot) => formatSlotForSms(slot.start, tenant.time_zone)) : [],
-    step: dialogue.step,
+    offered: offering
+      ? dialogue.offered.map((slot) =>
+          formatSlotForSms(slot.start, { timeZone: tenant.time_zone, now: new Date().toISOString() }),
+        )
+      : [],
+    // Confirming a cancellation is, to the model, still a booked conversation.
+    step: dialogue.step === 'confirmingCancel' ? 'booked' : dialogue.step,
   };
 }
 

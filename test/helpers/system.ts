@@ -34,6 +34,11 @@ export async function startTestSystem(env: Record<string, string> = {}): Promise
   );
   const sandbox = system.twilioSandbox;
   if (!sandbox) throw new Error('the test system runs on the Twilio sandbox');
+  // Tests expect each text to be answered at once; a test about bursts sets its own delay.
+  await system.db.query(
+    `UPDATE id_tenants SET settings = settings || '{"reply_delay_seconds": 0}'::jsonb WHERE slug = $1`,
+    [DEMO.slug],
+  );
   const demo = await findTenantBySlug(system.db, DEMO.slug);
   if (!demo) throw new Error('demo tenant missing');
   const phone = createSimulatedPhone({

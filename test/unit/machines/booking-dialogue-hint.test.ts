@@ -70,11 +70,11 @@ describe('a valid hint', () => {
     expect(bodies(quoted.effects)[0]).toMatch(/^Drain cleaning is \$149\.00/);
   });
 
-  it('overrides a wrong deterministic reading ("water" in a drain problem)', () => {
+  it('a valid hint decides the service over the deterministic reading', () => {
     const caller = new Caller();
-    const plain = new Caller().text('water is backing up in my sink');
-    expect(requests(plain.effects)).toEqual([{ type: 'findSlots', serviceId: 'svc-heater' }]);
-    const hinted = caller.text('water is backing up in my sink', {
+    const plain = new Caller().text('the water heater and the drain');
+    expect(requests(plain.effects)).not.toEqual([{ type: 'findSlots', serviceId: 'svc-drain' }]);
+    const hinted = caller.text('the water heater and the drain', {
       intent: 'service',
       service_id: 'svc-drain',
     });

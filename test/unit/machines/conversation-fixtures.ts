@@ -33,6 +33,12 @@ export function makeFacts(overrides: FactsOverrides = {}): ConversationFacts {
     campaignStatus: 'approved',
     optedOut: false,
     afterHours: false,
+    nextOpeningAt: null,
+    businessPhone: '+13105551212',
+    trade: 'plumbing',
+    locale: 'en-US',
+    // Each text is answered at once unless a test is about bursts.
+    replyDelaySeconds: 0,
     templates: { ...DEFAULT_TEMPLATES },
     ...rest,
     gates: { sms: true, assistant: true, ...gates },
@@ -190,6 +196,14 @@ export function* eventsFor(
     Booked: () => ({ ...base, type: 'Booked', appointmentId: id(5), slot: SLOTS[0]! }),
     BookingFailed: () => ({ ...base, type: 'BookingFailed', reason: id(6) }),
     AppointmentCancelled: () => ({ ...base, type: 'AppointmentCancelled', appointmentId: id(5) }),
+    AppointmentMoved: () => ({
+      ...base,
+      type: 'AppointmentMoved',
+      appointmentId: id(7),
+      previousId: id(5),
+      slot: SLOTS[1]!,
+    }),
+    MoveFailed: () => ({ ...base, type: 'MoveFailed', reason: 'conflict' }),
     CancellationFailed: () => ({
       ...base,
       type: 'CancellationFailed',

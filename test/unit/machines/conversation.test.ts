@@ -26,6 +26,7 @@ import {
   makeEvent,
   makeFacts,
   minutes,
+  SLOTS,
   T0,
 } from './conversation-fixtures.ts';
 
@@ -582,7 +583,7 @@ describe('operator takeover', () => {
     expect(missed.snapshot.context.missedCalls).toBe(1);
     expect(missed.effects).toEqual([
       { type: 'emit', name: 'nmc.conversation.MissedCallRecorded', payload: { call_sid: 'CA100' } },
-      { type: 'notifyOperators', reason: 'missed_call' },
+      { type: 'notifyOperators', reason: 'message_while_human' },
     ]);
   });
 
@@ -631,11 +632,10 @@ describe('operator takeover', () => {
 });
 
 describe('inbound SMS in open', () => {
-  it('acknowledges once, notifies operators, and restarts the inactivity timer each time', () => {
+  it('acknowledges once and restarts the inactivity timer each time (a text alone is no alert)', () => {
     const facts = makeFacts();
     const first = send(open(), inbound, { facts });
     expect(first.effects).toEqual([
-      { type: 'notifyOperators', reason: 'inbound_message' },
       { type: 'scheduleTimer', timer: 'inactivity', fireAt: minutes(1440), token: 1 },
       {
         type: 'sendSms',
@@ -647,7 +647,6 @@ describe('inbound SMS in open', () => {
     expect(first.snapshot.context.acknowledged).toBe(true);
     const second = send(first.snapshot, inbound, { at: minutes(3) });
     expect(second.effects).toEqual([
-      { type: 'notifyOperators', reason: 'inbound_message' },
       { type: 'scheduleTimer', timer: 'inactivity', fireAt: minutes(3 + 1440), token: 2 },
     ]);
   });
@@ -976,14 +975,14 @@ describe('feature gates', () => {
 });
 
 describe('message status and holds', () => {
-  it('a failed message notifies operators; other statuses do nothing', () => {
+  it('a message status changes nothing in the conversation (a failure shows on the message)', () => {
     const failed = send(open(), {
       type: 'MessageStatusChanged',
       messageId: 'm1',
       status: 'failed',
       errorCode: '30007',
     });
-    expect(failed.effects).toEqual([{ type: 'notifyOperators', reason: 'message_failed' }]);
+    expect(failed.effects).toEqual([]);
     for (const status of ['sent', 'delivered'] as const) {
       const before = human();
       const result = send(before, { type: 'MessageStatusChanged', messageId: 'm1', status, errorCode: null });
@@ -1086,6 +1085,8 @@ describe('reviveSnapshot', () => {
         missedCalls: 0,
         blockedReason: 'opted_out',
         dialogue: INITIAL_DIALOGUE,
+        pendingTexts: [],
+        burstToken: 0,
       },
     });
     expect(Object.keys(revived.context).sort()).toEqual(Object.keys(INITIAL_CONTEXT).sort());
@@ -1105,7 +1106,14 @@ describe('reviveSnapshot', () => {
     const revived = reviveSnapshot({ value: 'open', context: v1Context }, 1);
     expect(revived).toEqual({
       value: 'open',
-      context: { ...v1Context, acknowledged: false, missedCalls: 0, dialogue: INITIAL_DIALOGUE },
+      context: {
+        ...v1Context,
+        acknowledged: false,
+        missedCalls: 0,
+        dialogue: INITIAL_DIALOGUE,
+        pendingTexts: [],
+        burstToken: 0,
+      },
     });
     const missed = step(revived, makeEvent(missedCall, { at: minutes(30), facts: makeFacts() }));
     expect(sms(missed.effects)).toEqual([]);
@@ -1120,8 +1128,35 @@ describe('reviveSnapshot', () => {
     expect(timeout.snapshot.value).toBe('closed');
   });
 
-  it('is at schema version 3', () => {
-    expect(SNAPSHOT_SCHEMA_VERSION).toBe(3);
+  it('is at schema version 4', () => {
+    expect(SNAPSHOT_SCHEMA_VERSION).toBe(4);
+  });
+
+  it('upgrades a version-3 booked snapshot, keeping its appointment', () => {
+    const v3 = {
+      ...INITIAL_CONTEXT,
+      dialogue: {
+        step: 'booked',
+        serviceId: 'svc-drain',
+        candidates: [],
+        offered: [],
+        holdId: null,
+        held: null,
+        appointmentId: 'appt-1',
+        booked: SLOTS[0],
+        offerReason: null,
+        misunderstandings: 0,
+      },
+    } as Record<string, unknown>;
+    delete v3.pendingTexts;
+    delete v3.burstToken;
+    const revived = reviveSnapshot(JSON.parse(JSON.stringify({ value: 'open', context: v3 })), 3);
+    expect(revived.context.dialogue).toMatchObject({
+      step: 'booked',
+      appointmentId: 'appt-1',
+      language: 'en',
+    });
+    expect(revived.context.pendingTexts).toEqual([]);
   });
 
   it.each([
@@ -1129,14 +1164,20 @@ describe('reviveSnapshot', () => {
     ['human', { ...v2Context, assignedTo: 'op-1' }],
     ['blocked', { ...v2Context, blockedReason: 'opted_out' }],
     ['closed', { ...v2Context, closedReason: 'inactivity' }],
-  ] as const)('upgrades a version-2 %s snapshot to version 3 with the initial dialogue', (value, context) => {
-    const stored = JSON.parse(JSON.stringify({ value, context }));
-    const revived = reviveSnapshot(stored, 2);
-    expect(revived).toEqual({ value, context: { ...context, dialogue: INITIAL_DIALOGUE } });
-    expect(Object.keys(revived.context).sort()).toEqual(Object.keys(INITIAL_CONTEXT).sort());
-    // The stored JSON is not changed in place.
-    expect(stored.context).not.toHaveProperty('dialogue');
-  });
+  ] as const)(
+    'upgrades a version-2 %s snapshot to the current version with the initial dialogue',
+    (value, context) => {
+      const stored = JSON.parse(JSON.stringify({ value, context }));
+      const revived = reviveSnapshot(stored, 2);
+      expect(revived).toEqual({
+        value,
+        context: { ...context, dialogue: INITIAL_DIALOGUE, pendingTexts: [], burstToken: 0 },
+      });
+      expect(Object.keys(revived.context).sort()).toEqual(Object.keys(INITIAL_CONTEXT).sort());
+      // The stored JSON is not changed in place.
+      expect(stored.context).not.toHaveProperty('dialogue');
+    },
+  );
 
   it('a migrated version-2 open snapshot runs the booking dialogue from the start', () => {
     const revived = reviveSnapshot({ value: 'open', context: { ...v2Context, acknowledged: true } }, 2);
@@ -1184,7 +1225,7 @@ describe('reviveSnapshot', () => {
     expect(reviveSnapshot(JSON.parse(JSON.stringify(stored)), SNAPSHOT_SCHEMA_VERSION)).toEqual(stored);
   });
 
-  it.each([0, -1, 4, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('rejects schema version %s', (version) => {
+  it.each([0, -1, 5, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('rejects schema version %s', (version) => {
     expect(() => reviveSnapshot(initialSnapshot(), version)).toThrow(SnapshotRevivalError);
   });
 
