@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ALERT_REASONS } from './alert-reasons.ts';
 
 // The event catalog: one Zod schema per event name and schema_version. It is the contract between
 // modules; every outbox write is validated against it (src/runtime/outbox.ts), and so are dead letters.
@@ -47,7 +48,8 @@ export const EVENT_CATALOG = {
   'nmc.conversation.InboundWhileBlocked': { version: 1, payload: z.object({ ...conversationRef }) },
   'nmc.conversation.OperatorAttentionNeeded': {
     version: 1,
-    payload: z.object({ ...conversationRef, reason: z.string() }),
+    // Typed reasons only (src/domain/alert-reasons.ts): an alert always means something to act on.
+    payload: z.object({ ...conversationRef, reason: z.enum(ALERT_REASONS) }),
   },
   'nmc.conversation.SnapshotUnrevivable': {
     version: 1,
