@@ -38,6 +38,8 @@ export type ExtremeContext = {
   idsFor(fieldName: string): string[];
   /** Hand-made values for a string field of this name (e.g. keyset cursors), mixed in with the rest. */
   stringsFor?(fieldName: string): string[];
+  /** The ordinary value of a field of this name, when its schema alone cannot tell (a time zone). */
+  tameFor?(fieldName: string, schema: JsonSchema): unknown;
 };
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -203,6 +205,8 @@ const TOMORROW_NOON = new Date(Math.ceil(Date.now() / 86_400_000) * 86_400_000 +
 
 /** An ordinary value of a leaf schema: what a well-behaved client would send. */
 function tameOf(schema: JsonSchema, ctx: ExtremeContext, name: string): unknown {
+  const named = ctx.tameFor?.(name, schema);
+  if (named !== undefined) return named;
   if (schema.const !== undefined) return schema.const;
   if (schema.enum) return schema.enum[0];
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;

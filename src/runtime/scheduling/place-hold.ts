@@ -3,7 +3,7 @@ import type { PgBoss } from 'pg-boss';
 import { computeAvailability } from '../../domain/availability.ts';
 import { AppError } from '../../domain/errors.ts';
 import { formatInstant } from '../../domain/instant.ts';
-import { MINUTE_MS } from '../../domain/wall-time.ts';
+import { DAY_MS, MINUTE_MS } from '../../domain/wall-time.ts';
 import type { Queryable } from '../../persistence/db.ts';
 import {
   type HoldView,
@@ -62,6 +62,12 @@ export async function placeHold(client: Queryable, input: PlaceHoldInput): Promi
     input.settings ??
     (await loadSchedulingSettings(client, tenantId, { holdTtlMinutes: input.holdTtlMinutes }));
 
+  // Beyond the booking horizon nothing is offered. Deciding it before any arithmetic also keeps
+  // start + duration inside the years an RFC 3339 instant can be written in (a start of
+  // 9999-12-31T23:59Z would otherwise end in year 10000 and fail to parse: a 500).
+  if (startMs > nowMs + settings.horizon_days * DAY_MS) {
+    throw new AppError('conflict', 'that time cannot be booked');
+  }
   const start = formatInstant(startMs);
   const end = formatInstant(startMs + service.duration_minutes * MINUTE_MS);
   // Availability of exactly this start: [start, start + 1 ms) holds one slot start at most.
