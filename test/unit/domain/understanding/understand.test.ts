@@ -16,12 +16,18 @@ const context: UnderstandContext = {
 };
 const offering: UnderstandContext = {
   ...context,
-  offered: [{ start: '2026-12-04T16:00:00Z' }, { start: '2026-12-04T18:00:00Z' }, { start: '2026-12-07T22:00:00Z' }],
+  offered: [
+    { start: '2026-12-04T16:00:00Z' },
+    { start: '2026-12-04T18:00:00Z' },
+    { start: '2026-12-07T22:00:00Z' },
+  ],
 };
 
 describe('understand', () => {
   it('maps an everyday description to the service of that kind, not to one sharing a word', () => {
-    expect(understand("kitchen sink is clogged and the water won't go down", context).services[0]?.id).toBe('drain');
+    expect(understand("kitchen sink is clogged and the water won't go down", context).services[0]?.id).toBe(
+      'drain',
+    );
     expect(understand('toilet is leaking at the base', context).services[0]?.id).toBe('toilet');
     const burst = understand('pipe burst under the kitchen sink, water everywhere!!', context);
     expect(burst.intent).toBe('emergency');

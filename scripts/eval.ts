@@ -1,0 +1,68 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { BASELINE_PATH, loadCatalogs, loadCorpus } from './eval/corpus.ts';
+import { previousReader, understandingReader } from './eval/readers.ts';
+import {
+  type Baseline,
+  belowBaseline,
+  evaluate,
+  formatConfusion,
+  formatScores,
+  type Report,
+  toBaseline,
+} from './eval/score.ts';
+
+// `npm run eval`: how well customers' texts are understood, measured on the labelled corpus, beside
+// the committed baseline (eval/baseline.json). Exits 1 when a figure of this layer falls below it.
+//   --misses          list every wrong judgement
+//   --write-baseline  record today's figures as the new baseline (commit it with the change)
+
+const args = new Set(process.argv.slice(2));
+const records = loadCorpus();
+const catalogs = loadCatalogs();
+const baseline = JSON.parse(readFileSync(BASELINE_PATH, 'utf8')) as Baseline;
+
+function print(name: string, report: Report): void {
+  console.log(`\n== ${name} ==`);
+  console.log(formatScores(`all (${records.length})`, report.scores.all));
+  console.log(formatScores('dev', report.scores.dev));
+  console.log(formatScores('holdout', report.scores.holdout));
+  const committed = baseline[name];
+  if (committed !== undefined) {
+    const fig = (v: Record<string, number>) =>
+      Object.entries(v)
+        .map(([k, x]) => `${k} ${(100 * x).toFixed(1)}%`)
+        .join('  ');
+    console.log(`${'baseline all'.padEnd(22)} ${fig(committed.all)}`);
+    console.log(`${'baseline holdout'.padEnd(22)} ${fig(committed.holdout)}`);
+  }
+}
+
+const current = await evaluate(records, understandingReader(catalogs));
+const previous = await evaluate(records, previousReader(catalogs));
+
+print('previous', previous);
+print('understand', current);
+console.log('\nintent confusion (understand): expected  right/total  read instead');
+console.log(formatConfusion(current.confusion));
+
+if (args.has('--misses')) {
+  console.log('\nmisses (understand):');
+  for (const m of current.misses) {
+    console.log(
+      `  ${m.id} ${m.figure}: ${JSON.stringify(m.text)} expected ${JSON.stringify(m.expected)} got ${JSON.stringify(m.actual)}`,
+    );
+  }
+}
+
+if (args.has('--write-baseline')) {
+  const next: Baseline = { previous: toBaseline(previous), understand: toBaseline(current) };
+  writeFileSync(BASELINE_PATH, `${JSON.stringify(next, null, 2)}\n`);
+  console.log(`\nbaseline written to ${BASELINE_PATH}`);
+} else {
+  const failures = belowBaseline('understand', current, baseline);
+  if (failures.length > 0) {
+    console.error(`\nbelow the committed baseline:\n  ${failures.join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log('\nat or above the committed baseline');
+}
