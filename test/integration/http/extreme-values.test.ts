@@ -561,6 +561,12 @@ describe('extreme values reach no 5xx on the webhooks and ops routes', () => {
     idsFor: (name) => (name === 'tenant' ? [t.demo.id] : name === 'message' ? idsOf('messages') : []),
   });
 
+  it('covers every webhook the app serves', () => {
+    const doc = app.swagger() as unknown as OpenApi;
+    const served = Object.keys(doc.paths).filter((path) => path.startsWith('/webhooks/'));
+    expect(served.sort()).toEqual([...TWILIO_WEBHOOKS.map((hook) => hook.path), '/webhooks/stripe'].sort());
+  });
+
   it('on every Twilio webhook, validly signed, with extreme parameters', async () => {
     const { rows } = await t.system.db.query<{ id: string }>(
       "SELECT id FROM conv_messages WHERE tenant_id = $1 AND direction = 'out' LIMIT 3",
