@@ -13,7 +13,8 @@ import {
 
 // `npm run eval`: how well customers' texts are understood, measured on the labelled corpus, beside
 // the committed baseline (eval/baseline.json). Exits 1 when a figure of this layer falls below it.
-//   --misses          list every wrong judgement
+//   --misses          list every wrong judgement on the development part
+//   --misses-holdout  the same on the held-out part (for reports, not for tuning)
 //   --write-baseline  record today's figures as the new baseline (commit it with the change)
 
 const args = new Set(process.argv.slice(2));
@@ -45,9 +46,11 @@ print('understand', current);
 console.log('\nintent confusion (understand): expected  right/total  read instead');
 console.log(formatConfusion(current.confusion));
 
-if (args.has('--misses')) {
-  console.log('\nmisses (understand):');
-  for (const m of current.misses) {
+// Held-out misses are listed only on request: tuning looks at the development part alone.
+const listed = args.has('--misses-holdout') ? 'h' : args.has('--misses') ? 'd' : null;
+if (listed !== null) {
+  console.log(`\nmisses (understand, ${listed === 'h' ? 'holdout' : 'dev'}):`);
+  for (const m of current.misses.filter((x) => x.id.startsWith(listed))) {
     console.log(
       `  ${m.id} ${m.figure}: ${JSON.stringify(m.text)} expected ${JSON.stringify(m.expected)} got ${JSON.stringify(m.actual)}`,
     );

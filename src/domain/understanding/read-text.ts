@@ -107,6 +107,11 @@ const SHORTHAND: ReadonlyMap<string, string> = new Map([
   ["i'm", 'i am'],
   ['i’m', 'i am'],
   ['whats', 'what is'],
+  ['whens', 'when is'],
+  ["when's", 'when is'],
+  ['when’s', 'when is'],
+  ['wheres', 'where is'],
+  ["where's", 'where is'],
   ["what's", 'what is'],
   ['what’s', 'what is'],
   ['wats', 'what is'],
@@ -119,7 +124,6 @@ const SHORTHAND: ReadonlyMap<string, string> = new Map([
   ["there's", 'there is'],
   ['ac', 'air conditioning'],
   ['a/c', 'air conditioning'],
-  ['hvac', 'heating and cooling'],
   ['q', 'que'],
   ['xq', 'por que'],
   ['tb', 'también'],
@@ -243,7 +247,8 @@ const KNOWN_WORDS: ReadonlySet<string> = new Set(
     'first worst forks worked cancels canceled cancelled schedules scheduled evenings mornings ' +
     'person persons personal prices priced priceless thankful water waters plumbers plumbing ' +
     'electric electricity cleaners cleaned clean sewers months weekends today todays another ' +
-    'seconds thirds marzo martes jueves tardes semanas manana'
+    'seconds thirds marzo martes jueves tardes semanas manana charger chargers cancelar cancela cancelo ' +
+    'cancele cancelen cancelarla cancelamos'
   ).split(' '),
 );
 

@@ -18,13 +18,14 @@ import type { ServiceMatch, Trade, UnderstandContext } from './understanding.ts'
 
 type Phrase = { tokens: string[] };
 
+const DIRECT_MIN_SCORE = 0.75;
+
 type CompiledKind = { kind: ServiceKind; phrases: Phrase[]; names: Phrase[] };
 
-const compiled = new Map<string, CompiledKind>();
+const compiled = new WeakMap<ServiceKind, CompiledKind>();
 
 function compile(kind: ServiceKind): CompiledKind {
-  const key = `${kind.kind}:${kind.label}`;
-  const hit = compiled.get(key);
+  const hit = compiled.get(kind);
   if (hit !== undefined) return hit;
   const unique = (list: readonly string[]): Phrase[] => {
     const seen = new Set<string>();
@@ -39,7 +40,7 @@ function compile(kind: ServiceKind): CompiledKind {
     return out;
   };
   const c = { kind, phrases: unique(kind.phrases), names: unique(kind.names) };
-  compiled.set(key, c);
+  compiled.set(kind, c);
   return c;
 }
 
@@ -47,7 +48,12 @@ function contains(text: readonly string[], phrase: Phrase): boolean {
   return phrase.tokens.every((p) => text.some((t) => sameWord(t, p)));
 }
 
-export type KindMatch = { kind: ServiceKind; score: number };
+export type KindMatch = {
+  kind: ServiceKind;
+  score: number;
+  /** The text names the object itself (one of the kind's `names`), not only a symptom. */
+  named: boolean;
+};
 
 export function matchKinds(kinds: readonly ServiceKind[], textTokens: readonly string[]): KindMatch[] {
   const matches: KindMatch[] = [];
@@ -56,8 +62,9 @@ export function matchKinds(kinds: readonly ServiceKind[], textTokens: readonly s
     let score = 0;
     for (const phrase of c.phrases) if (contains(textTokens, phrase)) score += phrase.tokens.length;
     if (score === 0) continue;
-    if (c.names.some((n) => contains(textTokens, n))) score += 0.5;
-    matches.push({ kind: k, score });
+    const named = c.names.some((n) => contains(textTokens, n));
+    if (named) score += 0.5;
+    matches.push({ kind: k, score, named });
   }
   return matches.sort((a, b) => b.score - a.score);
 }
@@ -97,29 +104,30 @@ export function readServices(
     catalog.map((c): CatalogService => ({ id: c.id, name: c.name, aliases: c.aliases, active: true })),
     text,
   );
-  if (kinds.length === 0) {
-    if (direct.decision.kind === 'match') {
-      const id = direct.decision.id;
-      services.push({ id, score: direct.candidates.find((c) => c.id === id)?.score ?? 1 });
-    } else if (direct.decision.kind === 'ambiguous') {
-      for (const c of direct.candidates) if (direct.decision.ids.includes(c.id)) services.push(c);
-    }
-  } else if (services.length === 0 && direct.decision.kind === 'match') {
-    // The tenant names the work in its own words, which no kind covers.
-    const id = direct.decision.id;
-    const score = direct.candidates.find((c) => c.id === id)?.score ?? 0;
-    if (score >= 0.8) services.push({ id, score });
+  // The tenant names the work in its own words, which no kind covers. One shared word ("water" of
+  // "water heater") is no evidence: the match must explain most of the name.
+  if (services.length === 0 && direct.decision.kind !== 'none') {
+    const ids = direct.decision.kind === 'match' ? [direct.decision.id] : direct.decision.ids;
+    for (const c of direct.candidates)
+      if (ids.includes(c.id) && c.score >= DIRECT_MIN_SCORE) services.push(c);
   }
 
+  // Work of another trade, described by its object ("roof", "AC"), is out of scope even when a
+  // symptom word of this trade comes with it ("my roof is leaking").
   let outOfScope: string | null = null;
-  if (kinds.length === 0 && services.length === 0) {
+  const directlyNamed = services.length > 0 && kinds.length === 0;
+  if (!directlyNamed && !kinds.some((k) => k.named)) {
     const others = Object.entries(TRADES)
       .filter(([t]) => t !== trade)
       .flatMap(([, template]) => template.kinds)
       .filter((k) => !ownKeys.has(k.kind));
     const foreign = matchKinds([...others, ...ELSEWHERE], tokens);
-    outOfScope = foreign[0]?.kind.label ?? null;
+    const best = foreign[0];
+    if (best !== undefined && (kinds.length === 0 || best.named || ELSEWHERE.includes(best.kind))) {
+      outOfScope = best.kind.label;
+    }
   }
+  if (outOfScope !== null) return { services: [], kinds: [], outOfScope };
 
   return { services, kinds: kinds.map((k) => k.kind.kind), outOfScope };
 }

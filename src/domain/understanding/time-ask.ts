@@ -40,8 +40,20 @@ const SPANS: readonly [RegExp, 'next_week' | 'this_week' | 'weekend'][] = [
     'next_week',
   ],
   [/\b(this week|later this week|esta semana)\b/iu, 'this_week'],
-  [/\b(this weekend|the weekend|weekend|el fin de semana|este fin de semana)\b/iu, 'weekend'],
+  [
+    /\b(this weekend|the weekend|weekends?|el fin de semana|este fin de semana|fines de semana)\b/iu,
+    'weekend',
+  ],
 ];
+
+const COMPACT_TIME =
+  /(?<![\d$.,:/])\b(1[0-2]|[1-9])([0-5]\d)\b(?!\s*(?:sq|square|ft|feet|amps?\b|gal|gallons?|years?|yrs?|k\b|dollars|bucks|\$|%|\/|[-.]\d))/giu;
+
+const PART_ENDS: Readonly<Record<NonNullable<TimeAsk['partOfDay']>, number>> = {
+  morning: 12,
+  afternoon: 17,
+  evening: 21,
+};
 
 const DAY_WORDS = /\b(today|tonight|tomorrow|hoy|mañana|manana|pasado mañana)\b/iu;
 
@@ -75,13 +87,15 @@ export function readTimeAsk(
     .replace(/\bmediod[ií]a\b/giu, '12:00pm')
     .replace(BARE_HOUR, (_m, word: string, hour: string) => `${word} ${hour}:00`);
   text = text.replace(/\b(\d{1,2})\s*(a|p)\b(?!\.?m)/giu, '$1$2m');
+  // "830 works", "1030am": an hour and minutes written without the colon.
+  text = text.replace(COMPACT_TIME, (_m, hour: string, minute: string) => `${hour}:${minute}`);
 
-  const parsers = language === 'es' ? [chrono.es, chrono.casual] : [chrono.casual, chrono.es];
-  let results: chrono.ParsedResult[] = [];
-  for (const parser of parsers) {
-    results = parser.parse(text, reference, { forwardDate: true });
-    if (results.length > 0) break;
-  }
+  // One parser, the text's language: the other one reads "a 1" of "for a 1 bedroom" as an hour.
+  const parser = language === 'es' ? chrono.es : chrono.casual;
+  // Durations ("runs out after 2 minutes") are not times asked for.
+  const results = parser
+    .parse(text, reference, { forwardDate: true })
+    .filter((r) => !/\b(minutes?|mins?|seconds?|secs?|ago|hace)\b/iu.test(r.text));
 
   const ask: TimeAsk = { date: null, until: null, at: null, after: null, before: null, partOfDay: null };
   let found = false;
@@ -106,7 +120,9 @@ export function readTimeAsk(
   }
 
   for (const r of results) {
-    const before = text.slice(0, r.index);
+    // The words right before the hour ("friday after 2"), which chrono may include in its match.
+    const hourAt = r.text.search(/\d/u);
+    const before = text.slice(0, r.index + Math.max(0, hourAt));
     for (const component of [r.start, r.end]) {
       if (component === null || component === undefined) continue;
       const namesDay = component.isCertain('day') || component.isCertain('weekday') || DAY_WORDS.test(r.text);
@@ -153,6 +169,10 @@ export function readTimeAsk(
   }
   if (ask.date === null && /\b(tonight|esta noche|this (morning|afternoon|evening))\b/iu.test(text)) {
     ask.date = local.toISODate();
+  }
+  // "in the morning" said in the evening is tomorrow morning: that part of today is over.
+  if (ask.date === null && ask.partOfDay !== null && local.hour >= PART_ENDS[ask.partOfDay]) {
+    ask.date = local.plus({ days: 1 }).toISODate();
   }
   return found ? ask : null;
 }

@@ -37,6 +37,10 @@ import type { Intent, UnderstandContext, Understanding } from './understanding.t
 // A text that says several things keeps all its slots, so "toilet leaking, can you come tomorrow
 // at 3?" is a need with a time ask.
 
+const NO_FIRST: ReadonlySet<string> = new Set(['no', 'nope', 'nah']);
+// "ok so", "yes but": a yes word that opens a sentence the customer has not finished.
+const HESITATION: ReadonlySet<string> = new Set(['so', 'but', 'wait', 'um', 'hmm', 'pero']);
+
 const ANGRY_PUNCTUATION = /[!?]{3,}/u;
 
 function any(words: readonly string[], lexicon: Lexicon): boolean {
@@ -92,17 +96,23 @@ export function understand(text: string, context: UnderstandContext): Understand
 
   const offering = context.offered.length > 0;
   const booked = context.appointment !== undefined && context.appointment !== null;
-  const needWords = reading.services.length > 0 || reading.kinds.length > 0 || any(words, NEED);
+  const needWords =
+    reading.services.length > 0 ||
+    reading.kinds.length > 0 ||
+    any(words, NEED) ||
+    any(words, TRADES[context.trade].words);
 
   const intent = ((): Intent => {
     if (emergency) return 'emergency';
-    if (any(words, PERSON)) return 'person';
+    // An angry request for a person is a complaint: both get a person, a complaint an apology too.
     if (upset) return 'complaint';
+    if (any(words, PERSON)) return 'person';
     if (any(words, CANCEL)) return 'cancel';
     if (any(words, CHANGE_STRONG)) return 'change';
     if (booked && !offering && any(words, CHANGE_WEAK)) return 'change';
     if (any(words, WHEN)) return 'when';
     if (choice !== null) return 'choice';
+    if (only(words, [GREETING])) return 'greeting';
     if (reading.outOfScope !== null) return 'out_of_scope';
     if (any(words, PRICE)) return 'price';
     if (needWords) return 'need';
@@ -115,7 +125,7 @@ export function understand(text: string, context: UnderstandContext): Understand
     ) {
       return 'thanks';
     }
-    if (any(words, YES) && !(words[0] === 'no' || words[0] === 'nope' || words[0] === 'nah')) return 'yes';
+    if (any(words, YES) && !NO_FIRST.has(words[0] ?? '') && !HESITATION.has(words.at(-1) ?? '')) return 'yes';
     if (any(words, NO)) return 'no';
     if (any(words, THANKS)) return 'thanks';
     if (any(words, GREETING)) return 'greeting';
@@ -127,7 +137,7 @@ export function understand(text: string, context: UnderstandContext): Understand
     intent,
     services: reading.services,
     time,
-    choice: intent === 'choice' || choice !== null ? choice : null,
+    choice: intent === 'choice' ? choice : null,
     emergency,
     upset,
     outOfScope: intent === 'out_of_scope' ? reading.outOfScope : null,

@@ -1,6 +1,7 @@
 import type { TradeTemplate } from './trade-template.ts';
 
 export const CLEANING: TradeTemplate = {
+  words: ['cleaner', 'cleaners', 'cleaning service', 'housekeeper', 'limpieza'],
   kinds: [
     {
       kind: 'standard_clean',

@@ -1,6 +1,7 @@
 import type { TradeTemplate } from './trade-template.ts';
 
 export const HVAC: TradeTemplate = {
+  words: ['hvac', 'heating and cooling', 'heating and air', 'technician'],
   kinds: [
     {
       kind: 'cooling',
@@ -73,10 +74,10 @@ export const HVAC: TradeTemplate = {
         'tuneup',
         'maintenance',
         'checkup',
-        'check up',
         'inspection',
         'mantenimiento',
         'annual service',
+        'serviced',
       ],
     },
     {

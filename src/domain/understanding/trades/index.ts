@@ -20,7 +20,7 @@ export const ELSEWHERE: readonly ServiceKind[] = [
     kind: 'roofing',
     label: 'roofing',
     names: [],
-    phrases: ['roof', 'roofing', 'shingles', 'gutter', 'gutters', 'techo'],
+    phrases: ['roof', 'roofing', 'shingles', 'gutter', 'gutters', 'tejado', 'goteras techo'],
   },
   { kind: 'painting', label: 'painting', names: [], phrases: ['paint', 'painting', 'painter', 'pintar'] },
   {

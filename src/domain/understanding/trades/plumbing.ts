@@ -1,11 +1,12 @@
 import type { TradeTemplate } from './trade-template.ts';
 
 export const PLUMBING: TradeTemplate = {
+  words: ['plumber', 'plumbing', 'plomero', 'plomeria', 'fontanero'],
   kinds: [
     {
       kind: 'drain',
       label: 'drain cleaning',
-      names: ['drain', 'clog', 'unclog', 'rooter', 'snake', 'hydro jet'],
+      names: ['drain', 'rooter', 'hydro jet'],
       phrases: [
         'drain',
         'clog',
@@ -122,6 +123,12 @@ export const PLUMBING: TradeTemplate = {
       label: 'sewer line',
       names: ['sewer', 'septic'],
       phrases: ['sewer', 'septic', 'sewage'],
+    },
+    {
+      kind: 'pressure',
+      label: 'water pressure',
+      names: ['pressure', 'regulator'],
+      phrases: ['water pressure', 'low pressure', 'pressure regulator', 'presion agua'],
     },
     {
       kind: 'shower',

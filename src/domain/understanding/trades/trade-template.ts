@@ -16,6 +16,8 @@ export type ServiceKind = {
 };
 
 export type TradeTemplate = {
+  /** What the trade and its people are called ("plumber"): asking for them is a need. */
+  words: readonly string[];
   kinds: readonly ServiceKind[];
   /** Descriptions of danger or damage for this trade, beside the ones every trade shares. */
   emergencies: readonly string[];
