@@ -44,12 +44,14 @@ const TOKEN_PATTERN = /\b(?:Bearer\s+)?eyJ[\w-]+\.[\w-]+\.[\w-]*|\b(?:sk|rk|whse
 // last group can be all digits), RFC 3339 timestamps (fractions of a second), and words that mix
 // letters and digits (Twilio SIDs, Stripe ids, hashes), whose digit runs are part of an identifier.
 // A number glued to letters (`from3105551212`) is therefore kept; one written with its + is not.
+// A percent escape (`%3A`) is read as a token of its own, so `tel%3A3105551212` is not a mixed word.
+const PERCENT_ESCAPE = '%[0-9A-Fa-f]{2}';
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const TIMESTAMP =
   '\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:Z|[+-]\\d{2}(?::?\\d{2})?)?';
 const MIXED_WORD = '\\w*[A-Za-z]\\w*';
 const DIGIT_RUN = '\\d{7,}';
-const DIGITS_PATTERN = new RegExp(`(${UUID}|${TIMESTAMP}|${MIXED_WORD})|${DIGIT_RUN}`, 'g');
+const DIGITS_PATTERN = new RegExp(`(${UUID}|${TIMESTAMP}|${PERCENT_ESCAPE}|${MIXED_WORD})|${DIGIT_RUN}`, 'g');
 
 export const REDACTED = '[redacted]';
 

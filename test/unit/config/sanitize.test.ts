@@ -50,6 +50,7 @@ describe('bare digit runs', () => {
       'local 5551212.',
       'the number 447911123456',
       'encoded %2B13105551212 in a URL',
+      'tel%3A3105551212 and a%2C5551212',
       'plus +13105551212 and +44 7911 123456',
     ]) {
       const out = sanitizeString(text);
