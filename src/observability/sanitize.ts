@@ -45,13 +45,20 @@ const TOKEN_PATTERN = /\b(?:Bearer\s+)?eyJ[\w-]+\.[\w-]+\.[\w-]*|\b(?:sk|rk|whse
 // letters and digits (Twilio SIDs, Stripe ids, hashes), whose digit runs are part of an identifier.
 // A number glued to letters (`from3105551212`) is therefore kept; one written with its + is not.
 // A percent escape (`%3A`) is read as a token of its own, so `tel%3A3105551212` is not a mixed word.
-const PERCENT_ESCAPE = '%[0-9A-Fa-f]{2}';
+// The string is read word by word (each word matched whole, then judged), which keeps the cost
+// linear in its length: a pattern asking "is there a letter somewhere in this word?" backtracks.
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const TIMESTAMP =
   '\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:Z|[+-]\\d{2}(?::?\\d{2})?)?';
-const MIXED_WORD = '\\w*[A-Za-z]\\w*';
-const DIGIT_RUN = '\\d{7,}';
-const DIGITS_PATTERN = new RegExp(`(${UUID}|${TIMESTAMP}|${PERCENT_ESCAPE}|${MIXED_WORD})|${DIGIT_RUN}`, 'g');
+const PERCENT_ESCAPE = '%[0-9A-Fa-f]{2}';
+const WORDS_PATTERN = new RegExp(`(${UUID}|${TIMESTAMP}|${PERCENT_ESCAPE})|\\w+`, 'g');
+const LETTER = /[A-Za-z]/;
+const DIGIT_RUN = /\d{7,}/g;
+
+function redactDigitRuns(word: string, kept: string | undefined): string {
+  if (kept !== undefined || LETTER.test(word)) return word;
+  return word.replace(DIGIT_RUN, '[number]');
+}
 
 export const REDACTED = '[redacted]';
 
@@ -59,7 +66,7 @@ export function sanitizeString(value: string): string {
   return value
     .replace(TOKEN_PATTERN, REDACTED)
     .replace(PHONE_PATTERN, '[phone]')
-    .replace(DIGITS_PATTERN, (_run, kept: string | undefined) => kept ?? '[number]');
+    .replace(WORDS_PATTERN, redactDigitRuns);
 }
 
 export function sanitize(value: unknown, depth = 0): unknown {
