@@ -27,14 +27,16 @@ function print(name: string, report: Report): void {
   console.log(formatScores(`all (${records.length})`, report.scores.all));
   console.log(formatScores('dev', report.scores.dev));
   console.log(formatScores('holdout', report.scores.holdout));
+  console.log(formatScores('fresh', report.scores.fresh));
   const committed = baseline[name];
   if (committed !== undefined) {
     const fig = (v: Record<string, number>) =>
       Object.entries(v)
         .map(([k, x]) => `${k} ${(100 * x).toFixed(1)}%`)
         .join('  ');
-    console.log(`${'baseline all'.padEnd(22)} ${fig(committed.all)}`);
-    console.log(`${'baseline holdout'.padEnd(22)} ${fig(committed.holdout)}`);
+    for (const [split, figures] of Object.entries(committed)) {
+      if (figures !== undefined) console.log(`${`baseline ${split}`.padEnd(22)} ${fig(figures)}`);
+    }
   }
 }
 
@@ -47,9 +49,15 @@ console.log('\nintent confusion (understand): expected  right/total  read instea
 console.log(formatConfusion(current.confusion));
 
 // Held-out misses are listed only on request: tuning looks at the development part alone.
-const listed = args.has('--misses-holdout') ? 'h' : args.has('--misses') ? 'd' : null;
+const listed = args.has('--misses-holdout')
+  ? 'h'
+  : args.has('--misses-fresh')
+    ? 'f'
+    : args.has('--misses')
+      ? 'd'
+      : null;
 if (listed !== null) {
-  console.log(`\nmisses (understand, ${listed === 'h' ? 'holdout' : 'dev'}):`);
+  console.log(`\nmisses (understand, ${listed === 'h' ? 'holdout' : listed === 'f' ? 'fresh' : 'dev'}):`);
   for (const m of current.misses.filter((x) => x.id.startsWith(listed))) {
     console.log(
       `  ${m.id} ${m.figure}: ${JSON.stringify(m.text)} expected ${JSON.stringify(m.expected)} got ${JSON.stringify(m.actual)}`,

@@ -10,10 +10,15 @@ import type {
 // The labelled corpus of customer texts (eval/corpus/messages.jsonl) and the catalogs it was
 // written against (eval/corpus/catalogs.json), read into typed records.
 
+/**
+ * `dev` is tuned on. `holdout` was written with it, before any tuning, and is only reported.
+ * `fresh` was written after the tuning round and labelled before it was first run.
+ */
+export type Split = 'dev' | 'holdout' | 'fresh';
+
 export type CorpusRecord = {
   id: string;
-  /** `holdout` records were written before any tuning and are only reported, never tuned on. */
-  split: 'dev' | 'holdout';
+  split: Split;
   text: string;
   trade: Trade;
   context: {

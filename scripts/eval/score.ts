@@ -4,7 +4,7 @@ import {
   type TimeAsk,
   type Understanding,
 } from '../../src/domain/understanding/understanding.ts';
-import type { CorpusRecord } from './corpus.ts';
+import type { CorpusRecord, Split } from './corpus.ts';
 
 // How a reader's answers compare with the corpus labels. Pure.
 //
@@ -28,7 +28,7 @@ export type Scores = Record<Figure, Tally>;
 export type Miss = { id: string; text: string; figure: Figure; expected: unknown; actual: unknown };
 
 export type Report = {
-  scores: Record<'all' | 'dev' | 'holdout', Scores>;
+  scores: Record<'all' | Split, Scores>;
   /** expected intent → actual intent → count, over all records. */
   confusion: Record<string, Record<string, number>>;
   misses: Miss[];
@@ -72,7 +72,7 @@ export function judged(record: CorpusRecord, reading: Reading): Partial<Record<F
 }
 
 export async function evaluate(records: readonly CorpusRecord[], reader: Reader): Promise<Report> {
-  const scores = { all: emptyScores(), dev: emptyScores(), holdout: emptyScores() };
+  const scores = { all: emptyScores(), dev: emptyScores(), holdout: emptyScores(), fresh: emptyScores() };
   const confusion: Report['confusion'] = {};
   const misses: Miss[] = [];
   for (const record of records) {
@@ -119,14 +119,14 @@ export function formatConfusion(confusion: Report['confusion']): string {
   return lines.join('\n');
 }
 
-export type Baseline = Record<string, Record<'all' | 'holdout', Record<Figure, number>>>;
+export type Baseline = Record<string, Partial<Record<'all' | Split, Record<Figure, number>>>>;
 
 /** Figures (as fractions) that fell below the baseline, as readable lines; empty when none did. */
 export function belowBaseline(reader: string, report: Report, baseline: Baseline): string[] {
   const committed = baseline[reader];
   if (committed === undefined) return [];
   const out: string[] = [];
-  for (const split of ['all', 'holdout'] as const) {
+  for (const split of ['all', 'holdout', 'fresh'] as const) {
     for (const figure of FIGURES) {
       const floor = committed[split]?.[figure];
       const now = rate(report.scores[split][figure]);
@@ -147,5 +147,9 @@ export function toBaseline(report: Report): Baseline[string] {
       Figure,
       number
     >;
-  return { all: pick(report.scores.all), holdout: pick(report.scores.holdout) };
+  return {
+    all: pick(report.scores.all),
+    holdout: pick(report.scores.holdout),
+    fresh: pick(report.scores.fresh),
+  };
 }
