@@ -2,6 +2,8 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertReason } from '../../src/domain/alert-reasons.ts';
 import { DEMO } from '../../src/persistence/seed-demo.ts';
+import { readGatesFromBilling } from '../../src/runtime/billing-gates.ts';
+import { createDispatch } from '../../src/runtime/dispatch.ts';
 import { startTestSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
 // Scripted conversations with the demo plumbing business (weekdays 08:00–17:00 in Los Angeles, one
@@ -591,6 +593,72 @@ describe('scripted conversations with the demo plumber', () => {
       await play(script, caller);
       await checkOutcome(script, caller);
     });
+  });
+});
+
+describe('a yes just after the hold lapsed', () => {
+  it('books the same time when it is still free; alerts a person when it is not', async () => {
+    const dispatch = createDispatch({
+      db: t.system.db,
+      boss: t.system.boss,
+      readGates: readGatesFromBilling,
+    });
+    const lapse = async (caller: string) => {
+      await play(
+        {
+          name: 'lapse',
+          lines: ['> my drain is clogged', '< ^Drain cleaning is', '> 1', '< ^Holding '],
+          outcome: { kind: 'open' },
+        },
+        caller,
+      );
+      const conversation = await conversationOf(caller);
+      const { rows } = await t.system.db.query<{ id: string; start: Date }>(
+        `UPDATE sched_reservations SET expires_at = now() - interval '1 second', status = 'released', release_reason = 'expired', released_at = now()
+         WHERE tenant_id = $1 AND conversation_id = $2 AND kind = 'hold' AND status = 'live'
+         RETURNING id, lower(timeslot) AS start`,
+        [t.demo.id, conversation.id],
+      );
+      const hold = rows[0];
+      if (!hold) throw new Error('no live hold');
+      // The hold lapsed and its expiry job released it; the job's event, as the worker dispatches it:
+      // fresh times are offered.
+      await dispatch(
+        t.demo.id,
+        { conversationId: conversation.id },
+        { type: 'HoldExpired', holdId: hold.id, at: new Date().toISOString() },
+        { correlationId: `test-${hold.id}` },
+      );
+      await waitFor(async () => (repliesTo(caller).length >= 3 ? true : null));
+      expect(repliesTo(caller)[2]).toMatch(/^That time was released\. Open times now: /);
+      return { conversation, hold };
+    };
+
+    // Still free: YES books the very time that lapsed.
+    const free = '+13105558801';
+    const first = await lapse(free);
+    await t.phone.sms({ from: free, to: DEMO.twilio_number, body: 'yes … book it' });
+    await waitFor(async () => (repliesTo(free).length >= 4 ? true : null));
+    expect(repliesTo(free)[3]).toMatch(/^You're booked: Drain cleaning/);
+    const booked = (await reservationsOf(first.conversation.id)).filter((r) => r.status === 'live');
+    expect(booked.map((r) => [r.kind, r.start.getTime()])).toEqual([
+      ['appointment', first.hold.start.getTime()],
+    ]);
+
+    // Taken by someone else meanwhile: fresh times, and a person is told.
+    const taken = '+13105558802';
+    const second = await lapse(taken);
+    const rival = await t.system.db.query(
+      `INSERT INTO sched_reservations (tenant_id, id, resource_id, service_id, conversation_id, kind, status, timeslot, created_at, confirmed_at)
+       SELECT tenant_id, gen_random_uuid(), resource_id, service_id, NULL, 'appointment', 'live', timeslot, now(), now()
+       FROM sched_reservations WHERE id = $1`,
+      [second.hold.id],
+    );
+    expect(rival.rowCount).toBe(1);
+    await t.phone.sms({ from: taken, to: DEMO.twilio_number, body: 'yes' });
+    await waitFor(async () => (repliesTo(taken).length >= 4 ? true : null));
+    expect(repliesTo(taken)[3]).toMatch(/^Sorry, that time was just taken\. Open times now: /);
+    expect(await alertsOf(second.conversation.id)).toEqual(['hold_lapsed_after_yes']);
   });
 });
 
