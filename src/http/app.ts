@@ -51,6 +51,7 @@ import { twilioSmsStatusRoutes } from './routes/twilio-sms-status.ts';
 import { twilioVoiceRoutes } from './routes/twilio-voice.ts';
 import { userRoutes } from './routes/users.ts';
 import { isApiSurface, type Surface, surfaceOfRoute } from './surface.ts';
+import { registerWellFormedText } from './well-formed-text.ts';
 
 export type AppDeps = {
   config: Config;
@@ -137,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerWellFormedText(app);
 
   // Every /api route must say what it does (or be explicitly public): no route slips past
   // authorization by omission.

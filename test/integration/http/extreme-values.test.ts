@@ -504,6 +504,61 @@ describe('the out-of-range values that were 500s are 400 validation_failed', () 
     }
   });
 
+  it('text that is not well-formed Unicode (a lone surrogate: a 500 inside jsonb, U+FFFD in a text column)', async () => {
+    const cut = `${'a'.repeat(10)}😀`.slice(0, 11); // ends with half of the emoji
+    const registration = {
+      brand: {
+        legal_name: `Plumbing ${cut}`,
+        ein: '12-3456789',
+        website: 'https://plumbing.example',
+        vertical: 'Home services',
+        contact_email: 'owner@plumbing.example',
+      },
+      campaign: {
+        use_case: 'CUSTOMER_CARE',
+        description: 'Texts callers back after a missed call so they can book a plumbing visit by SMS.',
+        sample_messages: [
+          'Sorry we missed your call! Reply with what you need.',
+          'You are booked for Tuesday 9:00 AM.',
+        ],
+        opt_in_description: 'Callers phone the business; a missed call gets one text back; STOP ends it.',
+      },
+    };
+    // A rejected campaign can be registered again (an approved one is a 409 before anything is stored).
+    await t.system.db.query(
+      "UPDATE comp_campaigns SET status = 'rejected', reason = 'test' WHERE tenant_id = $1",
+      [t.demo.id],
+    );
+    const valid = await call(app, {
+      method: 'PUT',
+      url: '/api/v1/compliance/registration',
+      token: await owner(),
+      body: {
+        ...registration,
+        brand: { ...registration.brand, legal_name: 'Plumbing 😀' },
+      },
+    });
+    expect(valid.status).toBeLessThan(300);
+    await t.system.db.query(
+      "UPDATE comp_campaigns SET status = 'rejected', reason = 'test' WHERE tenant_id = $1",
+      [t.demo.id],
+    );
+    for (const [method, url, body] of [
+      ['PUT', '/api/v1/compliance/registration', registration],
+      ['POST', '/api/v1/services', { ...service(100), name: `Drain ${cut}` }],
+      ['POST', '/api/v1/services', { ...service(100), name: 'Drain \udc00 cleaning' }],
+    ] as const) {
+      const res = await call(app, { method, url, token: await owner(), body });
+      expect({ url, status: res.status, body: res.body }).toMatchObject({
+        url,
+        status: 400,
+        body: {
+          error: { code: 'validation_failed', message: expect.stringContaining('well-formed Unicode') },
+        },
+      });
+    }
+  });
+
   it('windows at the very first and last days that can be stored are answered, not failed', async () => {
     const token = await owner();
     const created = await call(app, {
