@@ -73,10 +73,6 @@ export const PERSON: Lexicon = [
 
 export const COMPLAINT: Lexicon = [
   'ridiculous',
-  'terrible',
-  'horrible',
-  'awful',
-  'worst',
   'unacceptable',
   'useless',
   'scam',
@@ -135,6 +131,28 @@ export const COMPLAINT: Lexicon = [
   'mal servicio',
   'una burla',
 ];
+
+/** Words that complain about the service, or describe the problem ("awful smell"). */
+export const COMPLAINT_ADJECTIVES: Lexicon = ['terrible', 'horrible', 'awful', 'worst'];
+
+/** The customer is not done yet ("ok one sec", "let me check with my wife"). */
+export const WAIT: Lexicon = [
+  'one sec',
+  'a sec',
+  'one second',
+  'one moment',
+  'a moment',
+  'one minute',
+  'hold on',
+  'let me check',
+  'let me ask',
+  'get back to you',
+  'un momento',
+  'dejame ver',
+];
+
+/** Asking about the booking, meant as such only when there is one. */
+export const WHEN_BOOKED: Lexicon = ['what time', 'what day', 'when', 'a que hora', 'que dia', 'cuando'];
 
 export const EMERGENCY_SHARED: Lexicon = [
   'smell gas',
@@ -286,6 +304,10 @@ export const WHEN: Lexicon = [
   'what time was',
   'remind me when',
   'remind me what time',
+  'remind me what day',
+  'what day coming',
+  'what time coming',
+  'when coming',
   'is my appointment still',
   'still on for',
   'are we still on',
@@ -533,6 +555,8 @@ export const GREETING: Lexicon = [
   'buenas noches',
   'buenas',
   'quien es',
+  'is this the',
+  'are you the',
 ];
 
 /** Words that, alone among greetings and yes words, still leave a text a greeting or thanks. */

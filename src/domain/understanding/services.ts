@@ -64,6 +64,7 @@ export function matchKinds(kinds: readonly ServiceKind[], textTokens: readonly s
     if (score === 0) continue;
     const named = c.names.some((n) => contains(textTokens, n));
     if (named) score += 0.5;
+    score += k.priority ?? 0;
     matches.push({ kind: k, score, named });
   }
   return matches.sort((a, b) => b.score - a.score);
@@ -121,9 +122,12 @@ export function readServices(
       .filter(([t]) => t !== trade)
       .flatMap(([, template]) => template.kinds)
       .filter((k) => !ownKeys.has(k.kind));
-    const foreign = matchKinds([...others, ...ELSEWHERE], tokens);
+    const tradeWords = Object.entries(TRADES)
+      .filter(([t]) => t !== trade)
+      .map(([t, template]): ServiceKind => ({ kind: t, label: t, names: [], phrases: template.words }));
+    const foreign = matchKinds([...others, ...ELSEWHERE, ...tradeWords], tokens);
     const best = foreign[0];
-    if (best !== undefined && (kinds.length === 0 || best.named || ELSEWHERE.includes(best.kind))) {
+    if (best !== undefined && (kinds.length === 0 || best.named || !others.includes(best.kind))) {
       outOfScope = best.kind.label;
     }
   }

@@ -127,11 +127,14 @@ export function readTimeAsk(
       if (component === null || component === undefined) continue;
       const namesDay = component.isCertain('day') || component.isCertain('weekday') || DAY_WORDS.test(r.text);
       if (namesDay && ask.date === null) {
-        ask.date = isoDate(
+        const date = isoDate(
           component.get('year') ?? local.year,
           component.get('month') ?? 1,
           component.get('day') ?? 1,
         );
+        // "stopped working yesterday" tells what happened; nobody asks for a day gone by.
+        if (date < (local.toISODate() ?? '')) continue;
+        ask.date = date;
         found = true;
       }
       if (component.isCertain('hour')) {

@@ -7,6 +7,7 @@ import {
   CHANGE_STRONG,
   CHANGE_WEAK,
   COMPLAINT,
+  COMPLAINT_ADJECTIVES,
   EMERGENCY_SHARED,
   FILLER,
   firstPhrase,
@@ -18,7 +19,9 @@ import {
   PERSON,
   PRICE,
   THANKS,
+  WAIT,
   WHEN,
+  WHEN_BOOKED,
   YES,
 } from './lexicon.ts';
 import { readText } from './read-text.ts';
@@ -63,6 +66,39 @@ function only(words: readonly string[], lexicons: readonly Lexicon[]): boolean {
   return words.every((w, i) => covered[i] || FILLER.has(w));
 }
 
+const IDENTITY_QUESTION: Lexicon = [
+  'is this the',
+  'is this a',
+  'are you the',
+  'this is the',
+  'es el',
+  'eres el',
+];
+
+// Senses: "smells awful", "horrible noise" describe the problem, not the service.
+const SENSES: ReadonlySet<string> = new Set([
+  'smell',
+  'smells',
+  'smelling',
+  'odor',
+  'stink',
+  'stinks',
+  'noise',
+  'noises',
+  'sound',
+  'sounds',
+  'taste',
+  'tastes',
+  'looks',
+]);
+
+function complainingAdjective(words: readonly string[]): boolean {
+  return words.some(
+    (w, i) =>
+      COMPLAINT_ADJECTIVES.includes(w) && !words.slice(Math.max(0, i - 2), i + 3).some((x) => SENSES.has(x)),
+  );
+}
+
 export function understand(text: string, context: UnderstandContext): Understanding {
   const read = readText(text);
   const { clean, words } = read;
@@ -92,15 +128,15 @@ export function understand(text: string, context: UnderstandContext): Understand
     ).length > 0;
   const upset =
     any(words, COMPLAINT) ||
+    complainingAdjective(words) ||
     (ANGRY_PUNCTUATION.test(clean) && /\b(why|where|still|never|again)\b/u.test(clean));
 
   const offering = context.offered.length > 0;
   const booked = context.appointment !== undefined && context.appointment !== null;
-  const needWords =
-    reading.services.length > 0 ||
-    reading.kinds.length > 0 ||
-    any(words, NEED) ||
-    any(words, TRADES[context.trade].words);
+  const askedForWork = reading.kinds.length > 0 || reading.services.length > 0 || any(words, NEED);
+  // "is this the plumber?" greets; "do you do plumbing work?" asks for work.
+  const tradeNamed = any(words, TRADES[context.trade].words);
+  const needWords = askedForWork || (tradeNamed && !any(words, IDENTITY_QUESTION));
 
   const intent = ((): Intent => {
     if (emergency) return 'emergency';
@@ -111,6 +147,9 @@ export function understand(text: string, context: UnderstandContext): Understand
     if (any(words, CHANGE_STRONG)) return 'change';
     if (booked && !offering && any(words, CHANGE_WEAK)) return 'change';
     if (any(words, WHEN)) return 'when';
+    if (booked && !offering && clean.includes('?') && any(words, WHEN_BOOKED) && !any(words, CHANGE_WEAK)) {
+      return 'when';
+    }
     if (choice !== null) return 'choice';
     if (only(words, [GREETING])) return 'greeting';
     if (reading.outOfScope !== null) return 'out_of_scope';
@@ -118,6 +157,7 @@ export function understand(text: string, context: UnderstandContext): Understand
     if (needWords) return 'need';
     if (time !== null) return booked && !offering ? 'change' : 'time';
     if (any(words, NONE)) return 'none';
+    if (any(words, WAIT)) return 'unknown';
     if (
       only(words, [THANKS, YES]) &&
       any(words, THANKS) &&

@@ -5,6 +5,7 @@ export const CLEANING: TradeTemplate = {
   kinds: [
     {
       kind: 'standard_clean',
+      priority: -1,
       label: 'house cleaning',
       names: ['standard', 'regular', 'house cleaning', 'home cleaning', 'maid', 'recurring'],
       phrases: [

@@ -31,6 +31,9 @@ export const ELECTRICAL: TradeTemplate = {
       phrases: [
         'panel',
         'breaker box',
+        'breaker panel',
+        'new breaker',
+        'replace breaker',
         'fuse box',
         'subpanel',
         'amp service',

@@ -67,6 +67,7 @@ export const HVAC: TradeTemplate = {
     },
     {
       kind: 'maintenance',
+      priority: 2,
       label: 'tune-up',
       names: ['tune', 'maintenance', 'inspection', 'service check'],
       phrases: [
@@ -77,7 +78,6 @@ export const HVAC: TradeTemplate = {
         'inspection',
         'mantenimiento',
         'annual service',
-        'serviced',
       ],
     },
     {

@@ -170,5 +170,9 @@ export const PLUMBING: TradeTemplate = {
     'reventado',
     'agua por todos lados',
     'aguas negras',
+    'desbordando',
+    'desborda',
+    'se desbordo',
+    'agua por todo',
   ],
 };

@@ -13,6 +13,11 @@ export type ServiceKind = {
   names: readonly string[];
   /** Descriptions that mean this kind. */
   phrases: readonly string[];
+  /**
+   * Added to the kind's score: a kind that says what to do ("maintenance") outranks the object it
+   * is done to ("AC"); the generic kind of a trade ("house cleaning") yields to specific ones.
+   */
+  priority?: number;
 };
 
 export type TradeTemplate = {
