@@ -192,9 +192,9 @@ const SCRIPTS: Script[] = [
     outcome: { kind: 'booked' },
   },
   {
-    name: 'an ambiguous "repair" asks which, a number answers',
+    name: 'two services named: asks which, a number answers',
     lines: [
-      '> repair',
+      '> water heater or toilet',
       '< ^Did you mean 1\\) .+ 2\\) .+\\? Reply with the number\\.',
       '> 1',
       '< is \\$\\d+\\.00 and takes about',

@@ -253,7 +253,7 @@ describe('the happy path', () => {
 describe('choosing a service', () => {
   it('an ambiguous text lists the candidates, and a number picks one', () => {
     const caller = new Caller();
-    const asked = caller.text('repair');
+    const asked = caller.text('water heater or toilet');
     expect(requests(asked.effects)).toEqual([]);
     expect(caller.dialogue.step).toBe('choosingService');
     expect([...caller.dialogue.candidates].sort()).toEqual(['svc-heater', 'svc-toilet']);
@@ -278,7 +278,7 @@ describe('choosing a service', () => {
 
   it('a number that is not a candidate is a misunderstanding', () => {
     const caller = new Caller();
-    caller.text('repair');
+    caller.text('water heater or toilet');
     const result = caller.text('7');
     expect(requests(result.effects)).toEqual([]);
     expect(caller.dialogue.misunderstandings).toBe(1);
@@ -287,7 +287,7 @@ describe('choosing a service', () => {
 
   it('a clear service name still works while choosing', () => {
     const caller = new Caller();
-    caller.text('repair');
+    caller.text('water heater or toilet');
     expect(requests(caller.text('toilet repair').effects)).toEqual([
       { type: 'findSlots', serviceId: 'svc-toilet' },
     ]);
@@ -605,7 +605,7 @@ const DIALOGUE_TEXTS = [
   'my drain is clogged',
   'no hot water',
   'toilet repair',
-  'repair',
+  'water heater or toilet',
   '1',
   '2',
   '3',

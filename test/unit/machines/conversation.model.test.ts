@@ -136,7 +136,7 @@ function variantOf(event: ConversationEvent, context: ConversationContext): Even
 /** What a caller writes in the booking dialogue: a service, an ambiguous one, picks, yes/no, change, cancel. */
 const DIALOGUE_TEXTS = [
   'my drain is clogged',
-  'repair',
+  'water heater or toilet',
   '1',
   '2',
   'yes',
