@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { startLlmSandbox } from '../src/providers/llm/sandbox/server.ts';
+import { createModelUnderstander } from '../src/providers/llm/understand-model.ts';
 import { BASELINE_PATH, loadCatalogs, loadCorpus } from './eval/corpus.ts';
-import { previousReader, understandingReader } from './eval/readers.ts';
+import { modelReader, previousReader, understandingReader } from './eval/readers.ts';
 import {
   type Baseline,
   belowBaseline,
@@ -16,6 +18,9 @@ import {
 //   --misses          list every wrong judgement on the development part
 //   --misses-holdout  the same on the held-out part (for reports, not for tuning)
 //   --write-baseline  record today's figures as the new baseline (commit it with the change)
+//   --model           also read the corpus through the language-model path: LLM_BASE_URL (with
+//                     LLM_MODEL, LLM_API_KEY) when set, else the model sandbox; exits 1 when an
+//                     answer does not have the Understanding shape
 
 const args = new Set(process.argv.slice(2));
 const records = loadCorpus();
@@ -62,6 +67,25 @@ if (listed !== null) {
     console.log(
       `  ${m.id} ${m.figure}: ${JSON.stringify(m.text)} expected ${JSON.stringify(m.expected)} got ${JSON.stringify(m.actual)}`,
     );
+  }
+}
+
+if (args.has('--model')) {
+  const baseUrl = process.env.LLM_BASE_URL;
+  const sandbox = baseUrl ? null : await startLlmSandbox();
+  const model = createModelUnderstander({
+    baseUrl: baseUrl ?? sandbox?.url ?? '',
+    model: process.env.LLM_MODEL ?? 'sandbox',
+    ...(process.env.LLM_API_KEY ? { apiKey: process.env.LLM_API_KEY } : {}),
+  });
+  const reader = modelReader(catalogs, model);
+  const viaModel = await evaluate(records, reader.read);
+  await sandbox?.close();
+  print(baseUrl ? `model ${process.env.LLM_MODEL ?? ''}` : 'model sandbox', viaModel);
+  console.log(`answers with the Understanding shape: ${records.length - reader.refused()}/${records.length}`);
+  if (reader.refused() > 0) {
+    console.error('some answers did not have the Understanding shape');
+    process.exitCode = 1;
   }
 }
 

@@ -1,6 +1,7 @@
 import { interpretReply } from '../../src/domain/booking-intent.ts';
 import { matchCatalog } from '../../src/domain/catalog-match.ts';
 import { understand } from '../../src/domain/understanding/understand.ts';
+import type { ModelUnderstander } from '../../src/providers/llm/understand-model.ts';
 import { type Catalogs, type CorpusRecord, contextOf } from './corpus.ts';
 import type { Reading } from './score.ts';
 
@@ -26,5 +27,25 @@ export function previousReader(catalogs: Catalogs): (r: CorpusRecord) => Reading
       return { ...reading, intent: 'need', services: [{ id: match.decision.id, score: 1 }] };
     }
     return reading;
+  };
+}
+
+/**
+ * The optional language model. An answer the schema refuses (or none) reads as `unknown` and is
+ * counted in `refused`, so the figures show both the shape and the judgement.
+ */
+export function modelReader(
+  catalogs: Catalogs,
+  model: ModelUnderstander,
+): { read: (r: CorpusRecord) => Promise<Reading>; refused: () => number } {
+  let refused = 0;
+  return {
+    refused: () => refused,
+    async read(record) {
+      const answer = await model.understand(record.text, contextOf(record, catalogs));
+      if (answer !== null) return answer;
+      refused++;
+      return { intent: 'unknown', language: 'en', services: [], time: null, choice: null };
+    },
   };
 }

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createStore } from '@xstate/store';
+import { understand } from '../../../domain/understanding/understand.ts';
+import type { Trade, UnderstandContext } from '../../../domain/understanding/understanding.ts';
 import { readBody } from '../../sandbox-body.ts';
 
 // A stand-in for an OpenAI-compatible `/chat/completions` endpoint, answering the way
@@ -10,6 +12,9 @@ import { readBody } from '../../sandbox-body.ts';
 //
 // Reading, in order: a taught phrase (`teach`) found in the text; a listed service name found in
 // the text; a lone digit within the offered times; a leading yes/no word; else `other`.
+// Asked to understand (src/providers/llm/understand-model.ts: a user message with task "understand"), it
+// answers the deterministic reader's Understanding for that text and context: what it proves is the
+// shape and the round trip, not a model's judgement.
 // Faults make it fail (a status), be slow (a delay), or answer nonsense (not JSON, a reply instead
 // of a hint, no choices at all, a hint naming a service that does not exist).
 //
@@ -133,6 +138,33 @@ function read(question: Question, taught: ReadonlyMap<string, SandboxHint>): Rec
   return { intent: 'other' };
 }
 
+/** The deterministic Understanding when the user message asks for one (task "understand"); else null. */
+function understandingAnswer(body: unknown): string | null {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return null;
+  const user = [...messages].reverse().find((m) => (m as { role?: unknown })?.role === 'user') as
+    | { content?: unknown }
+    | undefined;
+  if (typeof user?.content !== 'string') return null;
+  let q: Record<string, unknown>;
+  try {
+    q = (JSON.parse(user.content) ?? {}) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (q.task !== 'understand' || typeof q.customer_message !== 'string') return null;
+  const given = (q.context ?? {}) as Partial<UnderstandContext>;
+  const context: UnderstandContext = {
+    now: typeof given.now === 'string' ? given.now : new Date(0).toISOString(),
+    timeZone: typeof q.time_zone === 'string' ? q.time_zone : 'UTC',
+    trade: (typeof q.trade === 'string' ? q.trade : 'plumbing') as Trade,
+    catalog: Array.isArray(q.services) ? (q.services as UnderstandContext['catalog']) : [],
+    offered: Array.isArray(given.offered) ? given.offered : [],
+    appointment: given.appointment ?? null,
+  };
+  return JSON.stringify(understand(q.customer_message, context));
+}
+
 function completion(model: unknown, content: string): Record<string, unknown> {
   return {
     id: `chatcmpl-sandbox-${Date.now()}`,
@@ -194,7 +226,7 @@ export async function startLlmSandbox(options: LlmSandboxOptions = {}): Promise<
           ? JSON.stringify({ reply: 'Sure! We can fix your pipes tomorrow at 10.', intent: 'book' })
           : current?.kind === 'unknown-service'
             ? JSON.stringify({ intent: 'service', service_id: 'svc-that-does-not-exist' })
-            : JSON.stringify(read(question, taught));
+            : (understandingAnswer(body) ?? JSON.stringify(read(question, taught)));
     return answer(200, completion(model, content));
   }
 
