@@ -79,6 +79,7 @@ export const configSchema = z.object({
   HOLD_TTL_MINUTES: positiveInt.max(24 * 60).default(15),
   OUTBOX_BATCH_SIZE: positiveInt.max(10_000).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
 });
 

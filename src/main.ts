@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './observability/logger.ts';
+import { chooseLogFormat, createLogger } from './observability/logger.ts';
 import { EmbeddedPostgresError } from './persistence/embedded-postgres.ts';
+import { removeServerLocation, withoutPassword, writeServerLocation } from './server-location.ts';
 import { startSystem } from './system.ts';
 
 // `npm start`: the whole system on this machine. Failures a person can fix (bad configuration, a
@@ -20,7 +21,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(
+    config.LOG_LEVEL,
+    undefined,
+    chooseLogFormat(config.LOG_FORMAT, process.stdout.isTTY === true),
+  );
   let system: Awaited<ReturnType<typeof startSystem>>;
   try {
     system = await startSystem(config, logger);
@@ -56,6 +61,20 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) shutdown('parent exited');
   }, PARENT_CHECK_MS).unref();
 
+  // The CLI in another terminal finds this server through this file; it goes when the process does.
+  await writeServerLocation(config.NMC_DATA_DIR, {
+    api_url: system.apiUrl ?? null,
+    public_base_url: config.PUBLIC_BASE_URL,
+    twilio_sandbox_url: system.twilioSandbox?.url ?? null,
+    stripe_sandbox_url: system.stripeSandbox?.url ?? null,
+    database_url: withoutPassword(system.databaseUrl),
+    pid: process.pid,
+    started_at: new Date().toISOString(),
+  }).catch((err: unknown) =>
+    logger.warn({ err }, 'could not write the server location file; the CLI will need --url'),
+  );
+  process.on('exit', () => removeServerLocation(config.NMC_DATA_DIR, process.pid));
+
   const api = system.apiUrl ?? '(not served: NMC_ROLE=worker)';
   process.stdout.write(
     [
@@ -66,8 +85,11 @@ async function main(): Promise<void> {
       `  Metrics    ${api}/metrics`,
       `  Health     ${api}/healthz  ${api}/readyz`,
       `  Twilio     ${system.twilioSandbox ? `sandbox at ${system.twilioSandbox.url} (demo number +15005550006)` : 'real account'}`,
-      '  Try it     npm run nmc -- phone missed --from +13105551212   (a missed call from a caller)',
-      '  Token      npm run nmc -- token --tenant demo --role OWNER  (then: curl -H "Authorization: Bearer …" …/api/v1/conversations)',
+      `  Stripe     ${system.stripeSandbox ? `sandbox at ${system.stripeSandbox.url}` : 'real account (or STRIPE_API_BASE_URL)'}`,
+      '  Try it     npm run nmc -- phone missed --from +13105550123   (a missed call; prints the texts the caller gets)',
+      '  Reply      npm run nmc -- phone sms --from +13105550123 --body "a leak under the sink"',
+      "  Watch      npm run nmc -- phone watch --from +13105550123   (a caller's texts, live)",
+      '  Inbox      npm run nmc -- conversations list              (all commands: npm run nmc -- --help)',
       '',
     ].join('\n'),
   );

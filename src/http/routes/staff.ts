@@ -17,6 +17,8 @@ const tenantSummary = z.object({
   slug: z.string(),
   name: z.string(),
   time_zone: z.string(),
+  /** The tenant's organisation at the identity provider (what a tenant user's token names). */
+  auth_org_id: z.string().nullable(),
   created_at: instant,
 });
 const deadLetter = z.object({

@@ -86,9 +86,18 @@ export async function ensureTenantSetting(
 
 export async function listTenants(
   db: Queryable,
-): Promise<{ id: string; slug: string; name: string; time_zone: string; created_at: Date }[]> {
+): Promise<
+  {
+    id: string;
+    slug: string;
+    name: string;
+    time_zone: string;
+    auth_org_id: string | null;
+    created_at: Date;
+  }[]
+> {
   const { rows } = await db.query(
-    'SELECT id, slug, name, time_zone, created_at FROM id_tenants ORDER BY created_at, id LIMIT 1000',
+    'SELECT id, slug, name, time_zone, auth_org_id, created_at FROM id_tenants ORDER BY created_at, id LIMIT 1000',
   );
   return rows;
 }

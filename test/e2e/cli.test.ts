@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type Started, startMain, waitForReady } from '../helpers/processes.ts';
+
+// The CLI in a second terminal, as a person uses it: `npm start` runs on ports that are not the
+// defaults, and `nmc` is run with nothing but the data directory (which `npm run` would have as
+// its default): it finds the server through server.json.
+
+const dataDir = mkdtempSync(join(tmpdir(), 'nmc-cli-'));
+const emptyDir = mkdtempSync(join(tmpdir(), 'nmc-cli-empty-'));
+let server: Started;
+let port: number;
+
+type Run = { code: number | null; stdout: string; stderr: string };
+
+function nmc(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn('node', ['src/cli.ts', ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NMC_DATA_DIR: dataDir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk.toString();
+    });
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  server = startMain(
+    { NMC_DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()) },
+    { npm: true },
+  );
+  await waitForReady(`http://127.0.0.1:${port}/readyz`, 60_000, server.exited);
+}, 90_000);
+
+afterAll(async () => {
+  if (server && server.child.exitCode === null) {
+    process.kill(-(server.child.pid ?? 0), 'SIGTERM');
+    await server.exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(emptyDir, { recursive: true, force: true });
+}, 30_000);
+
+describe('nmc against a server on non-default ports', () => {
+  it('the server says where it is in its data directory, without the database password', () => {
+    const location = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8'));
+    expect(location.api_url).toBe(`http://127.0.0.1:${port}`);
+    expect(location.twilio_sandbox_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(location.stripe_sandbox_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(location.database_url).toMatch(/^postgres(ql)?:\/\/postgres@127\.0\.0\.1:\d+\/nevermisscall$/);
+  });
+
+  it('phone missed prints the greeting the caller received', async () => {
+    const run = await nmc(['phone', 'missed', '--from', '+13105550123']);
+    expect(run.stderr).not.toMatch(/error|nmc:/i);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^missed call CA\w+ from \+13105550123 to \+15005550006$/m);
+    expect(run.stdout).toMatch(/^← \+15005550006: Hi, this is .+ sorry we missed your call/im);
+  }, 30_000);
+
+  it('token works, and conversations list shows the caller', async () => {
+    const token = await nmc(['token']);
+    expect(token.code).toBe(0);
+    const jwt = token.stdout.trim();
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/conversations`, {
+      headers: { authorization: `Bearer ${jwt}` },
+    });
+    expect(res.status).toBe(200);
+
+    const list = await nmc(['conversations', 'list']);
+    expect(list.code).toBe(0);
+    const line = list.stdout.split('\n').find((l) => l.includes('+13105550123'));
+    expect(line).toMatch(/^[0-9a-f-]{36} {2}\+13105550123 {2}open/);
+    const id = line?.slice(0, 36) ?? '';
+
+    const show = await nmc(['conversations', 'show', id]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/← assistant +Hi, this is .+ sorry we missed your call/i);
+
+    const takeover = await nmc(['conversations', 'takeover', id]);
+    expect(takeover.stdout.trim()).toBe(`takeover: ${id} is now human`);
+    const release = await nmc(['conversations', 'release', id]);
+    expect(release.stdout.trim()).toBe(`release: ${id} is now open`);
+  }, 60_000);
+
+  it('appointments list reads a local day', async () => {
+    const run = await nmc(['appointments', 'list', '--day', '2026-12-04']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\d+ appointments? on 2026-12-04 \(\w+\/\w+\)$/m);
+  }, 30_000);
+
+  it('--help lists every command; each command has its own --help', async () => {
+    const help = await nmc(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of [
+      'phone missed --from <e164>',
+      'phone sms --from <e164>',
+      'phone watch --from <e164>',
+      'conversations list',
+      'conversations show <id>',
+      'conversations takeover <id>',
+      'conversations release <id>',
+      'conversations close <id>',
+      'conversations send <id> --body <text>',
+      'appointments list [--day <date>]',
+      'token [--staff]',
+      'dead-letters list',
+      'dead-letters replay',
+      'migrate',
+    ]) {
+      expect(help.stdout).toContain(`nmc ${command}`);
+    }
+    const phoneHelp = await nmc(['phone', 'missed', '--help']);
+    expect(phoneHelp.code).toBe(0);
+    expect(phoneHelp.stdout).toContain('--from <e164>');
+  });
+
+  it('bad input is an error with a non-zero exit', async () => {
+    const badPhone = await nmc(['phone', 'missed', '--from', '555']);
+    expect(badPhone.code).not.toBe(0);
+    expect(badPhone.stderr).toContain('"555" is not a valid phone number');
+    expect(badPhone.stdout).toBe('');
+    const noFrom = await nmc(['phone', 'sms', '--body', 'hi']);
+    expect(noFrom.code).not.toBe(0);
+    const unknown = await nmc(['conversations', 'frobnicate']);
+    expect(unknown.code).not.toBe(0);
+    const badDay = await nmc(['appointments', 'list', '--day', '2026-13-40']);
+    expect(badDay.code).not.toBe(0);
+  });
+
+  it('an unreachable server is one line naming the URL tried and how to start one', async () => {
+    const unused = await freePort();
+    const viaUrl = await nmc([
+      'phone',
+      'missed',
+      '--from',
+      '+13105550123',
+      '--url',
+      `http://127.0.0.1:${unused}`,
+    ]);
+    expect(viaUrl.code).toBe(1);
+    expect(viaUrl.stderr.trim().split('\n')).toHaveLength(1);
+    expect(viaUrl.stderr).toContain(`http://127.0.0.1:${unused}`);
+    expect(viaUrl.stderr).toContain('npm start');
+
+    const noServer = await nmc(['conversations', 'list'], { NMC_DATA_DIR: emptyDir, PORT: String(unused) });
+    expect(noServer.code).toBe(1);
+    expect(noServer.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noServer.stderr).toContain(`http://127.0.0.1:${unused}`);
+    expect(noServer.stderr).toContain('npm start');
+  }, 30_000);
+
+  it('a clean stop removes server.json', async () => {
+    process.kill(-(server.child.pid ?? 0), 'SIGTERM');
+    await server.exited;
+    expect(existsSync(join(dataDir, 'server.json'))).toBe(false);
+  }, 30_000);
+});
