@@ -33,6 +33,7 @@ function print(name: string, report: Report): void {
   console.log(formatScores('dev', report.scores.dev));
   console.log(formatScores('holdout', report.scores.holdout));
   console.log(formatScores('fresh', report.scores.fresh));
+  console.log(formatScores('final', report.scores.final));
   const committed = baseline[name];
   if (committed !== undefined) {
     const fig = (v: Record<string, number>) =>

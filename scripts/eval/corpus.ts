@@ -12,9 +12,11 @@ import type {
 
 /**
  * `dev` is tuned on. `holdout` was written with it, before any tuning, and is only reported.
- * `fresh` was written after the tuning round and labelled before it was first run.
+ * `fresh` was written after the first tuning round and labelled before it was first run; the
+ * second round was tuned on it. `final` was written after both rounds, labelled before its first
+ * run, and never tuned on.
  */
-export type Split = 'dev' | 'holdout' | 'fresh';
+export type Split = 'dev' | 'holdout' | 'fresh' | 'final';
 
 export type CorpusRecord = {
   id: string;

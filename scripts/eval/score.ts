@@ -72,7 +72,13 @@ export function judged(record: CorpusRecord, reading: Reading): Partial<Record<F
 }
 
 export async function evaluate(records: readonly CorpusRecord[], reader: Reader): Promise<Report> {
-  const scores = { all: emptyScores(), dev: emptyScores(), holdout: emptyScores(), fresh: emptyScores() };
+  const scores = {
+    all: emptyScores(),
+    dev: emptyScores(),
+    holdout: emptyScores(),
+    fresh: emptyScores(),
+    final: emptyScores(),
+  };
   const confusion: Report['confusion'] = {};
   const misses: Miss[] = [];
   for (const record of records) {
@@ -126,7 +132,7 @@ export function belowBaseline(reader: string, report: Report, baseline: Baseline
   const committed = baseline[reader];
   if (committed === undefined) return [];
   const out: string[] = [];
-  for (const split of ['all', 'holdout', 'fresh'] as const) {
+  for (const split of ['all', 'holdout', 'fresh', 'final'] as const) {
     for (const figure of FIGURES) {
       const floor = committed[split]?.[figure];
       const now = rate(report.scores[split][figure]);
