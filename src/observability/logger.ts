@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { type DestinationStream, type Logger, pino } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import type { PinoPretty } from 'pino-pretty';
 import { sanitize, sanitizeString } from './sanitize.ts';
 
 export type { Logger };
@@ -17,14 +18,17 @@ export function chooseLogFormat(setting: LogFormat | undefined, isTerminal: bool
 /**
  * pino-pretty as an in-process stream, not a worker-thread transport: no second thread and its
  * heap, and lines stay in order with the process's own writes. Fields that identify a step
- * (ids, statuses) stay on the line; pid and hostname say nothing on one machine.
+ * (ids, statuses) stay on the line; pid and hostname say nothing on one machine, and `caller`
+ * (pino-pretty's source-location key, ours a phone number, redacted anyway) would read as a place.
  */
 function prettyStream(destination: DestinationStream | undefined): DestinationStream {
-  return PinoPretty({
+  // Loaded only when used: a server writing JSON never holds the printer in memory.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  return pretty({
     colorize: destination === undefined && process.stdout.isTTY === true,
     destination: destination ?? 1,
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname',
+    ignore: 'pid,hostname,caller',
     singleLine: true,
     sync: true,
   });
