@@ -8,7 +8,7 @@ import type { TimeAsk } from './understanding/understanding.ts';
 // offer. Decisions that must stay true:
 // - An asked exact time that is open is the answer (`exact`), nothing else.
 // - An asked exact time that is not open: the nearest open times to it on that day and the next
-//   (closest first within a day, the asked day first), shown in time order.
+//   open day (the closest ones of the asked day, and the closest of the next), in time order.
 // - An asked day when the business does not open at all (weekend, holiday) is `closed`, and the
 //   times offered are those of the next open day — never a silent jump.
 // - A day, span, part of day or bound ("after 2") offers a spread of the times that fit it; when
@@ -133,7 +133,11 @@ function answerAsk(
     if (day === null) return { outcome: 'nearest', slots: [], closedDate: null };
     // "The next day" is the next day with open times (Friday's next is Monday when weekends are closed).
     const following = items.find((i) => i.date > day)?.date ?? nextDate(day);
-    const near = [...nearestOn(items, day, target), ...nearestOn(items, following, target)].slice(0, count);
+    // Both days are offered: the closest times of the asked day, and the closest of the next one.
+    const sameDay = nearestOn(items, day, target);
+    const nextDay = nearestOn(items, following, target);
+    const fromSameDay = Math.max(count - Math.min(1, nextDay.length), 0);
+    const near = [...sameDay.slice(0, fromSameDay), ...nextDay].slice(0, count);
     if (near.length > 0) return { outcome: 'nearest', slots: chronological(near), closedDate: null };
     return { outcome: 'alternative', slots: spread(items.filter((i) => i.date > day)), closedDate: null };
   }

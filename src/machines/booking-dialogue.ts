@@ -202,6 +202,8 @@ export function readText(plan: Plan, text: string, hint?: ReplyHint): Understand
     trade: plan.facts.trade,
     catalog: plan.facts.catalog,
     offered: offering(dialogue) ? dialogue.offered : [],
+    appointment:
+      dialogue.appointmentId !== null && dialogue.booked !== null ? { start: dialogue.booked.start } : null,
   });
   return withHint(plan, understood, hint);
 }
@@ -219,6 +221,7 @@ function understandOnce(text: string, context: UnderstandContext): Understanding
     context.trade,
     context.catalog.map((item) => [item.id, item.name, item.aliases]),
     context.offered.map((slot) => slot.start),
+    context.appointment?.start ?? null,
   ]);
   const known = recent.get(key);
   if (known !== undefined) return known;
@@ -264,7 +267,8 @@ export function handoverFor(
   if (understood.intent === 'complaint') return { reason: 'complaint', template: 'complaint' };
   if (understood.emergency && emergencyService(plan, understood) === null)
     return { reason: 'emergency', template: 'emergencyHandover' };
-  if (understood.language === 'other' && understood.intent === 'unknown')
+  // Another language: a short yes, no or number needs no language, anything else does.
+  if (understood.language === 'other' && !['choice', 'yes', 'no'].includes(understood.intent))
     return { reason: 'unsupported_language', template: 'unsupportedLanguage' };
   if (
     isMisunderstood(plan, text, understood) &&

@@ -120,10 +120,10 @@ describe('slot search for an asked time', () => {
     const taken = await search(f, ask({ date: '2030-01-04', at: '15:00' }));
     expect(taken.outcome).toBe('nearest');
     expect(taken.slots.map((s) => s.start)).toEqual([
-      // Friday's nearest three (16:00 is the last start of the day); Monday is the next open day.
-      local('2030-01-04', '13:00'),
+      // Friday's two nearest, and the nearest of the next open day (Monday: the weekend is closed).
       local('2030-01-04', '14:00'),
       local('2030-01-04', '16:00'),
+      local('2030-01-07', '15:00'),
     ]);
   });
 
