@@ -20,6 +20,8 @@ export const ALERT_REASONS = [
   'out_of_scope',
   /** The customer texted while a person has the conversation (the person should read it). */
   'message_while_human',
+  /** No open time in the booking horizon: the customer was told a person will text them. */
+  'no_open_times',
 ] as const;
 
 export type AlertReason = (typeof ALERT_REASONS)[number];

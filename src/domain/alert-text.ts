@@ -14,6 +14,7 @@ const REASON_WORDS: Record<AlertReason, string> = {
   unsupported_language: "A customer wrote in a language the assistant doesn't answer",
   out_of_scope: "A customer asked for something the business doesn't do",
   message_while_human: 'A customer texted in a conversation a person has taken over',
+  no_open_times: 'A customer wants a time and none is open; they were told a person will text them',
 };
 
 export function alertText(input: {

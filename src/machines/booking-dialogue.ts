@@ -603,6 +603,7 @@ export function onSlotsFound(plan: Plan, event: EventOf<'SlotsFound'>): void {
   if (event.slots.length === 0) {
     setDialogue(plan, { step: dialogue.appointmentId ? 'booked' : 'idle', offered: [], urgent: false });
     say(plan, 'noSlots', { service: item.name, price: price(item) });
+    plan.notify('no_open_times');
     return;
   }
   const slots = slotList(plan, event.slots);

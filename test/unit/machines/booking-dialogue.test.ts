@@ -376,13 +376,14 @@ describe('losing the slot', () => {
     ]);
   });
 
-  it('no open times: the noSlots text', () => {
+  it('no open times: the noSlots text, and a person is alerted', () => {
     const caller = new Caller();
     caller.text('my drain is clogged');
     const none = caller.apply({ type: 'SlotsFound', serviceId: 'svc-drain', slots: [] });
     expect(bodies(none.effects)).toEqual([
       'Drain cleaning is $149.00. We have no open times in the next days; a person from Acme Plumbing will text you.',
     ]);
+    expect(none.effects).toContainEqual({ type: 'notifyOperators', reason: 'no_open_times' });
     expect(caller.dialogue).toMatchObject({ step: 'idle', offered: [] });
   });
 });
