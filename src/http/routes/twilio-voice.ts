@@ -34,7 +34,9 @@ const voiceParams = z.object({
 });
 const dialStatusParams = voiceParams.extend({
   DialCallStatus: z.enum(['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled']),
-  DialCallDuration: z.coerce.number().int().min(0).optional(),
+  // Seconds. A dial longer than a day does not happen (Twilio ends calls at 24 hours) and would not
+  // fit the column: read as unknown, so the missed call is still handled.
+  DialCallDuration: z.coerce.number().int().min(0).max(86_400).optional().catch(undefined),
   AnsweredBy: z.string().max(64).optional(),
 });
 const screenParams = z.object({ ParentCallSid: callSid, Digits: z.string().max(8).optional() });

@@ -36,7 +36,8 @@ const expandable = (prefix: string) =>
   z
     .union([stripeId(prefix), z.looseObject({ id: stripeId(prefix) })])
     .transform((v) => (typeof v === 'string' ? v : v.id));
-const unixSeconds = z.number().int().nonnegative();
+// Up to 9999-12-31T23:59:59Z: beyond it Postgres refuses the timestamp (a malformed event, not a 500).
+const unixSeconds = z.number().int().nonnegative().max(253_402_300_799);
 const metadata = z.record(z.string(), z.string()).nullish();
 
 const subscriptionObject = z.looseObject({

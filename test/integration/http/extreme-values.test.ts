@@ -620,10 +620,79 @@ describe('the out-of-range values that were 500s are 400 validation_failed', () 
   });
 });
 
+/** A Stripe event as Stripe would post it, signed with the webhook secret. */
+function signedStripeEvent(event: unknown): Sent {
+  const secret = stripeAccountFrom(t.system.config).webhookSecret;
+  const payload = JSON.stringify(event);
+  const stamp = Math.floor(Date.now() / 1000);
+  const v1 = createHmac('sha256', secret).update(`${stamp}.${payload}`).digest('hex');
+  return {
+    method: 'POST',
+    url: '/webhooks/stripe',
+    headers: { 'stripe-signature': `t=${stamp},v1=${v1}`, 'content-type': 'application/json' },
+    rawBody: payload,
+  };
+}
+
 describe('extreme values reach no 5xx on the webhooks and ops routes', () => {
   const ctx = (): ExtremeContext => ({
     resolve: () => ({}),
     idsFor: (name) => (name === 'tenant' ? [t.demo.id] : name === 'message' ? idsOf('messages') : []),
+  });
+
+  it('values the route reads past its schema are refused by the route, not by the database', async () => {
+    // A dial of 2147483648 seconds overflowed the column; a period end at 2^53 s is past year 9999.
+    const dial = {
+      AccountSid: SANDBOX_ACCOUNT.accountSid,
+      CallSid: `CA${'0'.repeat(31)}7`,
+      From: '+13105550125',
+      To: DEMO.twilio_number,
+      DialCallStatus: 'completed',
+      DialCallDuration: '2147483648',
+    };
+    const url = '/webhooks/twilio/voice/dial-status';
+    const twilioRes = await send({
+      method: 'POST',
+      url,
+      headers: {
+        'x-twilio-signature': signTwilioRequest(
+          SANDBOX_ACCOUNT.authToken,
+          `${t.system.config.PUBLIC_BASE_URL}${url}`,
+          dial,
+        ),
+      },
+      rawBody: new URLSearchParams(dial).toString(),
+    });
+    const event = {
+      id: 'evt_far_future',
+      type: 'customer.subscription.updated',
+      created: 1_700_000_000,
+      data: {
+        object: {
+          id: 'sub_far_future',
+          customer: stripeCustomerId,
+          status: 'active',
+          created: 1_700_000_000,
+          current_period_end: Number.MAX_SAFE_INTEGER,
+          metadata: { plan: 'starter' },
+        },
+      },
+    };
+    const stripeRes = await send(signedStripeEvent(event));
+    // The dial is handled with its duration unknown; the event is malformed.
+    expect(`${twilioRes.status} ${twilioRes.raw.slice(0, 300)}`).toMatch(/^200 /);
+    const { rows } = await t.system.db.query<{ duration_seconds: number | null }>(
+      'SELECT duration_seconds FROM conv_calls WHERE tenant_id = $1 AND call_sid = $2',
+      [t.demo.id, dial.CallSid],
+    );
+    expect(rows).toEqual([{ duration_seconds: null }]);
+    expect(`${stripeRes.status} ${stripeRes.raw.slice(0, 300)}`).toMatch(/^400 /);
+    expect(stripeRes.raw).not.toContain('out of range or malformed');
+    for (const res of [twilioRes, stripeRes]) {
+      expect(
+        t.logLines().filter((l) => l.includes(res.correlationId) && l.includes('below its schema')),
+      ).toEqual([]);
+    }
   });
 
   it('covers every webhook the app serves', () => {
@@ -670,18 +739,7 @@ describe('extreme values reach no 5xx on the webhooks and ops routes', () => {
   }, 60_000);
 
   it('on the Stripe webhook, validly signed, with extreme event fields', async () => {
-    const secret = stripeAccountFrom(t.system.config).webhookSecret;
-    const requests = extremesOf(stripeEvent(), ctx()).map((event) => {
-      const payload = JSON.stringify(event);
-      const stamp = Math.floor(Date.now() / 1000);
-      const v1 = createHmac('sha256', secret).update(`${stamp}.${payload}`).digest('hex');
-      return {
-        method: 'POST',
-        url: '/webhooks/stripe',
-        headers: { 'stripe-signature': `t=${stamp},v1=${v1}`, 'content-type': 'application/json' },
-        rawBody: payload,
-      };
-    });
+    const requests = extremesOf(stripeEvent(), ctx()).map(signedStripeEvent);
     expect(await walk('POST /webhooks/stripe', requests, 40)).toBeNull();
   }, 60_000);
 
