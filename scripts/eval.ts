@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { startLlmSandbox } from '../src/providers/llm/sandbox/server.ts';
 import { createModelUnderstander } from '../src/providers/llm/understand-model.ts';
-import { BASELINE_PATH, loadCatalogs, loadCorpus } from './eval/corpus.ts';
+import { BASELINE_PATH, loadCatalogs, loadCorpus, type Split } from './eval/corpus.ts';
 import { modelReader, previousReader, understandingReader } from './eval/readers.ts';
 import {
   type Baseline,
@@ -16,7 +16,7 @@ import {
 // `npm run eval`: how well customers' texts are understood, measured on the labelled corpus, beside
 // the committed baseline (eval/baseline.json). Exits 1 when a figure of this layer falls below it.
 //   --misses          list every wrong judgement on the development part
-//   --misses-holdout  the same on the held-out part (for reports, not for tuning)
+//   --misses-holdout, --misses-fresh, --misses-final  the same on the other parts (for reports)
 //   --write-baseline  record today's figures as the new baseline (commit it with the change)
 //   --model           also read the corpus through the language-model path: LLM_BASE_URL (with
 //                     LLM_MODEL, LLM_API_KEY) when set, else the model sandbox; exits 1 when an
@@ -55,16 +55,17 @@ console.log('\nintent confusion (understand): expected  right/total  read instea
 console.log(formatConfusion(current.confusion));
 
 // Held-out misses are listed only on request: tuning looks at the development part alone.
-const listed = args.has('--misses-holdout')
-  ? 'h'
-  : args.has('--misses-fresh')
-    ? 'f'
-    : args.has('--misses')
-      ? 'd'
-      : null;
-if (listed !== null) {
-  console.log(`\nmisses (understand, ${listed === 'h' ? 'holdout' : listed === 'f' ? 'fresh' : 'dev'}):`);
-  for (const m of current.misses.filter((x) => x.id.startsWith(listed))) {
+const MISSES_FLAGS: Record<string, Split> = {
+  '--misses': 'dev',
+  '--misses-holdout': 'holdout',
+  '--misses-fresh': 'fresh',
+  '--misses-final': 'final',
+};
+for (const [flag, split] of Object.entries(MISSES_FLAGS)) {
+  if (!args.has(flag)) continue;
+  const splitOf = new Map(records.map((r) => [r.id, r.split]));
+  console.log(`\nmisses (understand, ${split}):`);
+  for (const m of current.misses.filter((x) => splitOf.get(x.id) === split)) {
     console.log(
       `  ${m.id} ${m.figure}: ${JSON.stringify(m.text)} expected ${JSON.stringify(m.expected)} got ${JSON.stringify(m.actual)}`,
     );

@@ -8,11 +8,14 @@ import { editDistance } from '../catalog-match.ts';
 // - Shorthand (`tmrw`, `pls`, `thx`) is a fixed table: those are not typos of a word, so distance
 //   cannot find them.
 // - Misspellings of known words ("tomorow", "wensday", "plumer") are found by Damerau-Levenshtein
-//   distance against VOCABULARY: one edit from 5 letters on, two from 8. Shorter words are left
+//   distance against VOCABULARY: one edit from 6 letters on, two from 8. Shorter words are left
 //   alone, where one edit turns a word into another ("fix"/"six").
 // - Only the first MAX_TEXT characters are read (ten SMS segments), bounding the work.
 
 export const MAX_TEXT = 1600;
+
+// Five-letter words are too often one edit from another word ("lease"/"please", "later"/"water").
+const MIN_CORRECTED = 6;
 
 const EMOJI: readonly [RegExp, string][] = [
   [/[👍👌✅🆗☑✔]|\u{1F44D}/gu, ' yes '],
@@ -268,7 +271,7 @@ function foldAccents(text: string): string {
 function correct(token: string): string {
   const short = SHORTHAND.get(token);
   if (short !== undefined) return short;
-  if (token.length < 5 || VOCABULARY_SET.has(token) || KNOWN_WORDS.has(token) || /\d/.test(token))
+  if (token.length < MIN_CORRECTED || VOCABULARY_SET.has(token) || KNOWN_WORDS.has(token) || /\d/.test(token))
     return token;
   const allowed = token.length >= 8 ? 2 : 1;
   let best: string | null = null;

@@ -135,3 +135,34 @@ export function readServices(
 
   return { services, kinds: kinds.map((k) => k.kind.kind), outOfScope };
 }
+
+const emergencyPhrases = new WeakMap<object, Phrase[]>();
+
+/** Whether the words of one of this trade's dangers appear in order, at most two words apart. */
+export function describesEmergency(textTokens: readonly string[], trade: Trade): boolean {
+  const template = TRADES[trade];
+  let phrases = emergencyPhrases.get(template);
+  if (phrases === undefined) {
+    phrases = template.emergencies
+      .map((p) => ({ tokens: normalizeTokens(p) }))
+      .filter((p) => p.tokens.length > 0);
+    emergencyPhrases.set(template, phrases);
+  }
+  return phrases.some((p) => inOrder(textTokens, p.tokens));
+}
+
+function inOrder(text: readonly string[], phrase: readonly string[]): boolean {
+  const [first, ...rest] = phrase;
+  if (first === undefined) return false;
+  outer: for (let start = 0; start < text.length; start++) {
+    if (!sameWord(text[start] ?? '', first)) continue;
+    let at = start;
+    for (const p of rest) {
+      const next = text.slice(at + 1, at + 4).findIndex((t) => sameWord(t, p));
+      if (next === -1) continue outer;
+      at += next + 1;
+    }
+    return true;
+  }
+  return false;
+}

@@ -49,6 +49,18 @@ const SPANS: readonly [RegExp, 'next_week' | 'this_week' | 'weekend'][] = [
 const COMPACT_TIME =
   /(?<![\d$.,:/])\b(1[0-2]|[1-9])([0-5]\d)\b(?!\s*(?:sq|square|ft|feet|amps?\b|gal|gallons?|years?|yrs?|k\b|dollars|bucks|\$|%|\/|[-.]\d))/giu;
 
+// "the 11th" without a month: the next such day from today (chrono needs the month).
+const ORDINAL_DAY =
+  /\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:one|option|choice|floor|time|of\b|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/giu;
+
+function ordinalDate(day: number, local: DateTime): string {
+  if (day < 1 || day > 31) return String(day);
+  let month = local.startOf('month');
+  if (day < local.day) month = month.plus({ months: 1 });
+  const date = month.set({ day: Math.min(day, month.daysInMonth ?? 28) });
+  return date.toFormat('LLLL d');
+}
+
 const PART_ENDS: Readonly<Record<NonNullable<TimeAsk['partOfDay']>, number>> = {
   morning: 12,
   afternoon: 17,
@@ -84,6 +96,8 @@ export function readTimeAsk(
   let text = clean
     .replace(/(\d)\s*ish\b/giu, '$1')
     .replace(/\bnoon\b/giu, '12:00pm')
+    .replace(/\b(before|after|by|around|until|till|til)\s+lunch(time)?\b/giu, '$1 12:00pm')
+    .replace(ORDINAL_DAY, (_m, day: string) => ordinalDate(Number(day), local))
     .replace(/\bmediod[ií]a\b/giu, '12:00pm')
     .replace(BARE_HOUR, (_m, word: string, hour: string) => `${word} ${hour}:00`);
   text = text.replace(/\b(\d{1,2})\s*(a|p)\b(?!\.?m)/giu, '$1$2m');
@@ -95,7 +109,11 @@ export function readTimeAsk(
   // Durations ("runs out after 2 minutes") are not times asked for.
   const results = parser
     .parse(text, reference, { forwardDate: true })
-    .filter((r) => !/\b(minutes?|mins?|seconds?|secs?|ago|hace)\b/iu.test(r.text));
+    .filter((r) => !/\b(minutes?|mins?|seconds?|secs?|hours?|hrs?|ago|hace)\b/iu.test(r.text))
+    // "now" tells urgency ("the toilet won't go down now"), not a slot.
+    .filter((r) => !/^(right )?now$|^ahora( mismo)?$/iu.test(r.text.trim()))
+    // A result naming the day of the month ("friday the 11th") decides the day before a weekday.
+    .sort((a, b) => Number(b.start.isCertain('day')) - Number(a.start.isCertain('day')));
 
   const ask: TimeAsk = { date: null, until: null, at: null, after: null, before: null, partOfDay: null };
   let found = false;
@@ -134,7 +152,13 @@ export function readTimeAsk(
         );
         // "stopped working yesterday" tells what happened; nobody asks for a day gone by.
         if (date < (local.toISODate() ?? '')) continue;
-        ask.date = date;
+        // "friday" said on a Friday is next week's: today is "today" or "this friday".
+        const sameWeekday =
+          date === local.toISODate() &&
+          component.isCertain('weekday') &&
+          !component.isCertain('day') &&
+          !/\b(this|today|hoy|este)\s*$/iu.test(text.slice(0, r.index));
+        ask.date = sameWeekday ? (local.plus({ days: 7 }).toISODate() ?? date) : date;
         found = true;
       }
       if (component.isCertain('hour')) {

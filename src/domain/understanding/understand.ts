@@ -25,7 +25,7 @@ import {
   YES,
 } from './lexicon.ts';
 import { readText } from './read-text.ts';
-import { matchKinds, readServices } from './services.ts';
+import { describesEmergency, readServices } from './services.ts';
 import { readTimeAsk } from './time-ask.ts';
 import { TRADES } from './trades/index.ts';
 import type { Intent, UnderstandContext, Understanding } from './understanding.ts';
@@ -120,12 +120,7 @@ export function understand(text: string, context: UnderstandContext): Understand
   const reading = readServices(clean, context.trade, context.catalog);
   const choice = readChoice(clean, words, time, context);
   const tokens = normalizeTokens(clean);
-  const emergency =
-    any(words, EMERGENCY_SHARED) ||
-    matchKinds(
-      [{ kind: 'emergency', label: '', names: [], phrases: TRADES[context.trade].emergencies }],
-      tokens,
-    ).length > 0;
+  const emergency = any(words, EMERGENCY_SHARED) || describesEmergency(tokens, context.trade);
   const upset =
     any(words, COMPLAINT) ||
     complainingAdjective(words) ||
