@@ -34,6 +34,7 @@ function print(name: string, report: Report): void {
   console.log(formatScores('holdout', report.scores.holdout));
   console.log(formatScores('fresh', report.scores.fresh));
   console.log(formatScores('final', report.scores.final));
+  console.log(formatScores('blind', report.scores.blind));
   const committed = baseline[name];
   if (committed !== undefined) {
     const fig = (v: Record<string, number>) =>
@@ -60,6 +61,7 @@ const MISSES_FLAGS: Record<string, Split> = {
   '--misses-holdout': 'holdout',
   '--misses-fresh': 'fresh',
   '--misses-final': 'final',
+  '--misses-blind': 'blind',
 };
 for (const [flag, split] of Object.entries(MISSES_FLAGS)) {
   if (!args.has(flag)) continue;

@@ -13,10 +13,11 @@ import type {
 /**
  * `dev` is tuned on. `holdout` was written with it, before any tuning, and is only reported.
  * `fresh` was written after the first tuning round and labelled before it was first run; the
- * second round was tuned on it. `final` was written after both rounds, labelled before its first
- * run, and never tuned on.
+ * second round was tuned on it. `final` was written after both rounds and labelled before its
+ * first run; the third round was tuned on it. `blind` was written after all three, labelled before
+ * its first run, and never tuned on.
  */
-export type Split = 'dev' | 'holdout' | 'fresh' | 'final';
+export type Split = 'dev' | 'holdout' | 'fresh' | 'final' | 'blind';
 
 export type CorpusRecord = {
   id: string;

@@ -132,7 +132,7 @@ export function belowBaseline(reader: string, report: Report, baseline: Baseline
   const committed = baseline[reader];
   if (committed === undefined) return [];
   const out: string[] = [];
-  for (const split of ['all', 'holdout', 'fresh', 'final'] as const) {
+  for (const split of ['all', 'holdout', 'fresh', 'final', 'blind'] as const) {
     for (const figure of FIGURES) {
       const floor = committed[split]?.[figure];
       const now = rate(report.scores[split][figure]);
