@@ -129,7 +129,8 @@ function handOver(plan: Plan, read: { text: string; understood: Understanding })
 }
 
 const takeOver = (plan: Plan, operatorId: string) => {
-  plan.set({ assignedTo: operatorId });
+  // Texts waiting for a burst reply are the person's to answer now.
+  plan.set({ assignedTo: operatorId, pendingTexts: [] });
   plan.emit('nmc.conversation.HumanTookOver', { operator_id: operatorId, previous: plan.context.assignedTo });
   plan.restartTimer('humanIdle', plan.facts.policy.humanIdleReleaseMinutes);
 };
@@ -143,7 +144,7 @@ export const conversationMachine = machineSetup.createMachine({
     OptedOut: {
       target: '.blocked',
       actions: decide('OptedOut', (plan, event) => {
-        plan.set({ blockedReason: 'opted_out', assignedTo: null });
+        plan.set({ blockedReason: 'opted_out', assignedTo: null, pendingTexts: [] });
         plan.restartTimer('inactivity', null);
         plan.emit('nmc.conversation.OptedOut', { source: event.source });
         // Carriers require STOP/CANCEL to opt out even with a booking: the appointment stands, the
@@ -173,7 +174,7 @@ export const conversationMachine = machineSetup.createMachine({
       guard: ({ event }) => event.type === 'CampaignStatusChanged' && event.status === 'rejected',
       target: '.blocked',
       actions: decide('CampaignStatusChanged', (plan) => {
-        plan.set({ blockedReason: 'compliance', assignedTo: null });
+        plan.set({ blockedReason: 'compliance', assignedTo: null, pendingTexts: [] });
         plan.restartTimer('inactivity', null);
         plan.emit('nmc.conversation.Blocked', { reason: 'compliance' });
       }),

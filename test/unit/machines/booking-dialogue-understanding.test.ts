@@ -345,3 +345,21 @@ describe('one reply to a burst', () => {
     expect(caller.apply({ type: 'InactivityTimeout', timer: 'burst', token: 4 }).effects).toEqual([]);
   });
 });
+
+describe('a burst cut short', () => {
+  it('an operator taking over or an opt-out drops the texts waiting for a reply', () => {
+    for (const input of [
+      { type: 'HumanTakeoverRequested' as const, operatorId: 'op-1' },
+      { type: 'OptedOut' as const, source: 'keyword' as const, confirm: false },
+    ]) {
+      const caller = new Caller(makeCatalogFacts({ replyDelaySeconds: 4 }));
+      caller.text('my drain is clogged', undefined, 1);
+      expect(caller.snapshot.context.pendingTexts).toHaveLength(1);
+      caller.apply(input);
+      expect(caller.snapshot.context.pendingTexts).toEqual([]);
+      // The burst timer then finds nothing to answer.
+      const due = caller.apply({ type: 'InactivityTimeout', timer: 'burst', token: 1 });
+      expect(bodies(due.effects)).toEqual([]);
+    }
+  });
+});
