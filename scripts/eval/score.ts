@@ -78,6 +78,7 @@ export async function evaluate(records: readonly CorpusRecord[], reader: Reader)
     holdout: emptyScores(),
     fresh: emptyScores(),
     final: emptyScores(),
+    blind: emptyScores(),
   };
   const confusion: Report['confusion'] = {};
   const misses: Miss[] = [];
@@ -157,5 +158,7 @@ export function toBaseline(report: Report): Baseline[string] {
     all: pick(report.scores.all),
     holdout: pick(report.scores.holdout),
     fresh: pick(report.scores.fresh),
+    final: pick(report.scores.final),
+    blind: pick(report.scores.blind),
   };
 }
