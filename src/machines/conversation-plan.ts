@@ -32,6 +32,9 @@ export type ConversationContext = {
 
 export type PendingText = { body: string; hint?: ReplyHint };
 
+/** At most this many texts of a burst are kept to be read together. */
+export const MAX_PENDING_TEXTS = 10;
+
 export const INITIAL_CONTEXT: ConversationContext = {
   assignedTo: null,
   lastGreetingAt: null,
@@ -102,7 +105,8 @@ export class Plan {
   deferReply(text: PendingText, seconds: number): this {
     const token = (this.patch.burstToken ?? this.context.burstToken) + 1;
     const pending = this.patch.pendingTexts ?? this.context.pendingTexts;
-    this.set({ burstToken: token, pendingTexts: [...pending, text] });
+    // A flood is bounded: the last few texts are what the reply answers (and the snapshot stays small).
+    this.set({ burstToken: token, pendingTexts: [...pending, text].slice(-MAX_PENDING_TEXTS) });
     const fireAt = new Date(Date.parse(this.at) + seconds * 1000).toISOString();
     this.effects.push({ type: 'scheduleTimer', timer: 'burst', fireAt, token });
     return this;

@@ -7,6 +7,8 @@ import type {
 } from '../../../src/machines/conversation-events.ts';
 import {
   initialSnapshot,
+  reviveSnapshot,
+  SNAPSHOT_SCHEMA_VERSION,
   type StepResult,
   type StoredSnapshot,
   step,
@@ -361,5 +363,18 @@ describe('a burst cut short', () => {
       const due = caller.apply({ type: 'InactivityTimeout', timer: 'burst', token: 1 });
       expect(bodies(due.effects)).toEqual([]);
     }
+  });
+});
+
+describe('a flood of texts', () => {
+  it('keeps the last few waiting, so the stored snapshot stays valid', () => {
+    const caller = new Caller(makeCatalogFacts({ replyDelaySeconds: 4 }));
+    for (let i = 0; i < 80; i++) caller.text(`text ${i}`, undefined, 0.1);
+    expect(caller.snapshot.context.pendingTexts.map((t) => t.body)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `text ${70 + i}`),
+    );
+    expect(reviveSnapshot(JSON.parse(JSON.stringify(caller.snapshot)), SNAPSHOT_SCHEMA_VERSION)).toEqual(
+      caller.snapshot,
+    );
   });
 });
