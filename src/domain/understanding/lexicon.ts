@@ -110,6 +110,7 @@ export const COMPLAINT: Lexicon = [
   'ripped off',
   'rip off',
   'sick of',
+  'unprofessional',
   'complicated',
   'confusing',
   'nobody did',

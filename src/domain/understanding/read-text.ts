@@ -301,9 +301,9 @@ export function readText(text: string): ReadText {
   return { clean, words };
 }
 
-/** Whether `word` equals `target` or is one edit from it (words of 5 letters or more). */
+/** Whether `word` equals `target` or is one edit from it (words of MIN_CORRECTED letters or more: "floor" is not "flood"). */
 export function sameWord(word: string, target: string): boolean {
   if (word === target) return true;
-  if (word.length < 5 || target.length < 5) return false;
+  if (word.length < MIN_CORRECTED || target.length < MIN_CORRECTED) return false;
   return editDistance(word, target, 1) <= 1;
 }

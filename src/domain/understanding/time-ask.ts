@@ -95,6 +95,13 @@ export function readTimeAsk(
   // chrono needs a meridiem or minutes to see an hour in "after 2"; the bound words stay.
   let text = clean
     .replace(/(\d)\s*ish\b/giu, '$1')
+    // A greeting names no time: "good morning", "buenas tardes".
+    .replace(/\b(good (morning|afternoon|evening|night)|buen(os|as) (d[ií]as|tardes|noches))\b/giu, ' ')
+    // What happens regularly ("wet every morning", "every two weeks") is a description, not an ask.
+    .replace(
+      /\b(every|each|cada)\s+(other\s+)?(\w+\s+)?(mornings?|afternoons?|evenings?|nights?|days?|weeks?|months?|monday|tuesday|wednesday|thursday|friday|saturday|sunday|d[ií]a|semana)\b/giu,
+      ' ',
+    )
     .replace(/\bnoon\b/giu, '12:00pm')
     .replace(/\b(before|after|by|around|until|till|til)\s+lunch(time)?\b/giu, '$1 12:00pm')
     .replace(ORDINAL_DAY, (_m, day: string) => ordinalDate(Number(day), local))
