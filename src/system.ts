@@ -24,6 +24,7 @@ import { createAlertSender } from './runtime/alerts/send-alert-text.ts';
 import { readGatesFromBilling } from './runtime/billing-gates.ts';
 import { createBoss } from './runtime/boss.ts';
 import { createDispatch } from './runtime/dispatch.ts';
+import { domainLogSubscriber } from './runtime/domain-log.ts';
 import { ensureQueues } from './runtime/job-queues.ts';
 import { createStatusPoller } from './runtime/poll-sms-status.ts';
 import { createSmsSender } from './runtime/send-sms.ts';
@@ -119,6 +120,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       boss,
       readGates,
       metrics,
+      logger,
       holdTtlMinutes: config.HOLD_TTL_MINUTES,
     });
 
@@ -158,6 +160,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         sendAlertText: createAlertSender({ db, boss, twilio, readGates, logger, metrics }),
         remindAlert: createAlertReminder({ db, boss, publicBaseUrl: config.PUBLIC_BASE_URL }),
         subscribers: [
+          domainLogSubscriber(logger),
           campaignStatusSubscriber(db, dispatch),
           alertSubscriber({ db, boss, publicBaseUrl: config.PUBLIC_BASE_URL, logger }),
         ],

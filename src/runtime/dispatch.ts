@@ -10,6 +10,7 @@ import {
   SnapshotRevivalError,
   step,
 } from '../machines/conversation-snapshot.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { inTransaction, type Pool, type PoolClient } from '../persistence/db.ts';
 import {
@@ -81,6 +82,8 @@ export type DispatcherDeps = {
   boss: PgBoss;
   readGates: GatesReader;
   metrics?: Metrics;
+  /** One info line per applied event with the dialogue's step (the committed events log themselves). */
+  logger?: Logger;
   /** HOLD_TTL_MINUTES: the default a tenant's scheduling policy can override. */
   holdTtlMinutes?: number;
   /** Test seam: runs after the transition and the writes, before COMMIT. */
@@ -112,6 +115,7 @@ const PARTICIPANT_BY_PURPOSE = {
 
 export function createDispatch(deps: DispatcherDeps): Dispatch {
   return async (tenantId, ref, event, options) => {
+    const stepLog: { dialogue?: string; answers: string[] } = { answers: [] };
     const result = await inTransaction(deps.db, async (client) => {
       if (options.idempotencyKey) {
         // Same-key dispatches queue here, so the second always sees the first one's record.
@@ -211,6 +215,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
         });
         if (answer === null) continue;
         if (++followUps > MAX_FOLLOW_UPS) throw new Error('booking dialogue did not settle');
+        stepLog.answers.push(answer.type);
         outcome = {
           ...step(outcome.snapshot, { ...answer, facts } as ConversationEvent),
           previousState: first.previousState,
@@ -224,6 +229,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
           cause: event.type,
         });
       }
+      stepLog.dialogue = outcome.snapshot.context.dialogue.step;
       const version = await saveConversation(client, {
         tenantId,
         id: row.id,
@@ -255,6 +261,20 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
       return dispatchResult;
     });
     deps.metrics?.eventsDispatched.labels({ type: event.type }).inc();
+    if (result.outcome === 'applied' || result.outcome === 'ignored') {
+      deps.logger?.info(
+        {
+          conversation_id: result.conversationId,
+          event: event.type,
+          outcome: result.outcome,
+          state: result.state,
+          dialogue_step: stepLog.dialogue,
+          booking: stepLog.answers.join(',') || undefined,
+          correlation_id: options.correlationId,
+        },
+        `conversation step: ${event.type}`,
+      );
+    }
     return result;
   };
 }

@@ -37,7 +37,12 @@ function nmc(args: string[], env: Record<string, string> = {}): Promise<Run> {
 beforeAll(async () => {
   port = await freePort();
   server = startMain(
-    { NMC_DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()) },
+    {
+      NMC_DATA_DIR: dataDir,
+      PORT: String(port),
+      EMBEDDED_PG_PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    },
     { npm: true },
   );
   await waitForReady(`http://127.0.0.1:${port}/readyz`, 60_000, server.exited);
@@ -92,6 +97,32 @@ describe('nmc against a server on non-default ports', () => {
     expect(takeover.stdout.trim()).toBe(`takeover: ${id} is now human`);
     const release = await nmc(['conversations', 'release', id]);
     expect(release.stdout.trim()).toBe(`release: ${id} is now open`);
+
+    // The server's log (JSON: not a terminal) follows the conversation by its id, with no number.
+    const steps = () =>
+      server
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{') && line.includes(`"conversation_id":"${id}"`))
+        .map((line) => JSON.parse(line).msg as string);
+    const expected = [
+      'call missed',
+      'sms queued',
+      'sms sent',
+      'sms delivered',
+      'taken over by an operator',
+      'released to the assistant',
+      'conversation step: MissedCall',
+      'conversation step: HumanReleased',
+    ];
+    for (let i = 0; i < 50 && !expected.every((m) => steps().includes(m)); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(steps()).toEqual(expect.arrayContaining(expected));
+    const logLines = server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
+    expect(logLines.join('\n')).not.toContain('3105550123');
   }, 60_000);
 
   it('appointments list reads a local day', async () => {
@@ -163,6 +194,7 @@ describe('nmc against a server on non-default ports', () => {
   }, 30_000);
 
   it('a clean stop removes server.json', async () => {
+    expect(existsSync(join(dataDir, 'server.json'))).toBe(true);
     process.kill(-(server.child.pid ?? 0), 'SIGTERM');
     await server.exited;
     expect(existsSync(join(dataDir, 'server.json'))).toBe(false);

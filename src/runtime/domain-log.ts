@@ -1,0 +1,86 @@
+import type { EventEnvelope } from '../domain/event-catalog.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Subscriber } from './outbox-dispatcher.ts';
+
+// One info line per committed domain step, so a person can follow a conversation in the log by its
+// id: call missed → conversation started → sms queued → sent → delivered; reply received → state;
+// appointment booked; takeover and release. Lines come from the outbox, so only what was committed
+// is logged, once, in commit order. Only ids, states, statuses and reasons are copied: never a
+// number or a text (the sanitizer would catch them; this keeps them from being offered at all).
+
+const MESSAGES: Record<string, string> = {
+  'nmc.conversation.ConversationStarted': 'conversation started',
+  'nmc.conversation.MissedCallRecorded': 'call missed',
+  'nmc.conversation.MessageReceived': 'text received from the caller',
+  'nmc.conversation.MessageQueued': 'sms queued',
+  'nmc.conversation.SendSuppressed': 'sms not sent',
+  'nmc.conversation.StateChanged': 'conversation state changed',
+  'nmc.conversation.HumanTookOver': 'taken over by an operator',
+  'nmc.conversation.HumanReleased': 'released to the assistant',
+  'nmc.conversation.ConversationClosed': 'conversation closed',
+  'nmc.conversation.OptedOut': 'caller opted out',
+  'nmc.conversation.OptedIn': 'caller opted back in',
+  'nmc.conversation.Blocked': 'conversation blocked',
+  'nmc.conversation.Unblocked': 'conversation unblocked',
+  'nmc.conversation.InboundWhileBlocked': 'text received while blocked',
+  'nmc.conversation.OperatorAttentionNeeded': 'operator attention needed',
+  'nmc.conversation.SnapshotUnrevivable': 'conversation flagged: snapshot unrevivable',
+  'nmc.conversation.HandedToHuman': 'handed to a person',
+  'nmc.conversation.AppointmentBooked': 'appointment booked',
+  'nmc.conversation.AppointmentCancelled': 'appointment cancelled',
+  'nmc.compliance.CampaignStatusChanged': '10DLC campaign status changed',
+  'nmc.billing.GatesChanged': 'billing gates changed',
+};
+
+// Payload keys worth a column, renamed where the sanitizer would take the key for a phone field.
+const FIELDS: Record<string, string> = {
+  conversation_id: 'conversation_id',
+  message_id: 'message_id',
+  appointment_id: 'appointment_id',
+  call_sid: 'call_sid',
+  purpose: 'purpose',
+  status: 'status',
+  error_code: 'error_code',
+  reason: 'reason',
+  cause: 'cause',
+  source: 'source',
+  operator_id: 'operator_id',
+  by: 'by',
+  idle: 'idle',
+  start: 'start',
+  previous: 'previous',
+  from: 'state_from',
+  to: 'state_to',
+  sms: 'sms',
+  assistant: 'assistant',
+  plan: 'plan',
+};
+
+/** The log line of one domain event: its message and the fields that identify the step. */
+export function domainLogLine(event: EventEnvelope): { fields: Record<string, unknown>; message: string } {
+  const fields: Record<string, unknown> = {
+    event: event.event_name.split('.').pop(),
+    tenant_id: event.tenant_id,
+  };
+  for (const [key, value] of Object.entries(event.payload)) {
+    const name = FIELDS[key];
+    if (name !== undefined && value !== null && typeof value !== 'object') fields[name] = value;
+  }
+  fields.correlation_id = event.correlation_id;
+  const message =
+    event.event_name === 'nmc.messaging.MessageStatusChanged'
+      ? `sms ${String(event.payload.status)}`
+      : (MESSAGES[event.event_name] ?? event.event_name);
+  return { fields, message };
+}
+
+export function domainLogSubscriber(logger: Logger): Subscriber {
+  return {
+    name: 'domain-log',
+    events: '*',
+    handle: async (event) => {
+      const { fields, message } = domainLogLine(event);
+      logger.info(fields, message);
+    },
+  };
+}
