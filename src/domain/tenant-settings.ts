@@ -7,7 +7,7 @@ import type { Trade } from './understanding/understanding.ts';
 // in storage but ignored here; invalid values fall back to the default.
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/);
-const hoursSchema = z.record(
+const hoursSchema = z.partialRecord(
   z.enum(['1', '2', '3', '4', '5', '6', '7']),
   z.array(z.object({ start: hhmm, end: hhmm })).max(6),
 );

@@ -596,6 +596,36 @@ describe('scripted conversations with the demo plumber', () => {
   });
 });
 
+describe('after hours', () => {
+  it('a handover says when a person will actually answer: the next opening', async () => {
+    // The business opens only on the first of the next weekdays, 08:00–09:00: now is after hours.
+    const weekday = DateTime.fromISO(days.dates[0] ?? '', { zone: ZONE }).weekday;
+    const hours = { [String(weekday)]: [{ start: '08:00', end: '09:00' }] };
+    await t.system.db.query(
+      `UPDATE id_tenants SET settings = settings || jsonb_build_object('business_hours', $2::jsonb) WHERE id = $1`,
+      [t.demo.id, JSON.stringify(hours)],
+    );
+    try {
+      const caller = '+13105558901';
+      await play(
+        {
+          name: 'after hours',
+          lines: [
+            '> can I talk to a real person',
+            `< ^Sure\\. A person from Demo Plumbing will text you when we open, ${days.written[0]}, 8:00 AM\\.$`,
+          ],
+          outcome: { kind: 'handedOver', reason: 'handover_requested' },
+        },
+        caller,
+      );
+    } finally {
+      await t.system.db.query(`UPDATE id_tenants SET settings = settings - 'business_hours' WHERE id = $1`, [
+        t.demo.id,
+      ]);
+    }
+  });
+});
+
 describe('a yes just after the hold lapsed', () => {
   it('books the same time when it is still free; alerts a person when it is not', async () => {
     const dispatch = createDispatch({

@@ -37,3 +37,10 @@ describe('readTenantSettings (dialogue settings)', () => {
     });
   });
 });
+
+describe('readTenantSettings (business hours)', () => {
+  it('takes hours for some days only (the other days are closed)', () => {
+    const hours = { '1': [{ start: '08:00', end: '09:00' }] };
+    expect(readTenantSettings({ business_hours: hours }).businessHours).toEqual(hours);
+  });
+});
