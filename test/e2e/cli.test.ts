@@ -74,6 +74,32 @@ describe('nmc against a server on non-default ports', () => {
     expect(run.stdout).toMatch(/^← \+15005550006: Hi, this is .+ sorry we missed your call/im);
   }, 30_000);
 
+  it('phone sms prints the reply the caller received; phone watch follows the texts until Ctrl-C', async () => {
+    const watchOutput: string[] = [];
+    const watch = spawn('node', ['src/cli.ts', 'phone', 'watch', '--from', '+13105550124'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NMC_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    watch.stdout.on('data', (chunk) => watchOutput.push(chunk.toString()));
+    const watchExited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
+
+    expect((await nmc(['phone', 'missed', '--from', '+13105550124'])).code).toBe(0);
+    const sms = await nmc(['phone', 'sms', '--from', '+13105550124', '--body', 'drain cleaning']);
+    expect(sms.code).toBe(0);
+    expect(sms.stdout).toMatch(/^text SM\w+ from \+13105550124: drain cleaning$/m);
+    const replies = sms.stdout.split('\n').filter((line) => line.startsWith('← +15005550006: '));
+    expect(replies.length).toBeGreaterThanOrEqual(1);
+    // Only what this text brought: the greeting was printed by `phone missed`, not again here.
+    expect(sms.stdout).not.toMatch(/sorry we missed your call/i);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    watch.kill('SIGINT');
+    expect(await watchExited).toBe(0);
+    const watched = watchOutput.join('');
+    expect(watched).toMatch(/^← \+15005550006: Hi, this is .+ sorry we missed your call/im);
+    expect(watched).toContain(replies[0]);
+  }, 60_000);
+
   it('token works, and conversations list shows the caller', async () => {
     const token = await nmc(['token']);
     expect(token.code).toBe(0);
