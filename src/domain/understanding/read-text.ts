@@ -8,7 +8,7 @@ import { editDistance } from '../catalog-match.ts';
 // - Shorthand (`tmrw`, `pls`, `thx`) is a fixed table: those are not typos of a word, so distance
 //   cannot find them.
 // - Misspellings of known words ("tomorow", "wensday", "plumer") are found by Damerau-Levenshtein
-//   distance against VOCABULARY: one edit from 6 letters on, two from 8. Shorter words are left
+//   distance against VOCABULARY: one edit from 6 letters on, two between words of 7 and 8 letters on. Shorter words are left
 //   alone, where one edit turns a word into another ("fix"/"six").
 // - Only the first MAX_TEXT characters are read (ten SMS segments), bounding the work.
 
@@ -273,12 +273,13 @@ function correct(token: string): string {
   if (short !== undefined) return short;
   if (token.length < MIN_CORRECTED || VOCABULARY_SET.has(token) || KNOWN_WORDS.has(token) || /\d/.test(token))
     return token;
-  const allowed = token.length >= 8 ? 2 : 1;
   let best: string | null = null;
-  let bestDistance = allowed + 1;
+  let bestDistance = 3;
   for (const word of VOCABULARY) {
+    // Two edits only between long words ("wensday" → "wednesday").
+    const allowed = word.length >= 8 && token.length >= 7 ? 2 : 1;
     const d = editDistance(foldAccents(token), foldAccents(word), allowed);
-    if (d < bestDistance) {
+    if (d <= allowed && d < bestDistance) {
       best = word;
       bestDistance = d;
     }

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { detectLanguage } from '../../../../src/domain/understanding/language.ts';
+import { readText } from '../../../../src/domain/understanding/read-text.ts';
+
+const language = (text: string) => {
+  const { words, clean } = readText(text);
+  return detectLanguage(words, clean);
+};
+
+describe('readText', () => {
+  it('spells out the emoji that mean yes', () => {
+    for (const emoji of ['👍', '👌', '✅', '👍🏻']) expect(readText(emoji).words).toEqual(['yes']);
+  });
+
+  it('expands shorthand and corrects misspellings of the words the reader relies on', () => {
+    expect(readText('tmrw pls thx').words).toEqual(['tomorrow', 'please', 'thanks']);
+    expect(readText('tomorow wensday plumer').words).toEqual(['tomorrow', 'wednesday', 'plumber']);
+  });
+
+  it('leaves real words alone even one edit from a known one', () => {
+    expect(readText('change it later, I think').words).toEqual(['change', 'it', 'later', 'i', 'think']);
+    expect(readText('end of lease').words).toEqual(['end', 'of', 'lease']);
+  });
+});
+
+describe('detectLanguage', () => {
+  it('tells Spanish from English on short texts', () => {
+    expect(language('sí')).toBe('es');
+    expect(language('mañana?')).toBe('es');
+    expect(language('hola, tengo una fuga en el baño')).toBe('es');
+    expect(language('ok')).toBe('en');
+    expect(language('tmrw at 3?')).toBe('en');
+  });
+
+  it('says other for a long text in another language', () => {
+    expect(language("Bonjour, j'ai une fuite d'eau sous l'évier de la cuisine depuis ce matin")).toBe(
+      'other',
+    );
+  });
+});
