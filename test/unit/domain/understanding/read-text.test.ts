@@ -36,5 +36,8 @@ describe('detectLanguage', () => {
     expect(language("Bonjour, j'ai une fuite d'eau sous l'évier de la cuisine depuis ce matin")).toBe(
       'other',
     );
+    expect(language('Olá, tenho um vazamento de água debaixo da pia da cozinha')).toBe('other');
+    expect(language('Xin chào, bồn rửa bát nhà tôi bị tắc rồi')).toBe('other');
+    expect(language('hot water runs out after like 2 minutes')).toBe('en');
   });
 });
