@@ -32,6 +32,13 @@ function idArgument(value: string): string {
   return value;
 }
 
+function limitArgument(value: string): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw new InvalidArgumentError('a whole number, 1 to 100');
+  return limit;
+}
+
 function printDetail(detail: Detail): void {
   process.stdout.write(
     `${detail.id}  ${detail.caller}  ${detail.state}${detail.flagged ? `  flagged: ${detail.flagged}` : ''}\n`,
@@ -63,10 +70,10 @@ export function registerConversations(program: Command, globals: () => GlobalOpt
         new Option('--state <state>', 'only this state').choices(['open', 'human', 'closed', 'blocked']),
       )
       .option('--caller <digits>', "digits the caller's number contains")
-      .addOption(new Option('--limit <n>', 'how many').default('50')),
-  ).action(async (options: TenantOptions & { state?: string; caller?: string; limit: string }) => {
+      .addOption(new Option('--limit <n>', 'how many, 1 to 100').default(50).argParser(limitArgument)),
+  ).action(async (options: TenantOptions & { state?: string; caller?: string; limit: number }) => {
     const { target, token } = await session(globals(), options);
-    const query = new URLSearchParams({ limit: options.limit });
+    const query = new URLSearchParams({ limit: String(options.limit) });
     if (options.state) query.set('state', options.state);
     if (options.caller) query.set('caller', options.caller);
     const page = await callApi<{ items: Conversation[] }>(
