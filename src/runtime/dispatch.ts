@@ -265,7 +265,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
       deps.logger?.info(
         {
           conversation_id: result.conversationId,
-          event: event.type,
+          event: event.type === 'InactivityTimeout' ? `${event.type}:${event.timer}` : event.type,
           outcome: result.outcome,
           state: result.state,
           dialogue_step: stepLog.dialogue,
