@@ -1,4 +1,4 @@
-import { type Command, CommanderError, program } from 'commander';
+import { type Command, CommanderError, InvalidArgumentError, program } from 'commander';
 import { registerAppointments } from './cli/appointments.ts';
 import { registerConversations } from './cli/conversations.ts';
 import { registerDeadLetters } from './cli/dead-letters.ts';
@@ -12,6 +12,12 @@ import { ConfigError, loadConfig } from './config.ts';
 // `npm run nmc -- <command>`: operator tools against the running server, which it finds through
 // the data directory's server.json (written by `npm start`), or --url. Each command group lives in
 // src/cli/; `nmc --help` lists every command with its flags.
+
+function urlArgument(value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))
+    throw new InvalidArgumentError('an http(s) URL, e.g. http://127.0.0.1:3000');
+  return value;
+}
 
 /** Every leaf command with its options, for the top-level help. */
 function commandTree(root: Command): string {
@@ -48,6 +54,7 @@ program
   .option(
     '--url <url>',
     "the server's API URL (default: the running server's, read from $NMC_DATA_DIR/server.json)",
+    urlArgument,
   )
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
