@@ -1,7 +1,6 @@
 import { setup } from 'xstate';
 import type { Understanding } from '../domain/understanding/understanding.ts';
 import {
-  current,
   handoverFor,
   handoverValues,
   onBooked,
@@ -125,7 +124,6 @@ function handOver(plan: Plan, read: { text: string; understood: Understanding })
   plan.emit('nmc.conversation.HandedToHuman', { reason: handover.reason });
   plan.notify(handover.reason);
   plan.restartTimer('humanIdle', plan.facts.policy.humanIdleReleaseMinutes);
-  void current;
 }
 
 const takeOver = (plan: Plan, operatorId: string) => {
