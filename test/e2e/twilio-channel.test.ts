@@ -191,6 +191,16 @@ describe('signature check on every Twilio route', () => {
     expect(await snapshot()).toEqual(before);
     expect(t.sandbox.requests()).toHaveLength(0);
 
+    // Correctly signed with our auth token but naming another Twilio account (or none): refused too.
+    for (const accountSid of [`AC${'f'.repeat(32)}`, '']) {
+      const foreign = { ...call, AccountSid: accountSid };
+      if (!accountSid) delete (foreign as Partial<typeof call>).AccountSid;
+      const response = await t.phone.post('/webhooks/twilio/voice', foreign);
+      expect(response.status, `AccountSid ${accountSid || '(none)'}`).toBe(403);
+      expect((JSON.parse(response.body) as { error: { code: string } }).error.code).toBe('forbidden');
+    }
+    expect(await snapshot()).toEqual(before);
+
     // The same parameters, correctly signed, are accepted: the 403s were the signature's doing.
     const accepted = await t.phone.post('/webhooks/twilio/voice', call);
     expect(accepted.status).toBe(200);
