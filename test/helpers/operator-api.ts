@@ -13,7 +13,11 @@ import type { TestSystem } from './system.ts';
 // call starts them (the engine's dispatch), for any tenant.
 
 /** The role claim an identity provider would put in the token for each role (STAFF: any member of the platform org). */
-export const ROLE_CLAIM: Record<Role, string> = { OWNER: 'org:admin', TECH: 'org:member', STAFF: 'org:member' };
+export const ROLE_CLAIM: Record<Role, string> = {
+  OWNER: 'org:admin',
+  TECH: 'org:member',
+  STAFF: 'org:member',
+};
 
 const issuers = new WeakMap<System, Promise<DevIssuer>>();
 

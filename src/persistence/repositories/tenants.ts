@@ -84,9 +84,7 @@ export async function ensureTenantSetting(
   );
 }
 
-export async function listTenants(
-  db: Queryable,
-): Promise<
+export async function listTenants(db: Queryable): Promise<
   {
     id: string;
     slug: string;

@@ -39,7 +39,11 @@ const EXPIRES = minutes(20);
 class Caller {
   snapshot: StoredSnapshot = initialSnapshot();
   clock = 0;
-  constructor(public facts: ConversationFacts = makeCatalogFacts()) {}
+  facts: ConversationFacts;
+
+  constructor(facts: ConversationFacts = makeCatalogFacts()) {
+    this.facts = facts;
+  }
   get dialogue() {
     return this.snapshot.context.dialogue;
   }

@@ -75,7 +75,11 @@ class Caller {
   snapshot: StoredSnapshot = initialSnapshot();
   private clock = 0;
 
-  constructor(public facts: ConversationFacts = makeCatalogFacts()) {}
+  facts: ConversationFacts;
+
+  constructor(facts: ConversationFacts = makeCatalogFacts()) {
+    this.facts = facts;
+  }
 
   get dialogue() {
     return this.snapshot.context.dialogue;
