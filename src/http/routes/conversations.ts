@@ -31,6 +31,10 @@ const conversation = z
   .meta({ id: 'Conversation' });
 const message = z.object({
   id: z.uuid(),
+  seq: z
+    .number()
+    .int()
+    .describe("the message's place in the transcript (1, 2, …); messages are listed by it"),
   direction: z.enum(['in', 'out']),
   participant: z.enum(['caller', 'assistant', 'operator', 'system']),
   body: z.string(),
@@ -66,6 +70,7 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         ...toJson(row),
         messages: messages.map((m) => ({
           id: m.id,
+          seq: m.seq,
           direction: m.direction,
           participant: m.participant,
           body: m.body,

@@ -3,6 +3,8 @@ import type { Queryable } from '../db.ts';
 // Conversation messages (`conv_messages`). Outbound statuses only move forward:
 // queued → sending → sent → delivered, and failed is terminal; `advanceMessageStatus` is the one
 // place that enforces it, in SQL, so a late or out-of-order callback can never move a message back.
+// Every insert takes its conversation's next `seq` (a trigger, migration 0012): the transcript's
+// order, since messages written in one transaction share created_at.
 
 export type MessageStatus = 'received' | 'queued' | 'sending' | 'sent' | 'delivered' | 'failed';
 export type Participant = 'caller' | 'assistant' | 'operator' | 'system';
@@ -31,12 +33,14 @@ export type MessageRow = {
   error_code: string | null;
   failure_reason: string | null;
   attempts: number;
+  /** The message's place in its conversation (1, 2, …): the transcript's order. */
+  seq: number;
   created_at: Date;
   updated_at: Date;
 };
 
 const COLUMNS =
-  'tenant_id, id, conversation_id, direction, participant, operator_id, purpose, body, media, status, provider_sid, error_code, failure_reason, attempts, created_at, updated_at';
+  'tenant_id, id, conversation_id, direction, participant, operator_id, purpose, body, media, status, provider_sid, error_code, failure_reason, attempts, seq::int AS seq, created_at, updated_at';
 
 export async function insertMessage(
   db: Queryable,
@@ -90,7 +94,7 @@ export async function listMessages(
   limit = 200,
 ): Promise<MessageRow[]> {
   const { rows } = await db.query<MessageRow>(
-    `SELECT ${COLUMNS} FROM conv_messages WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at, id LIMIT $3`,
+    `SELECT ${COLUMNS} FROM conv_messages WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY seq LIMIT $3`,
     [tenantId, conversationId, limit],
   );
   return rows;
