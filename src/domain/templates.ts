@@ -24,7 +24,8 @@ export const DEFAULT_TEMPLATES = {
   emergencyHandover: '{safety} Our team is alerted and will call you {when}.',
   outOfScope:
     "Sorry, {business} doesn't do {thing}. A person can call you back {when}, or tell us what else you need.",
-  unsupportedLanguage: 'A person from {business} will text you {when}. / Una persona le escribira pronto.',
+  unsupportedLanguage:
+    '{note}A person from {business} will text you {when}. / Una persona le escribira pronto.',
   thanks: "You're welcome! Text us anytime.",
   askService: 'What can we help with? For example: {examples}.',
   chooseService: 'Did you mean {options}? Reply with the number.',

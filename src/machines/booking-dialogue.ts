@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { AlertReason } from '../domain/alert-reasons.ts';
+import { handoverNote } from '../domain/handover-notes.ts';
 import {
   formatDateForSms,
   formatDateTimeForSms,
@@ -261,7 +262,7 @@ export function handoverFor(
   plan: Plan,
   text: string,
   understood: Understanding,
-): { reason: AlertReason; template: TemplateName } | null {
+): { reason: AlertReason; template: TemplateName; values?: Record<string, string> } | null {
   if (silencedBy(plan) !== null) return null;
   if (understood.intent === 'person') return { reason: 'handover_requested', template: 'handoverRequested' };
   if (understood.intent === 'complaint') return { reason: 'complaint', template: 'complaint' };
@@ -269,7 +270,11 @@ export function handoverFor(
     return { reason: 'emergency', template: 'emergencyHandover' };
   // Another language: a short yes, no or number needs no language, anything else does.
   if (understood.language === 'other' && !['choice', 'yes', 'no'].includes(understood.intent))
-    return { reason: 'unsupported_language', template: 'unsupportedLanguage' };
+    return {
+      reason: 'unsupported_language',
+      template: 'unsupportedLanguage',
+      values: { note: handoverNote(understood.otherLanguage) },
+    };
   if (
     isMisunderstood(plan, text, understood) &&
     current(plan).misunderstandings + 1 >= plan.facts.policy.maxMisunderstandings

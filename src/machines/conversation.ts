@@ -120,7 +120,7 @@ function handOver(plan: Plan, read: { text: string; understood: Understanding })
   if (read.understood.language === 'es') setDialogue(plan, { language: 'es' });
   setDialogue(plan, { misunderstandings: 0 });
   plan.set({ assignedTo: null });
-  say(plan, handover.template, handoverValues(plan));
+  say(plan, handover.template, { ...handoverValues(plan), ...handover.values });
   plan.emit('nmc.conversation.HandedToHuman', { reason: handover.reason });
   plan.notify(handover.reason);
   plan.restartTimer('humanIdle', plan.facts.policy.humanIdleReleaseMinutes);

@@ -384,6 +384,22 @@ const SCRIPTS: Script[] = [
     outcome: { kind: 'open' },
   },
   {
+    name: 'French is handed to a person, told so in French first',
+    lines: [
+      '> Bonjour, mon évier est bouché, pouvez-vous venir demain?',
+      '< ^Une personne va vous répondre bientôt\\. / A person from Demo Plumbing will text you',
+    ],
+    outcome: { kind: 'handedOver', reason: 'unsupported_language' },
+  },
+  {
+    name: 'Chinese is handed to a person, told so in Chinese first',
+    lines: [
+      '> 你好，我的水槽堵了',
+      '< ^我们的工作人员会尽快回复您。 / A person from Demo Plumbing will text you',
+    ],
+    outcome: { kind: 'handedOver', reason: 'unsupported_language' },
+  },
+  {
     name: 'three misunderstandings hand over',
     lines: [
       '> asdf',

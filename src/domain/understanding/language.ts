@@ -37,10 +37,68 @@ const ENGLISH: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
+// Everyday words of languages the templates do not speak, for texts too short for trigrams
+// ("Bonjour", "merci beaucoup", "danke").
+const OTHER_LANGUAGE_WORD_LISTS: Record<string, string> = {
+  fra: 'bonjour bonsoir salut merci oui allo pouvez voulez demain aujourd hui',
+  deu: 'hallo guten danke bitte morgen heute',
+  por: 'ola obrigado obrigada amanha voces',
+  ita: 'ciao buongiorno grazie domani',
+  vie: 'xin chao cam',
+};
+const OTHER_LANGUAGE_OF_WORD: ReadonlyMap<string, string> = new Map(
+  Object.entries(OTHER_LANGUAGE_WORD_LISTS).flatMap(([code, list]) =>
+    list.split(' ').map((word) => [word, code] as const),
+  ),
+);
+const OTHER_LANGUAGE_WORDS: ReadonlySet<string> = new Set(OTHER_LANGUAGE_OF_WORD.keys());
+
+// Scripts that name their language well enough for a one-line note in it.
+const SCRIPT_LANGUAGES: readonly [RegExp, string][] = [
+  [/\p{Script=Han}/u, 'cmn'],
+  [/\p{Script=Hangul}/u, 'kor'],
+  [/\p{Script=Hiragana}|\p{Script=Katakana}/u, 'jpn'],
+  [/\p{Script=Cyrillic}/u, 'rus'],
+  [/\p{Script=Arabic}/u, 'arb'],
+];
+
+/**
+ * Which language a text that is neither English nor Spanish is in, as an ISO 639-3 code, when it
+ * can be told: the script, the trigrams of a long text, or an everyday word of a short one.
+ */
+export function guessOtherLanguage(clean: string): string | null {
+  for (const [script, code] of SCRIPT_LANGUAGES) if (script.test(clean)) return code;
+  const letters = clean.replace(/[^\p{L}]/gu, '');
+  if (letters.length >= FRANC_MIN_LENGTH) {
+    const best = francAll(clean, { minLength: FRANC_MIN_LENGTH })[0]?.[0];
+    if (best !== undefined && best !== 'und' && best !== 'eng' && best !== 'spa') return best;
+  }
+  for (const word of writtenWords(clean)) {
+    const code = OTHER_LANGUAGE_OF_WORD.get(word);
+    if (code) return code;
+  }
+  return null;
+}
+
+/** Tokens as written (accents folded, no spelling correction): "demain" is not read as "domain". */
+function writtenWords(clean: string): string[] {
+  return clean
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+}
+
 // Words spelled the same in both ("no", "am"/"pm", "ok") count for neither.
 const SHARED: ReadonlySet<string> = new Set(['no', 'ok', 'am', 'pm', 'a']);
 
 export function detectLanguage(words: readonly string[], clean: string): Language {
+  // Letters mostly outside the Latin script (Chinese, Cyrillic, Arabic, Korean…): neither language.
+  const latin = clean.replace(/[^\p{Script=Latin}]/gu, '').length;
+  const allLetters = clean.replace(/[^\p{L}]/gu, '').length;
+  if (allLetters >= 2 && latin * 2 < allLetters) return 'other';
+
   let es = 0;
   let en = 0;
   for (const w of words) {
@@ -57,7 +115,17 @@ export function detectLanguage(words: readonly string[], clean: string): Languag
   // French too), that the trigrams give to a third language. Trigrams alone misread short English
   // ("hot water runs out after like 2 minutes" scores French), so they never decide against words.
   const foreign = best !== undefined && best !== 'eng' && best !== 'spa' && best !== 'und';
-  if (foreign && en === 0 && es * 4 < words.length) return 'other';
+  // The markers are counted again on the words as written: spelling correction turns foreign words
+  // into English ones ("demain" → "domain").
+  const written = writtenWords(clean);
+  const writtenEn = written.filter((w) => ENGLISH.has(w) && !SHARED.has(w)).length;
+  const writtenEs = written.filter((w) => SPANISH.has(w) && !SHARED.has(w)).length;
+  if (foreign && writtenEn === 0 && writtenEs * 4 < written.length) return 'other';
+  const otherWords = written.filter((w) => OTHER_LANGUAGE_WORDS.has(w)).length;
+  if (otherWords > 0 && writtenEn === 0 && writtenEs === 0) return 'other';
+  // Shorthand expansion can plant one English word ("mon" → "monday"): several foreign everyday
+  // words the trigrams agree with outweigh it.
+  if (foreign && otherWords >= 2 && writtenEn <= 1 && writtenEs === 0) return 'other';
   if (es > en) return 'es';
   if (en > es) return 'en';
   if (best === 'spa') return 'es';

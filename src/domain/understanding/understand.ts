@@ -1,7 +1,7 @@
 import { normalizeTokens } from '../catalog-match.ts';
 import { classifyKeyword } from '../keywords.ts';
 import { readChoice } from './choice.ts';
-import { detectLanguage } from './language.ts';
+import { detectLanguage, guessOtherLanguage } from './language.ts';
 import {
   CANCEL,
   CHANGE_STRONG,
@@ -106,6 +106,7 @@ export function understand(text: string, context: UnderstandContext): Understand
   const base: Understanding = {
     intent: 'unknown',
     language,
+    otherLanguage: language === 'other' ? guessOtherLanguage(clean) : null,
     services: [],
     time: null,
     choice: null,

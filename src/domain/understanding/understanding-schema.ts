@@ -23,6 +23,11 @@ export const timeAskSchema = z.strictObject({
 export const understandingSchema = z.strictObject({
   intent: z.enum(INTENTS),
   language: z.enum(['en', 'es', 'other']),
+  otherLanguage: z
+    .string()
+    .regex(/^[a-z]{3}$/)
+    .nullable()
+    .optional(),
   services: z
     .array(z.strictObject({ id: z.string().min(1).max(200), score: z.number().min(0).max(1) }))
     .max(20),

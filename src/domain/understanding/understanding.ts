@@ -70,6 +70,8 @@ export type ServiceMatch = { id: string; score: number };
 export type Understanding = {
   intent: Intent;
   language: Language;
+  /** With `language` `other`: the language recognised (ISO 639-3, e.g. `fra`), or null. */
+  otherLanguage?: string | null;
   /** Services the text points at, best first; empty when none. */
   services: ServiceMatch[];
   /** A time asked for, or null. */
