@@ -95,8 +95,9 @@ const SHARED: ReadonlySet<string> = new Set(['no', 'ok', 'am', 'pm', 'a']);
 
 export function detectLanguage(words: readonly string[], clean: string): Language {
   // Letters mostly outside the Latin script (Chinese, Cyrillic, Arabic, Korean…): neither language.
-  const latin = clean.replace(/[^\p{Script=Latin}]/gu, '').length;
-  const allLetters = clean.replace(/[^\p{L}]/gu, '').length;
+  // Counted in code points: an astral letter is one letter, not two UTF-16 units.
+  const latin = [...clean.replace(/[^\p{Script=Latin}]/gu, '')].length;
+  const allLetters = [...clean.replace(/[^\p{L}]/gu, '')].length;
   if (allLetters >= 2 && latin * 2 < allLetters) return 'other';
 
   let es = 0;

@@ -365,7 +365,7 @@ function isHandoverText(body: string, facts: ConversationFacts): boolean {
       const pattern = filled
         .split(/\{\w+\}/)
         .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.+');
+        .join('.*');
       return template !== '' && new RegExp(`^${pattern}$`, 's').test(body);
     },
   );
