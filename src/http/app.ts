@@ -29,6 +29,7 @@ import type { StripeClient } from '../providers/stripe/client.ts';
 import type { TenDlcProvider } from '../providers/ten-dlc/provider.ts';
 import type { Dispatch } from '../runtime/dispatch.ts';
 import type { StreamHub } from '../runtime/stream-hub.ts';
+import { acceptEmptyJsonBody } from './action-body.ts';
 import { registerAudit } from './audit.ts';
 import { authenticate, authorize } from './auth/authenticate.ts';
 import type { TokenVerifier } from './auth/token-verifier.ts';
@@ -139,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
   registerWellFormedText(app);
+  acceptEmptyJsonBody(app);
 
   // Every /api route must say what it does (or be explicitly public): no route slips past
   // authorization by omission.

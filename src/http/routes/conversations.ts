@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
+import { isOptedOut } from '../../persistence/repositories/compliance.ts';
 import {
   type ConversationSummary,
   findConversation,
@@ -9,6 +10,7 @@ import {
 } from '../../persistence/repositories/conversations.ts';
 import { listMessages } from '../../persistence/repositories/messages.ts';
 import type { EventInput } from '../../runtime/dispatch.ts';
+import { actionBody } from '../action-body.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 import { decodeKeysetCursor, encodeCursor, idParam, instant, listOf, pageQuery } from '../schemas.ts';
@@ -80,6 +82,24 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           created_at: m.created_at.toISOString(),
         })),
       };
+    }
+
+    // A text to a caller who opted out is refused, not queued and then silently suppressed: the
+    // operator learns why. Nothing is written. (The machine's guard still holds if STOP arrives in
+    // between: then the answer is 200 with suppressed_reason.)
+    async function refuseOptedOutCaller(tenantId: string, id: string) {
+      const row = await findConversation(deps.db, tenantId, id);
+      if (!row) throw new AppError('not_found', 'conversation not found');
+      if (await isOptedOut(deps.db, tenantId, row.caller))
+        throw new AppError(
+          'conflict',
+          'the caller opted out (texted STOP): no text can be sent to them until they text START',
+        );
+      if (row.state === 'blocked')
+        throw new AppError(
+          'conflict',
+          'the conversation is blocked (messaging compliance): no text can be sent',
+        );
     }
 
     app.get(
@@ -159,7 +179,7 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             params: idParam,
             ...(options.withBody
               ? { body: z.object({ body: z.string().trim().min(1).max(1600) }) }
-              : { body: z.object({}).strict().optional() }),
+              : { body: actionBody }),
             response: {
               200: z.object({ conversation: conversationDetail, suppressed_reason: z.string().nullable() }),
               201: z.object({ conversation: conversationDetail, suppressed_reason: z.null() }),
@@ -171,6 +191,7 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           const operatorId = request.principal?.userId;
           if (!operatorId) throw new AppError('forbidden', 'only a tenant user can operate conversations');
           const { id } = request.params;
+          if (path === 'messages') await refuseOptedOutCaller(tenantId, id);
           // dispatch answers 404 for an id that is not this tenant's, like a missing one.
           const result = await deps.dispatch(
             tenantId,

@@ -17,6 +17,7 @@ import {
   updateResource,
 } from '../../persistence/repositories/scheduling.ts';
 import { cancelAppointment } from '../../runtime/scheduling/cancel-appointment.ts';
+import { actionBody } from '../action-body.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 import {
@@ -220,7 +221,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: 'Book a held time (the slot is never released in between)',
           security,
           params: idParam,
-          body: z.object({}).strict().optional(),
+          body: actionBody,
           response: { 201: appointmentSchema },
         },
       },
@@ -293,7 +294,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: 'Cancel an appointment',
           security,
           params: idParam,
-          body: z.object({}).strict().optional(),
+          body: actionBody,
           response: { 200: appointmentSchema },
         },
       },
