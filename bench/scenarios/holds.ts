@@ -5,11 +5,8 @@ import { computeAvailability } from '../../src/domain/availability.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { createPool, inTransaction } from '../../src/persistence/db.ts';
 import { createService } from '../../src/persistence/repositories/catalog.ts';
-import {
-  createResource,
-  getResource,
-  tryInsertReservation,
-} from '../../src/persistence/repositories/scheduling.ts';
+import { tryInsertReservation } from '../../src/persistence/repositories/scheduling/holds.ts';
+import { createResource, getResource } from '../../src/persistence/repositories/scheduling/resources.ts';
 import { upsertTenantBySlug } from '../../src/persistence/repositories/tenants.ts';
 import { findAvailability, loadAvailabilityInput } from '../../src/runtime/scheduling/find-availability.ts';
 import { placeHold } from '../../src/runtime/scheduling/place-hold.ts';

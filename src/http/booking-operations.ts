@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { inTransaction } from '../persistence/db.ts';
-import { findReservation, type Reservation } from '../persistence/repositories/scheduling.ts';
+import { findReservation } from '../persistence/repositories/scheduling/holds.ts';
+import type { Reservation } from '../persistence/repositories/scheduling/reservation-rows.ts';
 
 import { confirmHold } from '../runtime/scheduling/confirm-hold.ts';
 import { findAvailability } from '../runtime/scheduling/find-availability.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ensureService, type ServiceInput } from './repositories/catalog.ts';
-import { ensureResource, type ResourceInput } from './repositories/scheduling.ts';
+import { ensureResource, type ResourceInput } from './repositories/scheduling/resources.ts';
 import type { DemoSeeder } from './seed-demo.ts';
 
 // The demo tenant's catalog and its one plumber (DESIGN.md, "The demo tenant"). Idempotent: ids are

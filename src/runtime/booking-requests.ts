@@ -3,7 +3,7 @@ import { isAppError } from '../domain/errors.ts';
 import { searchSlots } from '../domain/slot-search.ts';
 import type { BookingRequest } from '../machines/conversation-events.ts';
 import type { PoolClient } from '../persistence/db.ts';
-import { findReservation } from '../persistence/repositories/scheduling.ts';
+import { findReservation } from '../persistence/repositories/scheduling/holds.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
 import type { EventInput } from './dispatch.ts';
 import { cancelAppointment } from './scheduling/cancel-appointment.ts';

@@ -5,16 +5,14 @@ import { AppError } from '../domain/errors.ts';
 import { inTransaction, type Pool } from '../persistence/db.ts';
 import { loadPolicy } from '../persistence/repositories/policy-values.ts';
 import {
-  findReservation,
-  type HoldView,
   insertBookingCode,
   liveCustomerHolds,
   lockBookingCode,
-  type Reservation,
   recordWrongBookingCode,
-  releaseLiveHold,
   setReservationCustomer,
-} from '../persistence/repositories/scheduling.ts';
+} from '../persistence/repositories/scheduling/booking-codes.ts';
+import { findReservation, releaseLiveHold } from '../persistence/repositories/scheduling/holds.ts';
+import type { HoldView, Reservation } from '../persistence/repositories/scheduling/reservation-rows.ts';
 import type { Dispatch } from './dispatch.ts';
 import { confirmHold } from './scheduling/confirm-hold.ts';
 import { placeHold } from './scheduling/place-hold.ts';

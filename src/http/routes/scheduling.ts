@@ -2,12 +2,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { inTransaction } from '../../persistence/db.ts';
+import { listAppointments } from '../../persistence/repositories/scheduling/appointments.ts';
 import {
   createResource,
   deleteException,
   getResource,
   intervalsSchema,
-  listAppointments,
   listExceptions,
   listResources,
   type Resource,
@@ -15,7 +15,7 @@ import {
   resourcePatchSchema,
   setException,
   updateResource,
-} from '../../persistence/repositories/scheduling.ts';
+} from '../../persistence/repositories/scheduling/resources.ts';
 import { cancelAppointment } from '../../runtime/scheduling/cancel-appointment.ts';
 import { actionBody } from '../action-body.ts';
 import type { AppDeps } from '../app.ts';

@@ -1,11 +1,11 @@
 import { AppError } from '../../domain/errors.ts';
 import type { Queryable } from '../../persistence/db.ts';
+import { cancelLiveAppointment } from '../../persistence/repositories/scheduling/appointments.ts';
+import { findReservation } from '../../persistence/repositories/scheduling/holds.ts';
 import {
   type AppointmentView,
   appointmentView,
-  cancelLiveAppointment,
-  findReservation,
-} from '../../persistence/repositories/scheduling.ts';
+} from '../../persistence/repositories/scheduling/reservation-rows.ts';
 import { instantParam, knownId } from './booking-input.ts';
 
 // Cancelling an Appointment frees its slot at once (a cancelled row is outside the exclusion

@@ -1,13 +1,15 @@
 import { AppError } from '../../domain/errors.ts';
 import type { Queryable } from '../../persistence/db.ts';
 import {
-  type AppointmentView,
-  appointmentView,
   convertLiveHold,
   findReservation,
-  lockResource,
   tryConvertExpiredHold,
-} from '../../persistence/repositories/scheduling.ts';
+} from '../../persistence/repositories/scheduling/holds.ts';
+import {
+  type AppointmentView,
+  appointmentView,
+} from '../../persistence/repositories/scheduling/reservation-rows.ts';
+import { lockResource } from '../../persistence/repositories/scheduling/resources.ts';
 import { instantParam, knownId } from './booking-input.ts';
 
 // Confirming a Hold into an Appointment, inside the caller's transaction. Decisions:

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../persistence/db.ts';
-import { findReservation, releaseHoldIfExpired } from '../../persistence/repositories/scheduling.ts';
+import { findReservation, releaseHoldIfExpired } from '../../persistence/repositories/scheduling/holds.ts';
 
 // The body of the `hold-expiry` job, which place-hold.ts enqueues for each hold's expires_at. It
 // only tidies up and tells: availability already ignores an expired hold, and writers release

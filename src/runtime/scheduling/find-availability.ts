@@ -11,7 +11,7 @@ import {
   listExceptions,
   listResources,
   type Resource,
-} from '../../persistence/repositories/scheduling.ts';
+} from '../../persistence/repositories/scheduling/resources.ts';
 import { activeService, instantParam, knownId } from './booking-input.ts';
 import type { SchedulingSettings } from './scheduling-settings.ts';
 

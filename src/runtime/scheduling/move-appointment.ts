@@ -4,14 +4,13 @@ import { AppError } from '../../domain/errors.ts';
 import { formatInstant } from '../../domain/instant.ts';
 import { MINUTE_MS } from '../../domain/wall-time.ts';
 import type { Queryable } from '../../persistence/db.ts';
+import { cancelLiveAppointment } from '../../persistence/repositories/scheduling/appointments.ts';
+import { findReservation, tryInsertReservation } from '../../persistence/repositories/scheduling/holds.ts';
 import {
   type AppointmentView,
   appointmentView,
-  cancelLiveAppointment,
-  findReservation,
-  lockResource,
-  tryInsertReservation,
-} from '../../persistence/repositories/scheduling.ts';
+} from '../../persistence/repositories/scheduling/reservation-rows.ts';
+import { lockResource } from '../../persistence/repositories/scheduling/resources.ts';
 import { activeService, instantParam, knownId } from './booking-input.ts';
 import { loadAvailabilityInput } from './find-availability.ts';
 import type { SchedulingSettings } from './scheduling-settings.ts';

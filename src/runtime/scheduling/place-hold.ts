@@ -6,12 +6,11 @@ import { formatInstant } from '../../domain/instant.ts';
 import { DAY_MS, MINUTE_MS } from '../../domain/wall-time.ts';
 import type { Queryable } from '../../persistence/db.ts';
 import {
-  type HoldView,
-  holdView,
-  lockResource,
   releaseExpiredOverlappingHolds,
   tryInsertReservation,
-} from '../../persistence/repositories/scheduling.ts';
+} from '../../persistence/repositories/scheduling/holds.ts';
+import { type HoldView, holdView } from '../../persistence/repositories/scheduling/reservation-rows.ts';
+import { lockResource } from '../../persistence/repositories/scheduling/resources.ts';
 import { bossDb } from '../boss.ts';
 import { QUEUES } from '../job-queues.ts';
 import { activeService, instantParam, knownId } from './booking-input.ts';

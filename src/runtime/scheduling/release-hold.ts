@@ -1,11 +1,7 @@
 import { AppError } from '../../domain/errors.ts';
 import type { Queryable } from '../../persistence/db.ts';
-import {
-  findReservation,
-  type HoldView,
-  holdView,
-  releaseLiveHold,
-} from '../../persistence/repositories/scheduling.ts';
+import { findReservation, releaseLiveHold } from '../../persistence/repositories/scheduling/holds.ts';
+import { type HoldView, holdView } from '../../persistence/repositories/scheduling/reservation-rows.ts';
 import { instantParam, knownId } from './booking-input.ts';
 
 // Letting a Hold go (DELETE /holds/:id, or the caller chose another time). Releasing a hold that is

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AvailabilitySettings } from '../../domain/availability.ts';
 import type { Queryable } from '../../persistence/db.ts';
-import { loadSchedulingPolicyRows } from '../../persistence/repositories/scheduling.ts';
+import { loadSchedulingPolicyRows } from '../../persistence/repositories/scheduling/resources.ts';
 
 // A tenant's scheduling rules: defaults here (the hold TTL's default is the HOLD_TTL_MINUTES
 // configuration), overridden by `policy_values` rows keyed `scheduling.<field>` — the platform's

@@ -7,11 +7,8 @@ import { inTransaction } from '../../../src/persistence/db.ts';
 import { insertAlert } from '../../../src/persistence/repositories/alerts.ts';
 import { createService } from '../../../src/persistence/repositories/catalog.ts';
 import { recordOptOut } from '../../../src/persistence/repositories/compliance.ts';
-import {
-  createResource,
-  insertBookingCode,
-  setException,
-} from '../../../src/persistence/repositories/scheduling.ts';
+import { insertBookingCode } from '../../../src/persistence/repositories/scheduling/booking-codes.ts';
+import { createResource, setException } from '../../../src/persistence/repositories/scheduling/resources.ts';
 import type { Tenant } from '../../../src/persistence/repositories/tenants.ts';
 import { upsertUserOnSight } from '../../../src/persistence/repositories/users.ts';
 import { confirmHold } from '../../../src/runtime/scheduling/confirm-hold.ts';

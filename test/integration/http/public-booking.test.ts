@@ -4,7 +4,7 @@ import type { App } from '../../../src/http/app.ts';
 import { inTransaction } from '../../../src/persistence/db.ts';
 import { createService } from '../../../src/persistence/repositories/catalog.ts';
 import { recordOptOut } from '../../../src/persistence/repositories/compliance.ts';
-import { createResource } from '../../../src/persistence/repositories/scheduling.ts';
+import { createResource } from '../../../src/persistence/repositories/scheduling/resources.ts';
 import type { Tenant } from '../../../src/persistence/repositories/tenants.ts';
 import { findAvailability } from '../../../src/runtime/scheduling/find-availability.ts';
 import { placeHold } from '../../../src/runtime/scheduling/place-hold.ts';

@@ -13,7 +13,7 @@ import {
   listResources,
   setException,
   upsertExternalBusy,
-} from '../../../src/persistence/repositories/scheduling.ts';
+} from '../../../src/persistence/repositories/scheduling/resources.ts';
 import { seedDemo } from '../../../src/persistence/seed-demo.ts';
 import { seedDemoScheduling } from '../../../src/persistence/seed-demo-scheduling.ts';
 import { confirmHold } from '../../../src/runtime/scheduling/confirm-hold.ts';
