@@ -17,6 +17,14 @@ export const policySchema = z.object({
     .min(5)
     .max(60 * 24 * 30)
     .default(24 * 60),
+  // A conversation whose appointment is booked has done its job: it closes after this much quiet,
+  // so the inbox shows what is still open (the appointment stays).
+  'conversation.booked_close_minutes': z
+    .number()
+    .int()
+    .min(5)
+    .max(60 * 24 * 30)
+    .default(48 * 60),
   'conversation.human_idle_release_minutes': z
     .number()
     .int()

@@ -15,6 +15,8 @@ export type ConversationPolicy = {
   greetingWindowMinutes: number;
   /** An `open` conversation with no activity for this long is closed. */
   inactivityCloseMinutes: number;
+  /** An `open` conversation with a booked appointment and no activity for this long is closed. */
+  bookedCloseMinutes: number;
   /** A `human` conversation with no operator activity for this long goes back to the assistant; null = never. */
   humanIdleReleaseMinutes: number | null;
   /** After this many messages the assistant could not understand, a person takes over. */

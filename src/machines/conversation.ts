@@ -1,6 +1,7 @@
 import { setup } from 'xstate';
 import type { Understanding } from '../domain/understanding/understanding.ts';
 import {
+  current,
   handoverFor,
   handoverValues,
   onBooked,
@@ -88,6 +89,26 @@ const recordMissedCall = (plan: Plan, event: EventOf<'MissedCall'>) => {
 };
 
 /** The pending texts (a burst, or the one text) read as one, and the burst cleared. */
+/** How long an `open` conversation may stay quiet before it closes: longer once it has booked. */
+function quietMinutes(plan: Plan): number {
+  const dialogue = current(plan);
+  return dialogue.step === 'booked' && dialogue.appointmentId !== null
+    ? plan.facts.policy.bookedCloseMinutes
+    : plan.facts.policy.inactivityCloseMinutes;
+}
+
+/** A booking (or a move) restarts the quiet period from its confirmation, the last text. */
+function afterBooking<T extends 'Booked' | 'AppointmentMoved'>(
+  handle: (plan: Plan, event: EventOf<T>) => void,
+): (plan: Plan, event: EventOf<T>) => void {
+  return (plan, event) => {
+    handle(plan, event);
+    // Not for an event about another appointment (the handler ignored it).
+    if (current(plan).appointmentId === (event as EventOf<'Booked' | 'AppointmentMoved'>).appointmentId)
+      plan.restartTimer('inactivity', quietMinutes(plan));
+  };
+}
+
 function readPending(plan: Plan, texts: readonly PendingText[]): { text: string; understood: Understanding } {
   const text = texts.map((t) => t.body).join('\n');
   // A model's hint is about one text: it is used only when that text is read alone.
@@ -184,7 +205,7 @@ export const conversationMachine = machineSetup.createMachine({
         MissedCall: {
           actions: decide('MissedCall', (plan, event) => {
             recordMissedCall(plan, event);
-            plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+            plan.restartTimer('inactivity', quietMinutes(plan));
             const { lastGreetingAt } = plan.context;
             const windowMs = plan.facts.policy.greetingWindowMinutes * 60_000;
             if (lastGreetingAt !== null && Date.parse(event.at) - Date.parse(lastGreetingAt) < windowMs)
@@ -205,7 +226,7 @@ export const conversationMachine = machineSetup.createMachine({
               event.facts.replyDelaySeconds > 0 &&
               sendBlockedBy('assistant', event.facts) === null,
             actions: decide('InboundSms', (plan, event) => {
-              plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+              plan.restartTimer('inactivity', quietMinutes(plan));
               plan.deferReply(
                 event.hint === undefined ? { body: event.body } : { body: event.body, hint: event.hint },
                 plan.facts.replyDelaySeconds,
@@ -224,7 +245,7 @@ export const conversationMachine = machineSetup.createMachine({
           },
           {
             actions: decide('InboundSms', (plan, event) => {
-              plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+              plan.restartTimer('inactivity', quietMinutes(plan));
               if (plan.facts.catalog.length > 0) {
                 const read = readPending(plan, [{ body: event.body, hint: event.hint }]);
                 onText(plan, read.text, read.understood);
@@ -261,8 +282,8 @@ export const conversationMachine = machineSetup.createMachine({
         HoldPlaced: { actions: decide('HoldPlaced', onHoldPlaced) },
         HoldFailed: { actions: decide('HoldFailed', (plan) => onSlotLost(plan, 'taken')) },
         BookingFailed: { actions: decide('BookingFailed', (plan) => onSlotLost(plan, 'taken')) },
-        Booked: { actions: decide('Booked', onBooked) },
-        AppointmentMoved: { actions: decide('AppointmentMoved', onMoved) },
+        Booked: { actions: decide('Booked', afterBooking(onBooked)) },
+        AppointmentMoved: { actions: decide('AppointmentMoved', afterBooking(onMoved)) },
         MoveFailed: { actions: decide('MoveFailed', onMoveFailed) },
         AppointmentCancelled: { actions: decide('AppointmentCancelled', onCancelled) },
         CancellationFailed: {

@@ -53,6 +53,7 @@ export async function loadConversationFacts(
     policy: {
       greetingWindowMinutes: policy['conversation.greeting_window_minutes'],
       inactivityCloseMinutes: policy['conversation.inactivity_close_minutes'],
+      bookedCloseMinutes: policy['conversation.booked_close_minutes'],
       humanIdleReleaseMinutes: policy['conversation.human_idle_release_minutes'],
       maxMisunderstandings: policy['conversation.max_misunderstandings'],
     },

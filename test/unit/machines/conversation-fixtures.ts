@@ -45,6 +45,7 @@ export function makeFacts(overrides: FactsOverrides = {}): ConversationFacts {
     policy: {
       greetingWindowMinutes: 60,
       inactivityCloseMinutes: 1440,
+      bookedCloseMinutes: 2880,
       humanIdleReleaseMinutes: null,
       maxMisunderstandings: 3,
       ...policy,
