@@ -11,13 +11,12 @@ import { openDatabase } from './persistence/open-database.ts';
 import { seedDemo } from './persistence/seed-demo.ts';
 import { seedDemoScheduling } from './persistence/seed-demo-scheduling.ts';
 import { createOperatorAuth } from './providers/auth/operator-auth.ts';
-import { createReplyInterpreter } from './providers/llm/client.ts';
 import { openStripe } from './providers/stripe/open-stripe.ts';
 import type { StripeSandbox } from './providers/stripe/sandbox/server.ts';
 import { createSandboxTenDlc } from './providers/ten-dlc/provider.ts';
 import { twilioAccountFrom } from './providers/twilio/account.ts';
 import { createTwilioClient } from './providers/twilio/client.ts';
-import { startTwilioSandbox, type TwilioSandbox } from './providers/twilio/sandbox/server.ts';
+import type { TwilioSandbox } from './providers/twilio/sandbox/server.ts';
 import { alertSubscriber } from './runtime/alerts/raise-alert.ts';
 import { createAlertReminder } from './runtime/alerts/remind-alert.ts';
 import { createAlertSender } from './runtime/alerts/send-alert-text.ts';
@@ -128,6 +127,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     let account = twilioAccountFrom(config);
     let twilioSandbox: TwilioSandbox | undefined;
     if (account.sandbox && !account.apiBaseUrl && runsWorkers) {
+      // Loaded only when used: a system on a real account never carries the sandbox's code.
+      const { startTwilioSandbox } = await import('./providers/twilio/sandbox/server.ts');
       const sandbox = await startTwilioSandbox({
         accountSid: account.accountSid,
         authToken: account.authToken,
@@ -183,6 +184,16 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       const stripe = await openStripe(config, logger);
       onStop('stripe', () => stripe.close());
       if (stripe.sandbox) system.stripeSandbox = stripe.sandbox;
+      // The language model only when configured (and its client only then loaded): without it the
+      // assistant is deterministic.
+      const interpretReply = config.LLM_BASE_URL
+        ? (await import('./providers/llm/client.ts')).createReplyInterpreter({
+            baseUrl: config.LLM_BASE_URL,
+            ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
+            model: config.LLM_MODEL ?? 'gpt-4o-mini',
+            logger,
+          }).interpret
+        : undefined;
       const app = await buildApp({
         config,
         db,
@@ -200,17 +211,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         auth: await createOperatorAuth(config),
         streamHub,
         stripe: { client: stripe.client, webhookSecret: stripe.webhookSecret },
-        // The language model only when configured: without it the assistant is deterministic.
-        ...(config.LLM_BASE_URL
-          ? {
-              interpretReply: createReplyInterpreter({
-                baseUrl: config.LLM_BASE_URL,
-                ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
-                model: config.LLM_MODEL ?? 'gpt-4o-mini',
-                logger,
-              }).interpret,
-            }
-          : {}),
+        ...(interpretReply ? { interpretReply } : {}),
       });
       system.app = app;
       system.apiUrl = await app.listen({ port: config.PORT, host: config.HOST });

@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import twilio from 'twilio';
+// The TwiML builders alone: the package root would load the whole REST client.
+import MessagingResponse from 'twilio/lib/twiml/MessagingResponse.js';
+import VoiceResponse from 'twilio/lib/twiml/VoiceResponse.js';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { isValidTwilioSignature, type TwilioFormParams } from '../providers/twilio/signature.ts';
@@ -51,5 +53,5 @@ export function sendTwiml(reply: FastifyReply, twiml: { toString(): string }): F
   return reply.code(200).type('text/xml; charset=utf-8').send(twiml.toString());
 }
 
-export const emptyVoiceResponse = () => new twilio.twiml.VoiceResponse();
-export const emptyMessagingResponse = () => new twilio.twiml.MessagingResponse();
+export const emptyVoiceResponse = () => new VoiceResponse();
+export const emptyMessagingResponse = () => new MessagingResponse();

@@ -1,4 +1,6 @@
-import Stripe from 'stripe';
+import { createRequire } from 'node:module';
+import type Stripe from 'stripe';
+import { lazyClient } from '../lazy-sdk.ts';
 
 // The one way NMC builds a Stripe client: the real SDK, always, optionally pointed at another base
 // URL (STRIPE_API_BASE_URL: the sandbox in local runs and tests, or stripe-mock) through the SDK's
@@ -12,6 +14,11 @@ import Stripe from 'stripe';
 //   never creates a second customer or session.
 
 export type StripeClient = Stripe;
+
+// The SDK is loaded at its first use, not at import (see lazy-sdk.ts): synchronously, through its
+// CommonJS build, so that createStripeClient stays synchronous. The sandbox uses the same build.
+const require = createRequire(import.meta.url);
+export const loadStripeSdk = (): typeof Stripe => require('stripe') as typeof Stripe;
 
 export interface StripeClientOptions {
   secretKey: string;
@@ -50,10 +57,14 @@ export function createStripeClient(options: StripeClientOptions): StripeClient {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError('createStripeClient: timeoutMs must be a positive number');
   }
-  return new Stripe(options.secretKey, {
-    timeout: timeoutMs,
-    maxNetworkRetries: 1,
-    telemetry: false,
-    ...(options.apiBaseUrl === undefined ? {} : endpointOf(options.apiBaseUrl)),
+  const endpoint = options.apiBaseUrl === undefined ? {} : endpointOf(options.apiBaseUrl);
+  return lazyClient(() => {
+    const StripeSdk = loadStripeSdk();
+    return new StripeSdk(options.secretKey, {
+      timeout: timeoutMs,
+      maxNetworkRetries: 1,
+      telemetry: false,
+      ...endpoint,
+    });
   });
 }

@@ -1,6 +1,8 @@
-import twilio from 'twilio';
+import { createRequire } from 'node:module';
+import type twilio from 'twilio';
 // Types only: the SDK's root typings do not re-export RequestClient's options namespace.
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
+import { lazyClient } from '../lazy-sdk.ts';
 
 // The one way NMC builds a Twilio client: the real SDK, always, with its HTTP requests optionally
 // sent to another base URL (TWILIO_API_BASE_URL, the sandbox in local runs and tests). The SDK has no
@@ -62,18 +64,31 @@ export function rewriteApiUri(uri: string, base: URL): string {
   return target.href;
 }
 
-class BaseUrlRequestClient extends twilio.RequestClient {
-  readonly #base: URL | null;
+// The SDK is loaded at the first call, not at import (see lazy-sdk.ts); it is CommonJS, so a
+// synchronous require keeps createTwilioClient synchronous.
+const require = createRequire(import.meta.url);
 
-  constructor(base: URL | null, timeoutMs: number) {
-    super({ timeout: timeoutMs, autoRetry: false });
-    this.#base = base;
+function buildClient(options: TwilioClientOptions, base: URL | null, timeoutMs: number): TwilioClient {
+  const sdk = require('twilio') as typeof twilio;
+
+  class BaseUrlRequestClient extends sdk.RequestClient {
+    readonly #base: URL | null;
+
+    constructor() {
+      super({ timeout: timeoutMs, autoRetry: false });
+      this.#base = base;
+    }
+
+    override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+      const uri = this.#base === null ? opts.uri : rewriteApiUri(opts.uri, this.#base);
+      return super.request<TData>({ ...opts, uri });
+    }
   }
 
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    const uri = this.#base === null ? opts.uri : rewriteApiUri(opts.uri, this.#base);
-    return super.request<TData>({ ...opts, uri });
-  }
+  return sdk(options.accountSid, options.authToken, {
+    httpClient: new BaseUrlRequestClient(),
+    autoRetry: false,
+  });
 }
 
 export function createTwilioClient(options: TwilioClientOptions): TwilioClient {
@@ -82,8 +97,7 @@ export function createTwilioClient(options: TwilioClientOptions): TwilioClient {
     throw new RangeError('createTwilioClient: timeoutMs must be a positive number');
   }
   const base = options.apiBaseUrl === undefined ? null : parseBaseUrl(options.apiBaseUrl);
-  const httpClient = new BaseUrlRequestClient(base, timeoutMs);
-  return twilio(options.accountSid, options.authToken, { httpClient, autoRetry: false });
+  return lazyClient(() => buildClient(options, base, timeoutMs));
 }
 
 export interface OutboundSms {

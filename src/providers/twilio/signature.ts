@@ -1,4 +1,5 @@
-import twilio from 'twilio';
+// The webhooks module alone: the package root would load the whole REST client (see lazy-sdk.ts).
+import { getExpectedTwilioSignature, validateRequest } from 'twilio/lib/webhooks/webhooks.js';
 
 // Twilio signs every webhook: HMAC-SHA1, keyed with the account's auth token, over the full URL it
 // called (scheme, host, port, path, query) followed by each POST parameter name and value, sorted by
@@ -27,7 +28,7 @@ export interface TwilioSignatureCheck {
 export function isValidTwilioSignature({ authToken, signature, url, params }: TwilioSignatureCheck): boolean {
   if (typeof signature !== 'string' || signature.length === 0 || authToken.length === 0) return false;
   try {
-    return twilio.validateRequest(authToken, signature, url, params);
+    return validateRequest(authToken, signature, url, params);
   } catch {
     // validateRequest parses the URL with `new URL`; an unparsable URL is simply not a valid request.
     return false;
@@ -36,5 +37,5 @@ export function isValidTwilioSignature({ authToken, signature, url, params }: Tw
 
 /** The X-Twilio-Signature Twilio would send for this request (for the sandbox and tests). */
 export function signTwilioRequest(authToken: string, url: string, params: TwilioFormParams): string {
-  return twilio.getExpectedTwilioSignature(authToken, url, params);
+  return getExpectedTwilioSignature(authToken, url, params);
 }

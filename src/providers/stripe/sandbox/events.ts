@@ -1,5 +1,5 @@
-import Stripe from 'stripe';
 import type { Logger } from '../../../observability/logger.ts';
+import { loadStripeSdk } from '../client.ts';
 import { newStripeId } from './form.ts';
 import type { StripeObject } from './resources.ts';
 
@@ -24,7 +24,7 @@ export function eventObject(type: string, object: StripeObject, created: number,
   return {
     id: id ?? newStripeId('evt'),
     object: 'event',
-    api_version: Stripe.API_VERSION,
+    api_version: loadStripeSdk().API_VERSION,
     created,
     type,
     livemode: false,
@@ -76,7 +76,10 @@ export function createWebhookSender(options: {
   async function deliver(payload: string, url?: string): Promise<{ status: number; body: string }> {
     const target = url ?? options.webhookUrl;
     if (!target) throw new Error('stripe sandbox: no webhook URL to deliver to');
-    const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: options.webhookSecret });
+    const signature = loadStripeSdk().webhooks.generateTestHeaderString({
+      payload,
+      secret: options.webhookSecret,
+    });
     try {
       const response = await fetch(target, {
         method: 'POST',

@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { lazyClient } from '../../../src/providers/lazy-sdk.ts';
+
+describe('lazyClient', () => {
+  it('builds the real client at its first use, once', () => {
+    let builds = 0;
+    const client = lazyClient(() => {
+      builds += 1;
+      return {
+        name: 'real',
+        greet(this: { name: string }) {
+          return `hi from ${this.name}`;
+        },
+      };
+    });
+    expect(builds).toBe(0);
+    expect(client.greet()).toBe('hi from real');
+    expect(client.name).toBe('real');
+    expect(builds).toBe(1);
+  });
+
+  // Memory (issue 13): an idle system must not carry the provider SDKs' REST clients.
+  it('the composition root loads neither the Stripe SDK nor the Twilio REST client', () => {
+    const loaded = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `await import('./src/system.ts');
+         const { createRequire } = await import('node:module');
+         const cache = Object.keys(createRequire(import.meta.url).cache);
+         console.log(JSON.stringify(cache.filter((p) => /node_modules\\/(stripe|axios|twilio\\/lib\\/rest)\\//.test(p))));`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(loaded.trim().split('\n').at(-1) ?? '[]')).toEqual([]);
+  });
+});
