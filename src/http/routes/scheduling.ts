@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { appointmentWindow } from '../../domain/appointment-window.ts';
 import { AppError } from '../../domain/errors.ts';
 import { inTransaction } from '../../persistence/db.ts';
 import { listAppointments } from '../../persistence/repositories/scheduling/appointments.ts';
@@ -16,6 +17,7 @@ import {
   setException,
   updateResource,
 } from '../../persistence/repositories/scheduling/resources.ts';
+import { findTenantById } from '../../persistence/repositories/tenants.ts';
 import { cancelAppointment } from '../../runtime/scheduling/cancel-appointment.ts';
 import { actionBody } from '../action-body.ts';
 import type { AppDeps } from '../app.ts';
@@ -251,11 +253,12 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         config: { action: 'scheduling.read' },
         schema: {
           tags: ['scheduling'],
-          summary: 'Appointments starting in [from, to)',
+          summary:
+            "Appointments starting in [from, to): instants or the tenant's local dates (to inclusive); default the coming 7 days",
           security,
           querystring: z.object({
-            from: instant,
-            to: instant,
+            from: z.union([calendarDate, instant]).optional(),
+            to: z.union([calendarDate, instant]).optional(),
             resource_id: z.uuid().optional(),
             cursor: z.string().max(200).optional(),
             limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -270,9 +273,13 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           const { at, key } = decodeKeysetCursor(cursor);
           after = { start: at, id: key };
         }
-        const rows = await listAppointments(deps.db, tenantOf(request), {
-          from: new Date(Date.parse(from)).toISOString(),
-          to: new Date(Date.parse(to)).toISOString(),
+        const tenantId = tenantOf(request);
+        const tenant = await findTenantById(deps.db, tenantId);
+        if (!tenant) throw new AppError('not_found', 'tenant not found');
+        const window = appointmentWindow({ from, to, timeZone: tenant.time_zone, nowMs: Date.now() });
+        const rows = await listAppointments(deps.db, tenantId, {
+          from: new Date(window.fromMs).toISOString(),
+          to: new Date(window.toMs).toISOString(),
           ...(resource_id ? { resourceId: resource_id } : {}),
           ...(after ? { after } : {}),
           limit: limit + 1,

@@ -74,7 +74,7 @@ describe('actions without a body', () => {
     expect(errorOf(noText).code).toBe('validation_failed');
   });
 
-  it('confirms a hold with no body', async () => {
+  it('confirms a hold with no body, and lists the appointment by local date or by default', async () => {
     const services = await call(app, { method: 'GET', url: '/api/v1/services', token: tech });
     const serviceId = (services.body as { items: Array<{ id: string }> }).items[0]?.id;
     const from = new Date(Date.now() + 2 * 86_400_000).toISOString();
@@ -100,6 +100,27 @@ describe('actions without a body', () => {
       token: tech,
     });
     expect(confirm.status, confirm.raw).toBe(201);
+    const booked = confirm.body as { id: string; start: string };
+
+    // Listed without from/to (the coming 7 days) and by the tenant's local date (to inclusive).
+    const ids = async (query: string) => {
+      const res = await call(app, { method: 'GET', url: `/api/v1/appointments${query}`, token: tech });
+      expect(res.status, res.raw).toBe(200);
+      return (res.body as { items: Array<{ id: string }> }).items.map((a) => a.id);
+    };
+    const localDay = (ms: number) =>
+      new Intl.DateTimeFormat('en-CA', { timeZone: t.demo.time_zone }).format(new Date(ms));
+    const day = localDay(Date.parse(booked.start));
+    const nextDay = localDay(Date.parse(booked.start) + 86_400_000);
+    expect(await ids('')).toContain(booked.id);
+    expect(await ids(`?from=${day}&to=${day}`)).toContain(booked.id);
+    expect(await ids(`?from=${nextDay}`)).not.toContain(booked.id);
+    const backwards = await call(app, {
+      method: 'GET',
+      url: `/api/v1/appointments?from=${nextDay}&to=${day}`,
+      token: tech,
+    });
+    expect(backwards.status).toBe(400);
   });
 });
 
