@@ -5,6 +5,7 @@ import {
   replyHintSchema,
 } from '../../domain/reply-hint.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { type ChatEndpointOptions, createChatJson } from './chat-json.ts';
 
 // The optional language model: any OpenAI-compatible `/chat/completions` endpoint (LLM_BASE_URL).
 // It is asked only to read a caller's text into a ReplyHint; it never writes what is sent.
@@ -15,15 +16,7 @@ import type { Logger } from '../../observability/logger.ts';
 // - Nothing the caller wrote, and no key, reaches the log: only a reason and an HTTP status.
 // - The answer is only a suggestion; the machine still checks it against the dialogue (validHint).
 
-export type ReplyInterpreterOptions = {
-  /** e.g. https://api.openai.com/v1 (without the trailing /chat/completions). */
-  baseUrl: string;
-  apiKey?: string;
-  model: string;
-  timeoutMs?: number;
-  fetch?: typeof globalThis.fetch;
-  logger?: Pick<Logger, 'warn'>;
-};
+export type ReplyInterpreterOptions = ChatEndpointOptions & { logger?: Pick<Logger, 'warn'> };
 
 export type ReplyInterpreter = { interpret: InterpretReply };
 
@@ -52,97 +45,28 @@ export function userPrompt(question: ReplyQuestion): string {
   });
 }
 
-type Failure = 'network' | 'timeout' | 'http_status' | 'not_json' | 'no_content' | 'schema';
-
-class InterpretFailure extends Error {
-  readonly reason: Failure;
-  readonly status: number | undefined;
-
-  constructor(reason: Failure, status?: number) {
-    super(reason);
-    this.reason = reason;
-    this.status = status;
-  }
-}
-
-/** `choices[0].message.content` of a chat completion, or a failure. */
-function contentOf(body: unknown): string {
-  const choices = (body as { choices?: unknown } | null)?.choices;
-  const first = Array.isArray(choices)
-    ? (choices[0] as { message?: { content?: unknown } } | undefined)
-    : undefined;
-  const content = first?.message?.content;
-  if (typeof content !== 'string') throw new InterpretFailure('no_content');
-  return content;
-}
-
-function parseHint(content: string): ReplyHint {
-  let value: unknown;
-  try {
-    value = JSON.parse(content);
-  } catch {
-    throw new InterpretFailure('not_json');
-  }
+/** The hint in the model's JSON, or null when its shape is not a hint. */
+function parseHint(value: unknown): ReplyHint | null {
   // Models often write `null` for a slot they leave empty: that is absence, not a wrong shape.
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    value = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
-  }
-  const parsed = replyHintSchema.safeParse(value);
-  if (!parsed.success) throw new InterpretFailure('schema');
-  return parsed.data;
+  const present =
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null))
+      : value;
+  const parsed = replyHintSchema.safeParse(present);
+  return parsed.success ? parsed.data : null;
 }
 
 export function createReplyInterpreter(options: ReplyInterpreterOptions): ReplyInterpreter {
-  const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
-  const timeoutMs = options.timeoutMs ?? 1500;
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-
-  async function ask(question: ReplyQuestion): Promise<ReplyHint> {
-    const signal = AbortSignal.timeout(timeoutMs);
-    let response: Response;
-    try {
-      response = await doFetch(url, {
-        method: 'POST',
-        headers,
-        signal,
-        body: JSON.stringify({
-          model: options.model,
-          messages: [
-            { role: 'system', content: SYSTEM_PROMPT },
-            { role: 'user', content: userPrompt(question) },
-          ],
-          temperature: 0,
-          response_format: { type: 'json_object' },
-        }),
-      });
-    } catch {
-      throw new InterpretFailure(signal.aborted ? 'timeout' : 'network');
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new InterpretFailure('http_status', response.status);
-    }
-    let body: unknown;
-    try {
-      body = await response.json();
-    } catch {
-      throw new InterpretFailure(signal.aborted ? 'timeout' : 'not_json');
-    }
-    return parseHint(contentOf(body));
-  }
-
+  const ask = createChatJson(options, 1500);
+  const fail = (reason: string, status?: number): null => {
+    options.logger?.warn({ reason, status }, 'language model gave no usable hint; deterministic path');
+    return null;
+  };
   return {
     async interpret(question) {
-      try {
-        return await ask(question);
-      } catch (err) {
-        const reason = err instanceof InterpretFailure ? err.reason : 'network';
-        const status = err instanceof InterpretFailure ? err.status : undefined;
-        options.logger?.warn({ reason, status }, 'language model gave no usable hint; deterministic path');
-        return null;
-      }
+      const answer = await ask(SYSTEM_PROMPT, userPrompt(question));
+      if (!answer.ok) return fail(answer.reason, answer.status);
+      return parseHint(answer.value) ?? fail('schema');
     },
   };
 }

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { UnderstandContext, Understanding } from '../../domain/understanding/understanding.ts';
 import { acceptUnderstanding } from '../../domain/understanding/understanding-schema.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { type ChatEndpointOptions, createChatJson } from './chat-json.ts';
 
 // The optional language model, asked to read a customer's text into the same typed Understanding
 // the deterministic reader (src/domain/understanding/understand.ts) produces. Any OpenAI-compatible
@@ -14,14 +15,7 @@ import type { Logger } from '../../observability/logger.ts';
 // - The model is told the business's local date and time: it never resolves times on its own clock.
 // - Nothing the customer wrote, and no key, reaches the log: only a reason and an HTTP status.
 
-export type ModelUnderstanderOptions = {
-  baseUrl: string;
-  apiKey?: string;
-  model: string;
-  timeoutMs?: number;
-  fetch?: typeof globalThis.fetch;
-  logger?: Pick<Logger, 'warn'>;
-};
+export type ModelUnderstanderOptions = ChatEndpointOptions & { logger?: Pick<Logger, 'warn'> };
 
 export type ModelUnderstander = {
   understand(text: string, context: UnderstandContext): Promise<Understanding | null>;
@@ -59,67 +53,20 @@ export function understandPrompt(text: string, context: UnderstandContext): stri
   });
 }
 
-type Failure = 'network' | 'timeout' | 'http_status' | 'not_json' | 'no_content' | 'schema';
-
 export function createModelUnderstander(options: ModelUnderstanderOptions): ModelUnderstander {
-  const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
-  const timeoutMs = options.timeoutMs ?? 3000;
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-
-  const fail = (reason: Failure, status?: number): null => {
+  const ask = createChatJson(options, 3000);
+  const fail = (reason: string, status?: number): null => {
     options.logger?.warn(
       { reason, status },
       'language model gave no usable understanding; deterministic path',
     );
     return null;
   };
-
   return {
     async understand(text, context) {
-      const signal = AbortSignal.timeout(timeoutMs);
-      let response: Response;
-      try {
-        response = await doFetch(url, {
-          method: 'POST',
-          headers,
-          signal,
-          body: JSON.stringify({
-            model: options.model,
-            messages: [
-              { role: 'system', content: UNDERSTAND_SYSTEM_PROMPT },
-              { role: 'user', content: understandPrompt(text, context) },
-            ],
-            temperature: 0,
-            response_format: { type: 'json_object' },
-          }),
-        });
-      } catch {
-        return fail(signal.aborted ? 'timeout' : 'network');
-      }
-      if (!response.ok) {
-        await response.body?.cancel().catch(() => undefined);
-        return fail('http_status', response.status);
-      }
-      let body: unknown;
-      try {
-        body = await response.json();
-      } catch {
-        return fail(signal.aborted ? 'timeout' : 'not_json');
-      }
-      const choices = (body as { choices?: unknown } | null)?.choices;
-      const content = Array.isArray(choices)
-        ? (choices[0] as { message?: { content?: unknown } } | undefined)?.message?.content
-        : undefined;
-      if (typeof content !== 'string') return fail('no_content');
-      let value: unknown;
-      try {
-        value = JSON.parse(content);
-      } catch {
-        return fail('not_json');
-      }
-      return acceptUnderstanding(value, context) ?? fail('schema');
+      const answer = await ask(UNDERSTAND_SYSTEM_PROMPT, understandPrompt(text, context));
+      if (!answer.ok) return fail(answer.reason, answer.status);
+      return acceptUnderstanding(answer.value, context) ?? fail('schema');
     },
   };
 }
