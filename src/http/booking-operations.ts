@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { inTransaction } from '../persistence/db.ts';
 import { findReservation } from '../persistence/repositories/scheduling/holds.ts';
-import type { Reservation } from '../persistence/repositories/scheduling/reservation-rows.ts';
+import {
+  appointmentView,
+  type Reservation,
+} from '../persistence/repositories/scheduling/reservation-rows.ts';
 
 import { confirmHold } from '../runtime/scheduling/confirm-hold.ts';
 import { findAvailability } from '../runtime/scheduling/find-availability.ts';
@@ -48,12 +51,7 @@ export const appointmentSchema = z
 
 export function appointmentJson(r: Reservation): z.infer<typeof appointmentSchema> {
   return {
-    id: r.id,
-    resource_id: r.resource_id,
-    service_id: r.service_id,
-    start: r.start,
-    end: r.end,
-    status: r.status === 'cancelled' ? 'cancelled' : 'confirmed',
+    ...appointmentView(r),
     conversation_id: r.conversation_id,
     customer:
       r.customer_name !== null && r.customer_phone !== null

@@ -121,6 +121,32 @@ export async function loadAvailabilityInput(
   };
 }
 
+/**
+ * The availability of exactly one start on one resource: the window [start, start + 1 ms) holds
+ * one slot start at most, so `computeAvailability` of it is empty unless that start is open.
+ */
+export function loadAvailabilityAt(
+  db: Queryable,
+  q: {
+    tenantId: string;
+    durationMinutes: number;
+    resource: Resource;
+    startMs: number;
+    now: string;
+    settings: SchedulingSettings;
+  },
+): Promise<AvailabilityInput | null> {
+  return loadAvailabilityInput(db, {
+    tenantId: q.tenantId,
+    durationMinutes: q.durationMinutes,
+    resources: [q.resource],
+    from: formatInstant(q.startMs),
+    to: formatInstant(q.startMs + 1),
+    now: q.now,
+    settings: q.settings,
+  });
+}
+
 function utcDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }

@@ -12,7 +12,7 @@ import {
 } from '../../persistence/repositories/scheduling/reservation-rows.ts';
 import { lockResource } from '../../persistence/repositories/scheduling/resources.ts';
 import { activeService, instantParam, knownId } from './booking-input.ts';
-import { loadAvailabilityInput } from './find-availability.ts';
+import { loadAvailabilityAt } from './find-availability.ts';
 import type { SchedulingSettings } from './scheduling-settings.ts';
 
 // Moving an Appointment to a new time, inside the caller's transaction, all or nothing:
@@ -69,12 +69,11 @@ export async function moveAppointment(
   try {
     const previous = await cancelLiveAppointment(client, tenantId, oldId, now);
     if (previous === null) throw new AppError('conflict', 'that appointment was cancelled');
-    const availability = await loadAvailabilityInput(client, {
+    const availability = await loadAvailabilityAt(client, {
       tenantId,
       durationMinutes: service.duration_minutes,
-      resources: [resource],
-      from: start,
-      to: formatInstant(startMs + 1),
+      resource,
+      startMs,
       now,
       settings: input.settings,
     });

@@ -15,7 +15,7 @@ import { bossDb } from '../boss.ts';
 import { QUEUES } from '../job-queues.ts';
 import { activeService, instantParam, knownId } from './booking-input.ts';
 import type { HoldExpiryJob } from './expire-hold.ts';
-import { loadAvailabilityInput } from './find-availability.ts';
+import { loadAvailabilityAt } from './find-availability.ts';
 import { loadSchedulingSettings, type SchedulingSettings } from './scheduling-settings.ts';
 
 // Placing a Hold, inside the caller's transaction (the client must be in one: the conflict path
@@ -69,13 +69,11 @@ export async function placeHold(client: Queryable, input: PlaceHoldInput): Promi
   }
   const start = formatInstant(startMs);
   const end = formatInstant(startMs + service.duration_minutes * MINUTE_MS);
-  // Availability of exactly this start: [start, start + 1 ms) holds one slot start at most.
-  const availability = await loadAvailabilityInput(client, {
+  const availability = await loadAvailabilityAt(client, {
     tenantId,
     durationMinutes: service.duration_minutes,
-    resources: [resource],
-    from: start,
-    to: formatInstant(startMs + 1),
+    resource,
+    startMs,
     now: input.now,
     settings,
   });
