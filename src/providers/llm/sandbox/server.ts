@@ -90,18 +90,24 @@ function createRequestStore() {
 }
 
 /** The question inside the last user message; a plain-text message is read as the customer's text. */
-function questionOf(body: unknown): Question | null {
+/** The text of the last user message of a chat request, or null. */
+function lastUserContent(body: unknown): string | null {
   const messages = (body as { messages?: unknown } | null)?.messages;
   if (!Array.isArray(messages)) return null;
   const user = [...messages].reverse().find((m) => (m as { role?: unknown })?.role === 'user') as
     | { content?: unknown }
     | undefined;
-  if (typeof user?.content !== 'string') return null;
+  return typeof user?.content === 'string' ? user.content : null;
+}
+
+function questionOf(body: unknown): Question | null {
+  const content = lastUserContent(body);
+  if (content === null) return null;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(user.content);
+    parsed = JSON.parse(content);
   } catch {
-    return { step: 'idle', services: [], offered: 0, text: user.content };
+    return { step: 'idle', services: [], offered: 0, text: content };
   }
   const q = (parsed ?? {}) as Record<string, unknown>;
   const services = Array.isArray(q.services)
@@ -140,15 +146,11 @@ function read(question: Question, taught: ReadonlyMap<string, SandboxHint>): Rec
 
 /** The deterministic Understanding when the user message asks for one (task "understand"); else null. */
 function understandingAnswer(body: unknown): string | null {
-  const messages = (body as { messages?: unknown } | null)?.messages;
-  if (!Array.isArray(messages)) return null;
-  const user = [...messages].reverse().find((m) => (m as { role?: unknown })?.role === 'user') as
-    | { content?: unknown }
-    | undefined;
-  if (typeof user?.content !== 'string') return null;
+  const content = lastUserContent(body);
+  if (content === null) return null;
   let q: Record<string, unknown>;
   try {
-    q = (JSON.parse(user.content) ?? {}) as Record<string, unknown>;
+    q = (JSON.parse(content) ?? {}) as Record<string, unknown>;
   } catch {
     return null;
   }
