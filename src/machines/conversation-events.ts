@@ -167,3 +167,16 @@ export type BookingRequest =
   | { type: 'cancelAppointment'; appointmentId: string }
   /** Cancel one appointment and book the new time in one step; either both happen or neither. */
   | { type: 'moveAppointment'; appointmentId: string; slot: BookableSlot };
+
+const BOOKING_REQUEST_TYPES: ReadonlySet<Effect['type']> = new Set<BookingRequest['type']>([
+  'findSlots',
+  'placeHold',
+  'confirmHold',
+  'releaseHold',
+  'cancelAppointment',
+  'moveAppointment',
+]);
+
+export function isBookingRequest(effect: Effect): effect is BookingRequest {
+  return BOOKING_REQUEST_TYPES.has(effect.type);
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
 import { AppError } from '../domain/errors.ts';
-import type { BookingRequest, ConversationEvent, Effect } from '../machines/conversation-events.ts';
+import { type ConversationEvent, type Effect, isBookingRequest } from '../machines/conversation-events.ts';
 import {
   type ConversationState,
   initialSnapshot,
@@ -94,17 +94,6 @@ const MAX_FOLLOW_UPS = 6;
 
 /** Events whose handling (or follow-ups) can reach the booking dialogue, which quotes the catalog. */
 const DIALOGUE_EVENTS = new Set<string>(['InboundSms', 'HoldExpired', 'InactivityTimeout']);
-
-function isBookingRequest(effect: Effect): effect is BookingRequest {
-  return [
-    'findSlots',
-    'placeHold',
-    'confirmHold',
-    'releaseHold',
-    'cancelAppointment',
-    'moveAppointment',
-  ].includes(effect.type);
-}
 
 const PARTICIPANT_BY_PURPOSE = {
   greeting: 'assistant',

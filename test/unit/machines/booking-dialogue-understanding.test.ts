@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type {
-  BookableSlot,
-  BookingRequest,
-  ConversationFacts,
-  Effect,
+import {
+  type BookableSlot,
+  type ConversationFacts,
+  type Effect,
+  isBookingRequest,
 } from '../../../src/machines/conversation-events.ts';
 import {
   initialSnapshot,
@@ -21,16 +21,7 @@ import { type EventInput, makeCatalogFacts, makeEvent, minutes, SLOTS } from './
 // the runtime, as in booking-dialogue.test.ts. Now is Mon 2025-03-03 ~07:00 in Los Angeles; SLOTS
 // are Tue 10:00, Tue 14:00 and Wed 09:00 local.
 
-const REQUESTS = new Set([
-  'findSlots',
-  'placeHold',
-  'confirmHold',
-  'releaseHold',
-  'cancelAppointment',
-  'moveAppointment',
-]);
-const requests = (effects: readonly Effect[]) =>
-  effects.filter((e): e is BookingRequest => REQUESTS.has(e.type));
+const requests = (effects: readonly Effect[]) => effects.filter(isBookingRequest);
 const bodies = (effects: readonly Effect[]) => effects.flatMap((e) => (e.type === 'sendSms' ? [e.body] : []));
 const alerts = (effects: readonly Effect[]) =>
   effects.flatMap((e) => (e.type === 'notifyOperators' ? [e.reason] : []));

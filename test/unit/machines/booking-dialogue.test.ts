@@ -2,12 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { render } from '../../../src/domain/templates.ts';
 import { type DialogueStep, INITIAL_DIALOGUE } from '../../../src/machines/booking-dialogue.ts';
-import type {
-  BookableSlot,
-  BookingRequest,
-  ConversationEvent,
-  ConversationFacts,
-  Effect,
+import {
+  type BookableSlot,
+  type BookingRequest,
+  type ConversationEvent,
+  type ConversationFacts,
+  type Effect,
+  isBookingRequest,
 } from '../../../src/machines/conversation-events.ts';
 import {
   initialSnapshot,
@@ -45,14 +46,6 @@ const STEPS: readonly DialogueStep[] = [
   'booked',
   'confirmingCancel',
 ];
-const REQUEST_TYPES = new Set<string>([
-  'findSlots',
-  'placeHold',
-  'confirmHold',
-  'releaseHold',
-  'cancelAppointment',
-  'moveAppointment',
-]);
 
 function sms(effects: readonly Effect[]): Sms[] {
   return effects.filter((e): e is Sms => e.type === 'sendSms');
@@ -63,7 +56,7 @@ function bodies(effects: readonly Effect[]): string[] {
 }
 
 function requests(effects: readonly Effect[]): BookingRequest[] {
-  return effects.filter((e): e is BookingRequest => REQUEST_TYPES.has(e.type));
+  return effects.filter(isBookingRequest);
 }
 
 function suppressed(reason: string): Effect {
@@ -721,7 +714,7 @@ function play(snapshot: StoredSnapshot, t: Turn, at: string): StoredSnapshot {
   let answer = 0;
   while (pending.length > 0) {
     const effect = pending.shift()!;
-    if (!REQUEST_TYPES.has(effect.type)) continue;
+    if (!isBookingRequest(effect)) continue;
     const next = answerFor(effect as BookingRequest, t.answers[answer++ % t.answers.length]!);
     if (next === null) continue;
     followUps += 1;
