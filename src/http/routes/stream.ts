@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { consumeStreamToken, insertStreamToken } from '../../persistence/repositories/stream-tokens.ts';
 import type { StreamMessage } from '../../runtime/stream-hub.ts';
+import { actionBody } from '../action-body.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 import { instant } from '../schemas.ts';
@@ -55,8 +56,7 @@ export function streamRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['stream'],
           summary: 'Mint a single-use stoken (valid 60 s) that opens one event stream',
           security: [{ bearer: [] }],
-          // No body needed; null is what Fastify hands over when none was sent.
-          body: z.object({}).strict().nullish(),
+          body: actionBody,
           response: {
             201: z.object({ stoken: z.string(), expires_at: instant }).meta({ id: 'StreamToken' }),
           },
