@@ -32,29 +32,15 @@ const MESSAGES: Record<string, string> = {
   'nmc.billing.GatesChanged': 'billing gates changed',
 };
 
-// Payload keys worth a column, renamed where the sanitizer would take the key for a phone field.
-const FIELDS: Record<string, string> = {
-  conversation_id: 'conversation_id',
-  message_id: 'message_id',
-  appointment_id: 'appointment_id',
-  call_sid: 'call_sid',
-  purpose: 'purpose',
-  status: 'status',
-  error_code: 'error_code',
-  reason: 'reason',
-  cause: 'cause',
-  source: 'source',
-  operator_id: 'operator_id',
-  by: 'by',
-  idle: 'idle',
-  start: 'start',
-  previous: 'previous',
-  from: 'state_from',
-  to: 'state_to',
-  sms: 'sms',
-  assistant: 'assistant',
-  plan: 'plan',
-};
+// Payload keys worth a column. `from`/`to` (of a state change) are renamed: the sanitizer would take
+// them for phone fields.
+const FIELDS: ReadonlySet<string> = new Set(
+  (
+    'conversation_id message_id appointment_id call_sid purpose status error_code reason cause ' +
+    'source operator_id by idle start previous from to sms assistant plan'
+  ).split(' '),
+);
+const RENAMED: Readonly<Record<string, string>> = { from: 'state_from', to: 'state_to' };
 
 /** The log line of one domain event: its message and the fields that identify the step. */
 export function domainLogLine(event: EventEnvelope): { fields: Record<string, unknown>; message: string } {
@@ -63,8 +49,7 @@ export function domainLogLine(event: EventEnvelope): { fields: Record<string, un
     tenant_id: event.tenant_id,
   };
   for (const [key, value] of Object.entries(event.payload)) {
-    const name = FIELDS[key];
-    if (name !== undefined && value !== null && typeof value !== 'object') fields[name] = value;
+    if (FIELDS.has(key) && value !== null && typeof value !== 'object') fields[RENAMED[key] ?? key] = value;
   }
   fields.correlation_id = event.correlation_id;
   const message =
