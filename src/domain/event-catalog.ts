@@ -6,6 +6,14 @@ import { ALERT_REASONS } from './alert-reasons.ts';
 
 const conversationRef = { conversation_id: z.uuid() };
 const operatorId = z.string().min(1).max(200).nullable();
+const appointmentFacts = {
+  appointment_id: z.uuid(),
+  resource_id: z.uuid(),
+  service_id: z.uuid(),
+  conversation_id: z.uuid().nullable(),
+  start: z.string(),
+  end: z.string(),
+};
 
 export const EVENT_CATALOG = {
   'nmc.conversation.ConversationStarted': { version: 1, payload: z.object({ ...conversationRef }) },
@@ -66,6 +74,24 @@ export const EVENT_CATALOG = {
   'nmc.conversation.AppointmentCancelled': {
     version: 1,
     payload: z.object({ ...conversationRef, appointment_id: z.uuid() }),
+  },
+  // The scheduling module's record of every appointment change, whoever made it (the dialogue, an
+  // operator, the public page): what calendars, reports and reminders follow.
+  'nmc.scheduling.AppointmentBooked': { version: 1, payload: z.object(appointmentFacts) },
+  'nmc.scheduling.AppointmentRescheduled': {
+    version: 1,
+    payload: z.object({
+      ...appointmentFacts,
+      previous_id: z.uuid(),
+      previous_resource_id: z.uuid(),
+      previous_start: z.string(),
+      previous_end: z.string(),
+    }),
+  },
+  'nmc.scheduling.AppointmentCancelled': { version: 1, payload: z.object(appointmentFacts) },
+  'nmc.scheduling.AppointmentOutcomeMarked': {
+    version: 1,
+    payload: z.object({ ...appointmentFacts, outcome: z.enum(['completed', 'no_show']) }),
   },
   'nmc.compliance.CampaignStatusChanged': {
     version: 1,

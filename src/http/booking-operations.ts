@@ -2,17 +2,16 @@ import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { inTransaction } from '../persistence/db.ts';
 import { findReservation } from '../persistence/repositories/scheduling/holds.ts';
-import {
-  appointmentView,
-  type Reservation,
-} from '../persistence/repositories/scheduling/reservation-rows.ts';
+import type { Reservation } from '../persistence/repositories/scheduling/reservation-rows.ts';
 
+import type { EventTrace } from '../runtime/scheduling/appointment-events.ts';
 import { confirmHold } from '../runtime/scheduling/confirm-hold.ts';
 import { findAvailability } from '../runtime/scheduling/find-availability.ts';
 import { placeHold } from '../runtime/scheduling/place-hold.ts';
 import { releaseHold } from '../runtime/scheduling/release-hold.ts';
 import { loadSchedulingSettings } from '../runtime/scheduling/scheduling-settings.ts';
 import type { AppDeps } from './app.ts';
+import { appointmentJson } from './appointment-json.ts';
 import { instant, listOf } from './schemas.ts';
 
 // Availability, holds and bookings, shared by the operator API (tenant from the token) and the
@@ -30,36 +29,6 @@ export const holdBody = z.object({ service_id: z.uuid(), resource_id: z.uuid(), 
 export const holdSchema = z
   .object({ id: z.uuid(), resource_id: z.uuid(), start: instant, end: instant, expires_at: instant })
   .meta({ id: 'Hold' });
-const appointmentFields = {
-  id: z.uuid(),
-  resource_id: z.uuid(),
-  service_id: z.uuid(),
-  start: instant,
-  end: instant,
-  status: z.enum(['confirmed', 'cancelled']),
-};
-/** The appointment as the public page sees it: no customer, no conversation. */
-export const publicAppointmentSchema = z.object(appointmentFields).meta({ id: 'PublicAppointment' });
-/** The appointment as the business sees it: who booked (public bookings) and their conversation. */
-export const appointmentSchema = z
-  .object({
-    ...appointmentFields,
-    conversation_id: z.uuid().nullable(),
-    customer: z.object({ name: z.string(), phone: z.string() }).nullable(),
-  })
-  .meta({ id: 'Appointment' });
-
-export function appointmentJson(r: Reservation): z.infer<typeof appointmentSchema> {
-  return {
-    ...appointmentView(r),
-    conversation_id: r.conversation_id,
-    customer:
-      r.customer_name !== null && r.customer_phone !== null
-        ? { name: r.customer_name, phone: r.customer_phone }
-        : null,
-  };
-}
-
 const MAX_WINDOW_DAYS = 62;
 
 export function bookingOperations(deps: AppDeps) {
@@ -101,10 +70,10 @@ export function bookingOperations(deps: AppDeps) {
         }),
       );
     },
-    async confirm(tenantId: string, holdId: string) {
+    async confirm(tenantId: string, holdId: string, trace: EventTrace) {
       return inTransaction(deps.db, async (client) => {
-        await confirmHold(client, { tenantId, holdId, now: new Date().toISOString() });
-        return appointmentJson(await bookedRow(client, tenantId, holdId));
+        await confirmHold(client, { tenantId, holdId, now: new Date().toISOString(), trace });
+        return appointmentJson(client, tenantId, await bookedRow(client, tenantId, holdId));
       });
     },
     async release(tenantId: string, holdId: string) {

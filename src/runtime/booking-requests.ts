@@ -6,6 +6,7 @@ import type { PoolClient } from '../persistence/db.ts';
 import { findReservation } from '../persistence/repositories/scheduling/holds.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
 import type { EventInput } from './dispatch.ts';
+import type { EventTrace } from './scheduling/appointment-events.ts';
 import { cancelAppointment } from './scheduling/cancel-appointment.ts';
 import { confirmHold } from './scheduling/confirm-hold.ts';
 import { findOpenTimes } from './scheduling/find-availability.ts';
@@ -27,6 +28,8 @@ export type BookingContext = {
   conversationId: string;
   at: string;
   holdTtlMinutes: number;
+  /** The request the dispatch answers, for the scheduling events its booking writes. */
+  trace: EventTrace;
 };
 
 export async function answerBookingRequest(
@@ -85,6 +88,7 @@ export async function answerBookingRequest(
             now: at,
             settings,
             conversationId: ctx.conversationId,
+            trace: ctx.trace,
           });
           return {
             type: 'AppointmentMoved',
@@ -131,6 +135,7 @@ export async function answerBookingRequest(
             tenantId: tenant.id,
             holdId: request.holdId,
             now: at,
+            trace: ctx.trace,
           });
           return {
             type: 'Booked',
@@ -155,6 +160,7 @@ export async function answerBookingRequest(
             tenantId: tenant.id,
             appointmentId: request.appointmentId,
             now: at,
+            trace: ctx.trace,
           });
           return { type: 'AppointmentCancelled', appointmentId: request.appointmentId, at };
         },

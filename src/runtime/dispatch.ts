@@ -201,6 +201,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
           conversationId: row.id,
           at: event.at,
           holdTtlMinutes: deps.holdTtlMinutes ?? 15,
+          trace: { correlationId: options.correlationId, causationId: options.causationId ?? null },
         });
         if (answer === null) continue;
         if (++followUps > MAX_FOLLOW_UPS) throw new Error('booking dialogue did not settle');

@@ -28,6 +28,10 @@ const MESSAGES: Record<string, string> = {
   'nmc.conversation.HandedToHuman': 'handed to a person',
   'nmc.conversation.AppointmentBooked': 'appointment booked',
   'nmc.conversation.AppointmentCancelled': 'appointment cancelled',
+  'nmc.scheduling.AppointmentBooked': 'calendar: appointment booked',
+  'nmc.scheduling.AppointmentRescheduled': 'calendar: appointment rescheduled',
+  'nmc.scheduling.AppointmentCancelled': 'calendar: appointment cancelled',
+  'nmc.scheduling.AppointmentOutcomeMarked': 'calendar: appointment outcome marked',
   'nmc.compliance.CampaignStatusChanged': '10DLC campaign status changed',
   'nmc.billing.GatesChanged': 'billing gates changed',
 };
@@ -37,7 +41,7 @@ const MESSAGES: Record<string, string> = {
 const FIELDS: ReadonlySet<string> = new Set(
   (
     'conversation_id message_id appointment_id call_sid purpose status error_code reason cause ' +
-    'source operator_id by idle start previous from to sms assistant plan'
+    'source operator_id by idle start previous previous_id outcome from to sms assistant plan'
   ).split(' '),
 );
 const RENAMED: Readonly<Record<string, string>> = { from: 'state_from', to: 'state_to' };

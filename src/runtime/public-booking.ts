@@ -14,6 +14,7 @@ import {
 import { findReservation, releaseLiveHold } from '../persistence/repositories/scheduling/holds.ts';
 import type { HoldView, Reservation } from '../persistence/repositories/scheduling/reservation-rows.ts';
 import type { Dispatch } from './dispatch.ts';
+import type { EventTrace } from './scheduling/appointment-events.ts';
 import { confirmHold } from './scheduling/confirm-hold.ts';
 import { placeHold } from './scheduling/place-hold.ts';
 import { releaseHold } from './scheduling/release-hold.ts';
@@ -112,7 +113,7 @@ type Attempt = { booked: Reservation } | { wrong: true; released: boolean };
 /** Books the public hold when `code` is the one texted for it; the appointment row (with its customer). */
 export async function confirmPublicBooking(
   deps: PublicBookingDeps,
-  input: { tenantId: string; holdId: string; code: string },
+  input: { tenantId: string; holdId: string; code: string; trace: EventTrace },
 ): Promise<Reservation> {
   const { tenantId, holdId } = input;
   // Wrong codes are counted in a transaction that commits; the 422 is thrown after it.
@@ -130,7 +131,7 @@ export async function confirmPublicBooking(
         failed >= maxAttempts && (await releaseLiveHold(client, tenantId, holdId, now, 'released')) !== null;
       return { wrong: true, released };
     }
-    await confirmHold(client, { tenantId, holdId, now: new Date().toISOString() });
+    await confirmHold(client, { tenantId, holdId, now: new Date().toISOString(), trace: input.trace });
     const booked = await findReservation(client, tenantId, holdId);
     if (booked === null) throw new Error(`appointment ${holdId} vanished`);
     return { booked };

@@ -13,14 +13,15 @@ import {
   requestPublicHold,
 } from '../../runtime/public-booking.ts';
 import type { AppDeps } from '../app.ts';
+import { publicAppointmentSchema } from '../appointment-json.ts';
 import {
   availabilityQuery,
   availabilityResponse,
   bookingOperations,
   holdBody,
   holdSchema,
-  publicAppointmentSchema,
 } from '../booking-operations.ts';
+import { traceOf } from '../correlation-id.ts';
 import { idParam, listOf } from '../schemas.ts';
 import { serviceSchema } from './catalog.ts';
 
@@ -168,6 +169,7 @@ export function publicBookingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tenantId: tenantOfSlug(request),
           holdId: request.body.hold_id,
           code: request.body.code,
+          trace: traceOf(request),
         });
         const { id, resource_id, service_id, start, end } = booked;
         return reply

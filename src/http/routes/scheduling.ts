@@ -1,9 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { appointmentWindow } from '../../domain/appointment-window.ts';
 import { AppError } from '../../domain/errors.ts';
-import { inTransaction } from '../../persistence/db.ts';
-import { listAppointments } from '../../persistence/repositories/scheduling/appointments.ts';
 import {
   createResource,
   deleteException,
@@ -17,24 +14,22 @@ import {
   setException,
   updateResource,
 } from '../../persistence/repositories/scheduling/resources.ts';
-import { findTenantById } from '../../persistence/repositories/tenants.ts';
-import { cancelAppointment } from '../../runtime/scheduling/cancel-appointment.ts';
 import { actionBody } from '../action-body.ts';
 import type { AppDeps } from '../app.ts';
+import { appointmentSchema } from '../appointment-json.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 import {
-  appointmentJson,
-  appointmentSchema,
   availabilityQuery,
   availabilityResponse,
-  bookedRow,
   bookingOperations,
   holdBody,
   holdSchema,
 } from '../booking-operations.ts';
-import { calendarDate, decodeKeysetCursor, encodeCursor, idParam, instant, listOf } from '../schemas.ts';
+import { traceOf } from '../correlation-id.ts';
+import { calendarDate, idParam, listOf } from '../schemas.ts';
 
-// Resources (OWNER manages), availability, holds and appointments (TECH and OWNER book).
+// Resources (OWNER manages), availability and holds (TECH and OWNER book); appointments are in
+// appointments.ts.
 
 const resourceSchema = z
   .object({
@@ -228,7 +223,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) =>
-        reply.code(201).send(await booking.confirm(tenantOf(request), request.params.id)),
+        reply.code(201).send(await booking.confirm(tenantOf(request), request.params.id, traceOf(request))),
     );
     app.delete(
       '/api/v1/holds/:id',
@@ -245,76 +240,6 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         await booking.release(tenantOf(request), request.params.id);
         return reply.code(204).send(null);
-      },
-    );
-    app.get(
-      '/api/v1/appointments',
-      {
-        config: { action: 'scheduling.read' },
-        schema: {
-          tags: ['scheduling'],
-          summary:
-            "Appointments starting in [from, to): instants or the tenant's local dates (to inclusive); default the coming 7 days",
-          security,
-          querystring: z.object({
-            from: z.union([calendarDate, instant]).optional(),
-            to: z.union([calendarDate, instant]).optional(),
-            resource_id: z.uuid().optional(),
-            cursor: z.string().max(200).optional(),
-            limit: z.coerce.number().int().min(1).max(200).default(50),
-          }),
-          response: { 200: listOf(appointmentSchema) },
-        },
-      },
-      async (request) => {
-        const { from, to, resource_id, cursor, limit } = request.query;
-        let after: { start: string; id: string } | undefined;
-        if (cursor) {
-          const { at, key } = decodeKeysetCursor(cursor);
-          after = { start: at, id: key };
-        }
-        const tenantId = tenantOf(request);
-        const tenant = await findTenantById(deps.db, tenantId);
-        if (!tenant) throw new AppError('not_found', 'tenant not found');
-        const window = appointmentWindow({ from, to, timeZone: tenant.time_zone, nowMs: Date.now() });
-        const rows = await listAppointments(deps.db, tenantId, {
-          from: new Date(window.fromMs).toISOString(),
-          to: new Date(window.toMs).toISOString(),
-          ...(resource_id ? { resourceId: resource_id } : {}),
-          ...(after ? { after } : {}),
-          limit: limit + 1,
-        });
-        const page = rows.slice(0, limit).map(appointmentJson);
-        const last = page[page.length - 1];
-        return {
-          items: page,
-          next_cursor: rows.length > limit && last ? encodeCursor([last.start, last.id]) : null,
-        };
-      },
-    );
-    app.post(
-      '/api/v1/appointments/:id/cancel',
-      {
-        config: { action: 'scheduling.book', audit: true },
-        schema: {
-          tags: ['scheduling'],
-          summary: 'Cancel an appointment',
-          security,
-          params: idParam,
-          body: actionBody,
-          response: { 200: appointmentSchema },
-        },
-      },
-      async (request) => {
-        const tenantId = tenantOf(request);
-        return inTransaction(deps.db, async (client) => {
-          const cancelled = await cancelAppointment(client, {
-            tenantId,
-            appointmentId: request.params.id,
-            now: new Date().toISOString(),
-          });
-          return appointmentJson(await bookedRow(client, tenantId, cancelled.id));
-        });
       },
     );
   };

@@ -238,6 +238,20 @@ export async function findConversation(
   return rows[0] ?? null;
 }
 
+/** The caller's number of each of these conversations (those that exist in the tenant). */
+export async function callersOf(
+  db: Queryable,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; caller: string }>(
+    'SELECT id, caller FROM conv_conversations WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
+    [tenantId, [...new Set(ids)]],
+  );
+  return new Map(rows.map((r) => [r.id, r.caller]));
+}
+
 /** Closes a conversation whose snapshot cannot be revived (operators can always close). */
 export async function forceCloseConversation(db: Queryable, tenantId: string, id: string): Promise<void> {
   await db.query(

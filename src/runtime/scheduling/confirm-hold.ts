@@ -8,8 +8,10 @@ import {
 import {
   type AppointmentView,
   appointmentView,
+  type Reservation,
 } from '../../persistence/repositories/scheduling/reservation-rows.ts';
 import { lockResource } from '../../persistence/repositories/scheduling/resources.ts';
+import { appointmentFacts, type EventTrace, recordAppointmentEvent } from './appointment-events.ts';
 import { instantParam, knownId } from './booking-input.ts';
 
 // Confirming a Hold into an Appointment, inside the caller's transaction. Decisions:
@@ -22,12 +24,13 @@ import { instantParam, knownId } from './booking-input.ts';
 // - A hold someone released on purpose is not revived: conflict.
 // - Confirming an appointment that is already confirmed returns it (a retried confirm is harmless).
 // - An unknown id, or another tenant's: not_found.
+// - A confirmation that books records nmc.scheduling.AppointmentBooked in the same transaction.
 // - The resource is locked first, like place-hold.ts, so confirms and placements of one resource
 //   take turns instead of deadlocking inside the exclusion check.
 
 export async function confirmHold(
   client: Queryable,
-  input: { tenantId: string; holdId: string; now: string },
+  input: { tenantId: string; holdId: string; now: string; trace?: EventTrace },
 ): Promise<AppointmentView> {
   const { tenantId, now } = input;
   const nowMs = instantParam('now', now);
@@ -36,8 +39,19 @@ export async function confirmHold(
   if (found === null) throw new AppError('not_found', 'hold not found');
   await lockResource(client, tenantId, found.resource_id);
 
+  const booked = async (appointment: Reservation) => {
+    await recordAppointmentEvent(client, {
+      tenantId,
+      name: 'nmc.scheduling.AppointmentBooked',
+      payload: appointmentFacts(appointment),
+      at: now,
+      trace: input.trace,
+    });
+    return appointmentView(appointment);
+  };
+
   const converted = await convertLiveHold(client, tenantId, holdId, now);
-  if (converted !== null) return appointmentView(converted);
+  if (converted !== null) return booked(converted);
 
   const current = await findReservation(client, tenantId, holdId);
   if (current === null) throw new AppError('not_found', 'hold not found');
@@ -52,5 +66,5 @@ export async function confirmHold(
   if (Date.parse(current.start) <= nowMs) throw new AppError('conflict', 'that time has passed');
   const rebooked = await tryConvertExpiredHold(client, tenantId, holdId, now);
   if (rebooked === null) throw new AppError('conflict', 'that time is no longer available');
-  return appointmentView(rebooked);
+  return booked(rebooked);
 }

@@ -11,6 +11,7 @@ import {
   appointmentView,
 } from '../../persistence/repositories/scheduling/reservation-rows.ts';
 import { lockResource } from '../../persistence/repositories/scheduling/resources.ts';
+import { appointmentFacts, type EventTrace, recordAppointmentEvent } from './appointment-events.ts';
 import { activeService, instantParam, knownId } from './booking-input.ts';
 import { loadAvailabilityAt } from './find-availability.ts';
 import type { SchedulingSettings } from './scheduling-settings.ts';
@@ -26,11 +27,14 @@ import type { SchedulingSettings } from './scheduling-settings.ts';
 //   turns, so a concurrent hold or booking of the new time either waits and then fails, or wins
 //   and the move fails — never both.
 // - The exclusion constraint stays the final guarantee against a double booking.
+// - A move records nmc.scheduling.AppointmentRescheduled (the new appointment, and the one it
+//   replaces) in the same transaction.
 
 export type MoveAppointmentInput = {
   tenantId: string;
   appointmentId: string;
-  resourceId: string;
+  /** The resource of the new time; the appointment's own by default. */
+  resourceId?: string;
   /** RFC 3339; must be a start that availability offers once the old appointment is set aside. */
   start: string;
   now: string;
@@ -38,6 +42,7 @@ export type MoveAppointmentInput = {
   conversationId?: string | null;
   /** The new appointment's id; a new UUID by default. */
   id?: string;
+  trace?: EventTrace;
 };
 
 export type MovedAppointment = { appointment: AppointmentView; previous: AppointmentView };
@@ -50,9 +55,9 @@ export async function moveAppointment(
   const startMs = instantParam('start', input.start);
   instantParam('now', now);
   const oldId = knownId('appointment', input.appointmentId);
-  const newResourceId = knownId('resource', input.resourceId);
   const old = await findReservation(client, tenantId, oldId);
   if (old === null || old.kind !== 'appointment') throw new AppError('not_found', 'appointment not found');
+  const newResourceId = knownId('resource', input.resourceId ?? old.resource_id);
   if (old.status !== 'live') throw new AppError('conflict', 'that appointment was cancelled');
   const service = await activeService(client, tenantId, old.service_id);
 
@@ -93,6 +98,19 @@ export async function moveAppointment(
       now,
     });
     if (moved === null) throw new AppError('conflict', 'that time is no longer available');
+    await recordAppointmentEvent(client, {
+      tenantId,
+      name: 'nmc.scheduling.AppointmentRescheduled',
+      payload: {
+        ...appointmentFacts(moved),
+        previous_id: previous.id,
+        previous_resource_id: previous.resource_id,
+        previous_start: previous.start,
+        previous_end: previous.end,
+      },
+      at: now,
+      trace: input.trace,
+    });
     await client.query('RELEASE SAVEPOINT sched_move');
     return { appointment: appointmentView(moved), previous: appointmentView(previous) };
   } catch (err) {

@@ -209,6 +209,20 @@ const EXPECTED: Record<string, Entry> = {
     fresh: true,
     build: empty,
   },
+  'POST /api/v1/appointments/:id/reschedule': {
+    allowed: TENANT_USERS,
+    kind: 'appointment',
+    fresh: true,
+    build: (_id, own) => ({ body: { start: nextSlot(own) } }),
+  },
+  // A fresh appointment has not started yet: its outcome cannot be marked (409 conflict).
+  'POST /api/v1/appointments/:id/outcome': {
+    allowed: TENANT_USERS,
+    kind: 'appointment',
+    fresh: true,
+    build: () => ({ body: { outcome: 'completed' } }),
+    ownStatus: 409,
+  },
   'GET /api/v1/billing': { allowed: OWNER_ONLY, kind: 'none' },
   'POST /api/v1/billing/checkout': {
     allowed: OWNER_ONLY,

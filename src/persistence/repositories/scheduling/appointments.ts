@@ -7,7 +7,7 @@ import {
   toReservation,
 } from './reservation-rows.ts';
 
-// Appointments: the operator's listing and cancelling a live appointment.
+// Appointments: the operator's listing, cancelling a live appointment and marking its outcome.
 
 export async function cancelLiveAppointment(
   db: Queryable,
@@ -20,6 +20,23 @@ export async function cancelLiveAppointment(
      WHERE tenant_id = $1 AND id = $2 AND kind = 'appointment' AND status = 'live'
      RETURNING ${RESERVATION_COLUMNS}`,
     [tenantId, id, now],
+  );
+  return first(rows);
+}
+
+/** Sets (or corrects) the outcome of a live appointment; null when it is not a live appointment. */
+export async function markLiveAppointmentOutcome(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  outcome: 'completed' | 'no_show',
+  now: string,
+): Promise<Reservation | null> {
+  const { rows } = await db.query<ReservationRow>(
+    `UPDATE sched_reservations SET outcome = $3, outcome_at = $4::timestamptz
+     WHERE tenant_id = $1 AND id = $2 AND kind = 'appointment' AND status = 'live'
+     RETURNING ${RESERVATION_COLUMNS}`,
+    [tenantId, id, outcome, now],
   );
   return first(rows);
 }

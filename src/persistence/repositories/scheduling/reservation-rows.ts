@@ -18,6 +18,9 @@ export type Reservation = {
   created_at: string;
   confirmed_at: string | null;
   cancelled_at: string | null;
+  /** What became of a live appointment once its time came; null until an operator marks it. */
+  outcome: 'completed' | 'no_show' | null;
+  outcome_at: string | null;
   /** Who booked through the public page (both or neither). */
   customer_name: string | null;
   customer_phone: string | null;
@@ -26,15 +29,21 @@ export type Reservation = {
 /** The hold as the API shows it. */
 export type HoldView = { id: string; resource_id: string; start: string; end: string; expires_at: string };
 
-/** The appointment as the API shows it; a live appointment is `confirmed`. */
+/**
+ * The appointment as the API shows it: a live appointment is `confirmed` until an operator marks
+ * its outcome (`completed` or `no_show`).
+ */
 export type AppointmentView = {
   id: string;
   resource_id: string;
   service_id: string;
   start: string;
   end: string;
-  status: 'confirmed' | 'cancelled';
+  status: AppointmentStatus;
 };
+
+export const APPOINTMENT_STATUSES = ['confirmed', 'cancelled', 'completed', 'no_show'] as const;
+export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 
 export function holdView(r: Reservation): HoldView {
   if (r.expires_at === null) throw new Error(`reservation ${r.id} is not a hold`);
@@ -48,13 +57,13 @@ export function appointmentView(r: Reservation): AppointmentView {
     service_id: r.service_id,
     start: r.start,
     end: r.end,
-    status: r.status === 'cancelled' ? 'cancelled' : 'confirmed',
+    status: r.status === 'cancelled' ? 'cancelled' : (r.outcome ?? 'confirmed'),
   };
 }
 
 export type ReservationRow = Omit<
   Reservation,
-  'start' | 'end' | 'expires_at' | 'created_at' | 'confirmed_at' | 'cancelled_at'
+  'start' | 'end' | 'expires_at' | 'created_at' | 'confirmed_at' | 'cancelled_at' | 'outcome_at'
 > & {
   start: Date;
   end: Date;
@@ -62,11 +71,12 @@ export type ReservationRow = Omit<
   created_at: Date;
   confirmed_at: Date | null;
   cancelled_at: Date | null;
+  outcome_at: Date | null;
 };
 
 export const RESERVATION_COLUMNS = `id, resource_id, service_id, conversation_id, kind, status, release_reason,
   lower(timeslot) AS start, upper(timeslot) AS end, expires_at, created_at, confirmed_at, cancelled_at,
-  customer_name, customer_phone`;
+  outcome, outcome_at, customer_name, customer_phone`;
 
 export function toReservation(row: ReservationRow): Reservation {
   return {
@@ -77,6 +87,7 @@ export function toReservation(row: ReservationRow): Reservation {
     created_at: iso(row.created_at),
     confirmed_at: isoOrNull(row.confirmed_at),
     cancelled_at: isoOrNull(row.cancelled_at),
+    outcome_at: isoOrNull(row.outcome_at),
   };
 }
 

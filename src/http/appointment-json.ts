@@ -1,0 +1,94 @@
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import type { Queryable } from '../persistence/db.ts';
+import { listServices } from '../persistence/repositories/catalog.ts';
+import { callersOf } from '../persistence/repositories/conversations.ts';
+import {
+  APPOINTMENT_STATUSES,
+  appointmentView,
+  type Reservation,
+} from '../persistence/repositories/scheduling/reservation-rows.ts';
+import { findTenantById } from '../persistence/repositories/tenants.ts';
+import { instant } from './schemas.ts';
+
+// The appointment as the API answers it. The public page sees the slot and its status; the
+// business sees what an operator reads a calendar by: the service's name, the customer, the
+// conversation, and the start and end in the business's own time zone beside the UTC instants.
+
+const appointmentFields = {
+  id: z.uuid(),
+  resource_id: z.uuid(),
+  service_id: z.uuid(),
+  start: instant,
+  end: instant,
+  status: z
+    .enum(APPOINTMENT_STATUSES)
+    .describe('confirmed until its outcome is marked (completed, no_show); cancelled frees the slot'),
+};
+
+/** The appointment as the public page sees it: no customer, no conversation. */
+export const publicAppointmentSchema = z.object(appointmentFields).meta({ id: 'PublicAppointment' });
+
+/** The appointment as the business sees it. */
+export const appointmentSchema = z
+  .object({
+    ...appointmentFields,
+    service_name: z.string().nullable().describe('null when the service was deleted since'),
+    time_zone: z.string().describe("the business's IANA time zone"),
+    start_local: z.string().describe('the start in the business time zone, ISO 8601 with its offset'),
+    end_local: z.string().describe('the end in the business time zone, ISO 8601 with its offset'),
+    conversation_id: z.uuid().nullable(),
+    customer: z
+      .object({ phone: z.string(), name: z.string().nullable() })
+      .nullable()
+      .describe("who booked: the caller of the conversation, or the public page's customer"),
+  })
+  .meta({ id: 'Appointment' });
+
+export type AppointmentJson = z.infer<typeof appointmentSchema>;
+
+const localIso = (iso: string, zone: string) =>
+  DateTime.fromISO(iso, { zone }).toISO({ suppressMilliseconds: true }) ?? iso;
+
+/** The business's view of these appointments, with the names and numbers looked up once for all. */
+export async function appointmentsJson(
+  db: Queryable,
+  tenantId: string,
+  rows: readonly Reservation[],
+): Promise<AppointmentJson[]> {
+  if (rows.length === 0) return [];
+  // One after the other: db may be a transaction's client, which runs one statement at a time.
+  const tenant = await findTenantById(db, tenantId);
+  const services = await listServices(db, tenantId);
+  const conversationIds = rows.flatMap((r) => (r.conversation_id ? [r.conversation_id] : []));
+  const callers = await callersOf(db, tenantId, conversationIds);
+  const zone = tenant?.time_zone ?? 'UTC';
+  const serviceNames = new Map(services.map((s) => [s.id, s.name]));
+  return rows.map((r) => {
+    const caller = r.conversation_id ? callers.get(r.conversation_id) : undefined;
+    return {
+      ...appointmentView(r),
+      service_name: serviceNames.get(r.service_id) ?? null,
+      time_zone: zone,
+      start_local: localIso(r.start, zone),
+      end_local: localIso(r.end, zone),
+      conversation_id: r.conversation_id,
+      customer:
+        r.customer_phone !== null
+          ? { phone: r.customer_phone, name: r.customer_name }
+          : caller !== undefined
+            ? { phone: caller, name: null }
+            : null,
+    };
+  });
+}
+
+export async function appointmentJson(
+  db: Queryable,
+  tenantId: string,
+  row: Reservation,
+): Promise<AppointmentJson> {
+  const [json] = await appointmentsJson(db, tenantId, [row]);
+  if (json === undefined) throw new Error(`appointment ${row.id} has no view`);
+  return json;
+}

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { EventName } from '../../domain/event-catalog.ts';
+import type { Queryable } from '../../persistence/db.ts';
+import type { Reservation } from '../../persistence/repositories/scheduling/reservation-rows.ts';
+import { writeOutboxEvents } from '../outbox.ts';
+
+// The scheduling module's events, written in the transaction that changes the appointment, so a
+// calendar, a report or a reminder learns of every change exactly when it commits, whoever made it.
+
+/** Which request an event belongs to; a fresh correlation when the caller has none. */
+export type EventTrace = { correlationId: string; causationId: string | null };
+
+type AppointmentEventName = Extract<EventName, `nmc.scheduling.${string}`>;
+
+export function appointmentFacts(r: Reservation) {
+  return {
+    appointment_id: r.id,
+    resource_id: r.resource_id,
+    service_id: r.service_id,
+    conversation_id: r.conversation_id,
+    start: r.start,
+    end: r.end,
+  };
+}
+
+export async function recordAppointmentEvent(
+  client: Queryable,
+  input: {
+    tenantId: string;
+    name: AppointmentEventName;
+    payload: Record<string, unknown>;
+    at: string;
+    trace?: EventTrace | undefined;
+  },
+): Promise<void> {
+  await writeOutboxEvents(client, [
+    {
+      tenantId: input.tenantId,
+      name: input.name,
+      payload: input.payload,
+      occurredAt: input.at,
+      correlationId: input.trace?.correlationId ?? randomUUID(),
+      causationId: input.trace?.causationId ?? null,
+    },
+  ]);
+}
