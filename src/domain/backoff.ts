@@ -1,4 +1,4 @@
-// Retry policy (DESIGN.md "Work and time"): full jitter, delay = random(0, min(cap, base·2^attempt)),
+// Retry policy (docs/product.md "Work and time"): full jitter, delay = random(0, min(cap, base·2^attempt)),
 // at most MAX_ATTEMPTS attempts, then the dead-letter table.
 // - `attempt` is the 0-based index of the attempt that just failed: after the first failure the
 //   delay is within [0, 1 s], after the fifth within [0, 16 s]. The 30 s cap only matters when the

@@ -25,7 +25,7 @@ import { sendBlockedBy } from './send-guard.ts';
 // named action (`sendSms`, `scheduleTimer`, `emit`, `notifyOperators`) whose params are the effect;
 // the runtime reads them from xstate's pure `transition` and turns them into rows in one transaction.
 //
-// States (DESIGN.md): `open` (the assistant is in control), `human` (an operator took over),
+// States (docs/product.md): `open` (the assistant is in control), `human` (an operator took over),
 // `closed`, `blocked` (opt-out or compliance). Rules that must stay true:
 // - Nothing is sent unless the campaign is approved and the caller is not opted out; assistant
 //   texts also need the `assistant` gate, operator texts the `sms` gate (conversation-plan.ts). The

@@ -3,7 +3,7 @@ import { ensureService, type ServiceInput } from './repositories/catalog.ts';
 import { ensureResource, type ResourceInput } from './repositories/scheduling/resources.ts';
 import type { DemoSeeder } from './seed-demo.ts';
 
-// The demo tenant's catalog and its one plumber (DESIGN.md, "The demo tenant"). Idempotent: ids are
+// The demo tenant's catalog and its one plumber (docs/product.md, "Interfaces"). Idempotent: ids are
 // derived from the tenant id and a fixed key, and rows are inserted only when absent, so running it
 // again adds nothing and never overwrites what someone changed since. The scheduling settings of the
 // demo (no buffer, bookable from the next hour for 14 days) are the defaults, so no policy rows.

@@ -8,7 +8,7 @@ import {
   upsertTenantBySlug,
 } from './repositories/tenants.ts';
 
-// The demo tenant of DESIGN.md, seeded idempotently when NMC_DEMO is on. Later modules (catalog,
+// The demo tenant of docs/product.md, seeded idempotently when NMC_DEMO is on. Later modules (catalog,
 // scheduling, compliance) add their part of the demo through `demoSeeders`.
 
 export const DEMO = {

@@ -4,7 +4,7 @@ import { AppError } from '../../domain/errors.ts';
 import { type Money, moneySchema } from '../../domain/money.ts';
 import type { Queryable } from '../db.ts';
 
-// The catalog module's Service Items (`catalog_services`), in the JSON shape of DESIGN.md:
+// The catalog module's Service Items (`catalog_services`), in the JSON shape of docs/product.md:
 // `{ id, name, duration_minutes, price: { amount_cents, currency }, active, aliases }`.
 // Services are never deleted, only deactivated: holds and appointments keep naming them, and only
 // active ones are quoted or booked. Two active services of a tenant never share a name.

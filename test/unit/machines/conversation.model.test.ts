@@ -301,7 +301,7 @@ const IGNORED: Record<StateKey, ReadonlySet<EventVariant>> = {
   // OptedIn is handled whatever the campaign: it reopens, or (campaign rejected) stays blocked for compliance.
   'blocked:opted_out': new Set<EventVariant>([...IGNORED_IN_BLOCKED, 'CampaignStatusChanged(approved)']),
   'blocked:compliance': new Set<EventVariant>([...IGNORED_IN_BLOCKED, 'OptedIn(confirm)', 'OptedIn(silent)']),
-  // Final: accepts nothing (DESIGN.md), not even the machine's top-level transitions.
+  // Final: accepts nothing (docs/product.md), not even the machine's top-level transitions.
   closed: new Set<EventVariant>(EVENT_VARIANTS),
 };
 
@@ -319,7 +319,7 @@ const BOOKING_REQUESTS = new Set<string>([
 ]);
 const DIALOGUE_STEPS = ['idle', 'choosingService', 'offering', 'confirming', 'booked', 'confirmingCancel'];
 
-// The send rules as DESIGN.md promises them, written here on purpose instead of importing the
+// The send rules as docs/product.md promises them, written here on purpose instead of importing the
 // production guard (src/machines/send-guard.ts): a test that judged the machine with the guard it
 // uses could not notice a rule missing from both.
 // - No outbound SMS unless the tenant's campaign is approved: a hard gate, for every kind of text.
@@ -718,7 +718,7 @@ function build(r: Recipe, at: string, context: ConversationContext): Conversatio
 }
 
 describe('random event sequences', () => {
-  // `closed` is final: the runtime starts a new conversation for the next missed call or text (DESIGN.md),
+  // `closed` is final: the runtime starts a new conversation for the next missed call or text (docs/product.md),
   // so a sequence that closes goes on with a fresh one. What `closed` does with each event is the model
   // test's `closed` row, which covers every event variant there.
   it('keep the rules, round-trip through JSON, and never move the timer token back', () => {
