@@ -9,13 +9,7 @@ import Fastify, {
   LogController,
   type RawServerDefault,
 } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { Action } from '../domain/authorization.ts';
@@ -36,8 +30,8 @@ import type { TokenVerifier } from './auth/token-verifier.ts';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation-id.ts';
 import { registerErrorHandling } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { openApiOptions } from './openapi/publish-document.ts';
 import { alertRoutes } from './routes/alerts.ts';
-import { appointmentRoutes } from './routes/appointments.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { complianceRoutes } from './routes/compliance.ts';
@@ -213,16 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   registerIdempotency(app, deps.db);
   registerAudit(app, deps.db, deps.logger);
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'NeverMissCall API', version: deps.build.version },
-      components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
-  });
+  await app.register(swagger, openApiOptions(deps.config, deps.build.version));
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -237,7 +222,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(complianceRoutes(deps));
   await app.register(staffRoutes(deps));
   await app.register(schedulingRoutes(deps));
-  await app.register(appointmentRoutes(deps));
   await app.register(publicBookingRoutes(deps));
   await app.register(streamRoutes(deps));
   await app.register(stripeWebhookRoutes(deps));
