@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, ERROR_CATALOG, type ErrorCode, isAppError } from '../domain/errors.ts';
+import { allowedMethodsFor } from './allowed-methods.ts';
 import type { ErrorEnvelope } from './error-envelope.ts';
 
 // One central mapping from whatever was thrown to the catalog's envelope. Client mistakes are
@@ -137,6 +138,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
       .send(envelope(appError.code, appError.message, request.id));
   });
   app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = allowedMethodsFor(path, request.server.routeTable ?? []);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .type('application/json; charset=utf-8')
+        .serializer(JSON.stringify)
+        .send(envelope('method_not_allowed', `${request.method} is not allowed on ${path}`, request.id));
+    }
     return reply
       .code(404)
       .type('application/json; charset=utf-8')

@@ -50,6 +50,24 @@ describe('error envelope', () => {
     expectEnvelope(res.body, 'not_found');
   });
 
+  it('answers a known path with an unsupported method 405 method_not_allowed, naming the allowed ones', async () => {
+    for (const [method, url, allow] of [
+      ['DELETE', '/api/v1/conversations', 'GET, HEAD'],
+      ['DELETE', '/api/v1/conversations/', 'GET, HEAD'],
+      ['PUT', '/healthz', 'GET, HEAD'],
+      ['GET', '/webhooks/twilio/sms', 'POST'],
+      ['PUT', '/api/v1/conversations/2b7f4c1e-0000-4000-8000-000000000000', 'GET, HEAD'],
+      ['GET', '/api/v1/users/anything', 'DELETE, PATCH'],
+    ] as const) {
+      const res = await app.inject({ method, url });
+      expect(res.statusCode, `${method} ${url}`).toBe(405);
+      expect(res.headers.allow, `${method} ${url}`).toBe(allow);
+      expectEnvelope(res.body, 'method_not_allowed');
+    }
+    // A path no route has stays 404, whatever the method.
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/nothing-here' })).statusCode).toBe(404);
+  });
+
   it('answers malformed JSON with 400 malformed_body', async () => {
     const res = await app.inject({
       method: 'POST',
