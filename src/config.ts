@@ -64,6 +64,11 @@ export const configSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
   STRIPE_API_BASE_URL: optionalUrl,
   GOOGLE_API_BASE_URL: optionalUrl,
+  GOOGLE_OAUTH_BASE_URL: optionalUrl,
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  // `<key id>:<32 bytes base64>`, comma-separated; the first encrypts, all decrypt (rotation).
+  NMC_ENCRYPTION_KEY: z.string().min(1).optional(),
   LLM_BASE_URL: optionalUrl,
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().optional(),
@@ -108,6 +113,7 @@ const REQUIRED_IN_PRODUCTION = [
   'AUTH_ISSUER',
   'AUTH_AUDIENCE',
   'AUTH_STAFF_ORG_ID',
+  'NMC_ENCRYPTION_KEY',
 ] as const;
 
 function refuseSandboxDefaults(raw: RawConfig): void {
@@ -140,6 +146,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (authSet !== 0 && authSet !== 3) {
     throw new ConfigError(
       'invalid configuration: AUTH_JWKS_URL: set AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE together, or none (dev issuer)',
+    );
+  }
+  if ((raw.GOOGLE_CLIENT_ID === undefined) !== (raw.GOOGLE_CLIENT_SECRET === undefined)) {
+    throw new ConfigError(
+      'invalid configuration: GOOGLE_CLIENT_SECRET: set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or neither',
     );
   }
   if ((raw.TWILIO_ACCOUNT_SID === undefined) !== (raw.TWILIO_AUTH_TOKEN === undefined)) {

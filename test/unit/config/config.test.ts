@@ -66,6 +66,7 @@ describe('production settings', () => {
     AUTH_ISSUER: 'https://clerk.example.com',
     AUTH_AUDIENCE: 'nevermisscall',
     AUTH_STAFF_ORG_ID: 'org_platform_real',
+    NMC_ENCRYPTION_KEY: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
   };
 
   it('starts when every real secret is set', () => {
@@ -81,6 +82,7 @@ describe('production settings', () => {
     'AUTH_ISSUER',
     'AUTH_AUDIENCE',
     'AUTH_STAFF_ORG_ID',
+    'NMC_ENCRYPTION_KEY',
   ])('refuses to start without %s, in one line naming it', (name) => {
     // Unset the variable (and its pair where the pairing rule would speak first).
     const env: Record<string, string | undefined> = { ...production, [name]: undefined };
@@ -100,6 +102,15 @@ describe('production settings', () => {
     const message = (error as Error).message;
     expect(message).toMatch(/^invalid configuration: [A-Z_]+: required with NODE_ENV=production/);
     expect(message).not.toContain('\n');
+  });
+
+  it('takes Google credentials as a pair', () => {
+    expect(() => loadConfig({ GOOGLE_CLIENT_ID: 'id.apps.googleusercontent.com' })).toThrow(
+      /^invalid configuration: GOOGLE_CLIENT_SECRET: /,
+    );
+    expect(loadConfig({ GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 'secret' }).GOOGLE_CLIENT_ID).toBe(
+      'id',
+    );
   });
 
   it('runs on sandboxes and the dev issuer outside production', () => {
