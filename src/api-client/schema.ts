@@ -44,7 +44,7 @@ export interface paths {
             cookie?: never;
         };
         /** Prometheus metrics */
-        get: operations["listMetrics"];
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -267,7 +267,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send a text as the operator (takes the conversation over first) */
-        post: operations["createConversationMessage"];
+        post: operations["sendConversationMessage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -351,9 +351,9 @@ export interface paths {
             cookie?: never;
         };
         /** My alert phone, opt-in and quiet hours */
-        get: operations["listMeAlerts"];
+        get: operations["getMyAlertSettings"];
         /** Set my alert phone, opt-in and quiet hours */
-        put: operations["setMeAlerts"];
+        put: operations["setMyAlertSettings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -369,9 +369,9 @@ export interface paths {
             cookie?: never;
         };
         /** A user's alert phone, opt-in and quiet hours */
-        get: operations["listUserAlerts"];
+        get: operations["getUserAlertSettings"];
         /** Set a user's alert phone, opt-in and quiet hours */
-        put: operations["setUserAlerts"];
+        put: operations["setUserAlertSettings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -474,7 +474,7 @@ export interface paths {
             cookie?: never;
         };
         /** The opt-out registry as CSV */
-        get: operations["getComplianceOptOutsCsv"];
+        get: operations["exportOptOutsCsv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -491,7 +491,7 @@ export interface paths {
             cookie?: never;
         };
         /** All tenants */
-        get: operations["listStaffTenants"];
+        get: operations["listTenants"];
         put?: never;
         post?: never;
         delete?: never;
@@ -508,7 +508,7 @@ export interface paths {
             cookie?: never;
         };
         /** 10DLC registrations waiting for review */
-        get: operations["getStaffCompliancePending"];
+        get: operations["listPendingRegistrations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -527,7 +527,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Approve or reject a tenant's 10DLC campaign (the sandbox provider's review) */
-        post: operations["reviewStaffCompliance"];
+        post: operations["reviewRegistration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -542,7 +542,7 @@ export interface paths {
             cookie?: never;
         };
         /** Outbox events that failed delivery */
-        get: operations["listStaffDeadLetters"];
+        get: operations["listDeadLetters"];
         put?: never;
         post?: never;
         delete?: never;
@@ -561,7 +561,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Replay one dead letter, or all */
-        post: operations["replayStaffDeadLetters"];
+        post: operations["replayDeadLetters"];
         delete?: never;
         options?: never;
         head?: never;
@@ -706,40 +706,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/appointments": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Appointments starting in [from, to): instants or the tenant's local dates (to inclusive); default the coming 7 days */
-        get: operations["listAppointments"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/appointments/{id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Cancel an appointment */
-        post: operations["cancelAppointment"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/public/{slug}/services": {
         parameters: {
             query?: never;
@@ -853,7 +819,7 @@ export interface paths {
          * The tenant's domain events as Server-Sent Events
          * @description Authenticated by a single-use `stoken` from POST /api/v1/stream-tokens (no Authorization header). Each message has `id` (the event seq), `event` (the event name) and `data` (the event envelope as JSON); a `: heartbeat` comment comes every 15 s. Resume after an id with the `Last-Event-ID` header or `last_event_id`; without either the stream starts from now.
          */
-        get: operations["getStream"];
+        get: operations["openStream"];
         put?: never;
         post?: never;
         delete?: never;
@@ -872,7 +838,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Stripe events (subscriptions, invoices); signed with Stripe-Signature */
-        post: operations["receiveStripe"];
+        post: operations["receiveStripeEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -906,7 +872,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Start a Stripe Checkout Session for a plan */
-        post: operations["checkoutBilling"];
+        post: operations["createCheckoutSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -923,7 +889,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Open the Stripe billing portal (payment method, invoices, cancellation) */
-        post: operations["portalBilling"];
+        post: operations["createPortalSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1064,18 +1030,6 @@ export interface components {
                 created_at: string;
             }[];
         };
-        Hold: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            resource_id: string;
-            /** Format: date-time */
-            start: string;
-            /** Format: date-time */
-            end: string;
-            /** Format: date-time */
-            expires_at: string;
-        };
         PublicAppointment: {
             /** Format: uuid */
             id: string;
@@ -1087,8 +1041,11 @@ export interface components {
             start: string;
             /** Format: date-time */
             end: string;
-            /** @enum {string} */
-            status: "confirmed" | "cancelled";
+            /**
+             * @description confirmed until its outcome is marked (completed, no_show); cancelled frees the slot
+             * @enum {string}
+             */
+            status: "confirmed" | "cancelled" | "completed" | "no_show";
         };
         Appointment: {
             /** Format: uuid */
@@ -1101,14 +1058,38 @@ export interface components {
             start: string;
             /** Format: date-time */
             end: string;
-            /** @enum {string} */
-            status: "confirmed" | "cancelled";
+            /**
+             * @description confirmed until its outcome is marked (completed, no_show); cancelled frees the slot
+             * @enum {string}
+             */
+            status: "confirmed" | "cancelled" | "completed" | "no_show";
+            /** @description null when the service was deleted since */
+            service_name: string | null;
+            /** @description the business's IANA time zone */
+            time_zone: string;
+            /** @description the start in the business time zone, ISO 8601 with its offset */
+            start_local: string;
+            /** @description the end in the business time zone, ISO 8601 with its offset */
+            end_local: string;
             /** Format: uuid */
             conversation_id: string | null;
+            /** @description who booked: the caller of the conversation, or the public page's customer */
             customer: {
-                name: string;
                 phone: string;
+                name: string | null;
             } | null;
+        };
+        Hold: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            resource_id: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            /** Format: date-time */
+            expires_at: string;
         };
         Resource: {
             /** Format: uuid */
@@ -1236,7 +1217,7 @@ export interface operations {
             };
         };
     };
-    listMetrics: {
+    getMetrics: {
         parameters: {
             query?: never;
             header?: never;
@@ -1245,13 +1226,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Done: Prometheus metrics */
+            /** @description The metrics in the Prometheus text exposition format 0.0.4 */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/plain; version=0.0.4": string;
                 };
             };
             /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
@@ -1308,7 +1289,7 @@ export interface operations {
         /** @description Twilio webhook parameters (form-encoded); unknown parameters are accepted */
         requestBody: {
             content: {
-                "application/json": {
+                "application/x-www-form-urlencoded": {
                     AccountSid?: string;
                     From?: string;
                     To?: string;
@@ -1318,13 +1299,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description TwiML (text/xml) */
+            /** @description TwiML: what Twilio does next (dial, say, hang up, or nothing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/xml": string;
                 };
             };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
@@ -1336,7 +1317,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `signature_invalid`: the provider's signature is missing or wrong */
+            /** @description `signature_invalid`: the provider's signature is missing or wrong; `forbidden`: the caller's role may not do this, or the request names another account */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1395,7 +1376,7 @@ export interface operations {
         /** @description Twilio webhook parameters (form-encoded); unknown parameters are accepted */
         requestBody: {
             content: {
-                "application/json": {
+                "application/x-www-form-urlencoded": {
                     AccountSid?: string;
                     From?: string;
                     To?: string;
@@ -1405,13 +1386,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description TwiML (text/xml) */
+            /** @description TwiML: what Twilio does next (dial, say, hang up, or nothing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/xml": string;
                 };
             };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
@@ -1423,7 +1404,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `signature_invalid`: the provider's signature is missing or wrong */
+            /** @description `signature_invalid`: the provider's signature is missing or wrong; `forbidden`: the caller's role may not do this, or the request names another account */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1482,7 +1463,7 @@ export interface operations {
         /** @description Twilio webhook parameters (form-encoded); unknown parameters are accepted */
         requestBody: {
             content: {
-                "application/json": {
+                "application/x-www-form-urlencoded": {
                     AccountSid?: string;
                     From?: string;
                     To?: string;
@@ -1492,13 +1473,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description TwiML (text/xml) */
+            /** @description TwiML: what Twilio does next (dial, say, hang up, or nothing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/xml": string;
                 };
             };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
@@ -1510,7 +1491,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `signature_invalid`: the provider's signature is missing or wrong */
+            /** @description `signature_invalid`: the provider's signature is missing or wrong; `forbidden`: the caller's role may not do this, or the request names another account */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1569,7 +1550,7 @@ export interface operations {
         /** @description Twilio webhook parameters (form-encoded); unknown parameters are accepted */
         requestBody: {
             content: {
-                "application/json": {
+                "application/x-www-form-urlencoded": {
                     AccountSid?: string;
                     From?: string;
                     To?: string;
@@ -1579,13 +1560,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description TwiML (text/xml) */
+            /** @description TwiML: what Twilio does next (dial, say, hang up, or nothing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/xml": string;
                 };
             };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
@@ -1597,7 +1578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `signature_invalid`: the provider's signature is missing or wrong */
+            /** @description `signature_invalid`: the provider's signature is missing or wrong; `forbidden`: the caller's role may not do this, or the request names another account */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1656,7 +1637,7 @@ export interface operations {
         /** @description Twilio webhook parameters (form-encoded); unknown parameters are accepted */
         requestBody: {
             content: {
-                "application/json": {
+                "application/x-www-form-urlencoded": {
                     AccountSid?: string;
                     From?: string;
                     To?: string;
@@ -1666,13 +1647,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description TwiML (text/xml) */
+            /** @description TwiML: what Twilio does next (dial, say, hang up, or nothing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/xml": string;
                 };
             };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
@@ -1684,7 +1665,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `signature_invalid`: the provider's signature is missing or wrong */
+            /** @description `signature_invalid`: the provider's signature is missing or wrong; `forbidden`: the caller's role may not do this, or the request names another account */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1746,7 +1727,7 @@ export interface operations {
         /** @description Twilio webhook parameters (form-encoded); unknown parameters are accepted */
         requestBody: {
             content: {
-                "application/json": {
+                "application/x-www-form-urlencoded": {
                     AccountSid?: string;
                     From?: string;
                     To?: string;
@@ -1772,7 +1753,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `signature_invalid`: the provider's signature is missing or wrong */
+            /** @description `signature_invalid`: the provider's signature is missing or wrong; `forbidden`: the caller's role may not do this, or the request names another account */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2006,7 +1987,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never> | null;
             };
@@ -2142,7 +2123,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never> | null;
             };
@@ -2278,7 +2259,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never> | null;
             };
@@ -2405,7 +2386,7 @@ export interface operations {
             };
         };
     };
-    createConversationMessage: {
+    sendConversationMessage: {
         parameters: {
             query?: never;
             header?: never;
@@ -2476,6 +2457,15 @@ export interface operations {
             };
             /** @description `not_found`: nothing with this id (or slug) exists for the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2669,6 +2659,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -2777,6 +2776,15 @@ export interface operations {
             };
             /** @description `not_found`: nothing with this id (or slug) exists for the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3046,7 +3054,7 @@ export interface operations {
             };
         };
     };
-    listMeAlerts: {
+    getMyAlertSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -3115,7 +3123,7 @@ export interface operations {
             };
         };
     };
-    setMeAlerts: {
+    setMyAlertSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -3231,7 +3239,7 @@ export interface operations {
             };
         };
     };
-    listUserAlerts: {
+    getUserAlertSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -3320,7 +3328,7 @@ export interface operations {
             };
         };
     };
-    setUserAlerts: {
+    setUserAlertSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -3591,6 +3599,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -3828,6 +3845,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -4024,6 +4050,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -4173,7 +4208,7 @@ export interface operations {
             };
         };
     };
-    getComplianceOptOutsCsv: {
+    exportOptOutsCsv: {
         parameters: {
             query?: never;
             header?: never;
@@ -4182,13 +4217,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/csv */
+            /** @description One line per opted-out number: phone,source,opted_out_at (with a header line) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/csv": string;
                 };
             };
             /** @description `unauthorized`: no credential, or an invalid or expired one */
@@ -4242,7 +4277,7 @@ export interface operations {
             };
         };
     };
-    listStaffTenants: {
+    listTenants: {
         parameters: {
             query?: never;
             header?: never;
@@ -4323,7 +4358,7 @@ export interface operations {
             };
         };
     };
-    getStaffCompliancePending: {
+    listPendingRegistrations: {
         parameters: {
             query?: never;
             header?: never;
@@ -4424,7 +4459,7 @@ export interface operations {
             };
         };
     };
-    reviewStaffCompliance: {
+    reviewRegistration: {
         parameters: {
             query?: never;
             header?: never;
@@ -4551,7 +4586,7 @@ export interface operations {
             };
         };
     };
-    listStaffDeadLetters: {
+    listDeadLetters: {
         parameters: {
             query?: never;
             header?: never;
@@ -4633,7 +4668,7 @@ export interface operations {
             };
         };
     };
-    replayStaffDeadLetters: {
+    replayDeadLetters: {
         parameters: {
             query?: never;
             header?: never;
@@ -5630,7 +5665,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never> | null;
             };
@@ -5806,213 +5841,6 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: the body is not of a content type this operation reads */
             415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    listAppointments: {
-        parameters: {
-            query?: {
-                from?: string;
-                to?: string;
-                resource_id?: string;
-                cursor?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Done: Appointments starting in [from, to): instants or the tenant's local dates (to inclusive); default the coming 7 days */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["Appointment"][];
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `unauthorized`: no credential, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    cancelAppointment: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": Record<string, never> | null;
-            };
-        };
-        responses: {
-            /** @description Done: Cancel an appointment */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Appointment"];
-                };
-            };
-            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `unauthorized`: no credential, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `not_found`: nothing with this id (or slug) exists for the caller */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `payload_too_large`: the body is larger than 256 KiB */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `unsupported_media_type`: the body is not of a content type this operation reads */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `idempotency_key_reused`: this X-Idempotency-Key was used with a different request */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6527,7 +6355,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never> | null;
             };
@@ -6629,10 +6457,9 @@ export interface operations {
             };
         };
     };
-    getStream: {
+    openStream: {
         parameters: {
-            query: {
-                stoken: string;
+            query?: {
                 last_event_id?: string;
             };
             header?: {
@@ -6643,17 +6470,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream */
+            /** @description Server-Sent Events: `id`, `event` and `data` (the event envelope as JSON) per message */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/event-stream": string;
                 };
             };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6694,14 +6530,19 @@ export interface operations {
             };
         };
     };
-    receiveStripe: {
+    receiveStripeEvent: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description A Stripe event object, exactly as Stripe sent it: the raw bytes are checked against Stripe-Signature before they are read */
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
         responses: {
             /** @description Done: Stripe events (subscriptions, invoices); signed with Stripe-Signature */
             200: {
@@ -6715,7 +6556,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `malformed_body`: the body is not valid JSON (or not a readable form) */
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6842,7 +6683,7 @@ export interface operations {
             };
         };
     };
-    checkoutBilling: {
+    createCheckoutSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -6961,7 +6802,7 @@ export interface operations {
             };
         };
     };
-    portalBilling: {
+    createPortalSession: {
         parameters: {
             query?: never;
             header?: never;

@@ -35,7 +35,14 @@ export function twilioSignatureCheck(account: TwilioWebhookAccount, publicBaseUr
   };
 }
 
-export const twimlSchema = z.string().describe('TwiML (text/xml)');
+export const twimlSchema = z
+  .string()
+  .describe('TwiML: what Twilio does next (dial, say, hang up, or nothing)')
+  .meta({ example: '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>' });
+
+/** How Twilio posts its webhooks, and what it reads back: for the published document. */
+export const TWILIO_CONSUMES = ['application/x-www-form-urlencoded'];
+export const TWIML_PRODUCES = ['text/xml'];
 
 /** Twilio posts these on every request; we read a few and accept (and ignore) the rest. */
 export const twilioFormSchema = z

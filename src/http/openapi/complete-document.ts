@@ -52,6 +52,9 @@ export function completeDocument(document: OpenApiDocument): OpenApiDocument {
       if (status === '204') delete response.content;
       describeSuccess(status, operation, response);
     }
+    // An action's body may be absent (src/http/action-body.ts): a body whose schema takes null is optional.
+    const body = operation.requestBody?.content['application/json']?.schema;
+    if (operation.requestBody && body?.nullable === true) operation.requestBody.required = false;
     if (declaration) {
       for (const [status, codes] of errorStatusesOf(declaration)) {
         const key = String(status);
@@ -66,8 +69,43 @@ export function completeDocument(document: OpenApiDocument): OpenApiDocument {
       throw new Error(`${where} and ${other} share the operationId ${id}: declare schema.operationId`);
     seen.set(id, where);
   }
+  normalizeNullableReferences(document);
   pruneUnreferencedSchemas(document);
+  pruneUnusedSecuritySchemes(document);
   return document;
+}
+
+// Every credential the server knows is declared up front (a route's own `schema.security` must
+// name one that exists); the document lists only those some operation takes.
+function pruneUnusedSecuritySchemes(document: OpenApiDocument): void {
+  const schemes = document.components.securitySchemes ?? {};
+  const used = new Set(
+    operationsOf(document).flatMap(({ operation }) => (operation.security ?? []).flatMap(Object.keys)),
+  );
+  for (const name of Object.keys(schemes)) if (!used.has(name)) delete schemes[name];
+}
+
+// OpenAPI 3.0's `nullable` says nothing without a `type` beside it, and the zod provider writes a
+// nullable named schema as `{ nullable: true, allOf: [{ $ref }] }`: a validator then refuses the
+// null, a linter the schema. Written instead as "the schema, or exactly null".
+const NULL_ONLY = { type: 'string', nullable: true, enum: [null] };
+
+function normalizeNullableReferences(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) normalizeNullableReferences(item);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const schema = node as Record<string, unknown>;
+  if (schema.nullable === true && schema.type === undefined && Array.isArray(schema.allOf)) {
+    const [only, ...rest] = schema.allOf as unknown[];
+    if (only !== undefined && rest.length === 0) {
+      delete schema.nullable;
+      delete schema.allOf;
+      schema.anyOf = [only, NULL_ONLY];
+    }
+  }
+  for (const value of Object.values(schema)) normalizeNullableReferences(value);
 }
 
 // The zod provider registers an input and an output variant of every named schema; a variant that

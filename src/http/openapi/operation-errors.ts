@@ -34,6 +34,8 @@ export function errorCodesOf(route: RouteDeclaration): ErrorCode[] {
     codes.add('forbidden');
   }
   if (route.surface === 'webhook') codes.add('signature_invalid');
+  // A Twilio request validly signed but naming another account (src/http/twilio-webhook.ts).
+  if (route.url.startsWith('/webhooks/twilio/')) codes.add('forbidden');
   // A path id that names nothing (or another tenant's row) is 404; so is a public slug.
   if (route.url.includes(':')) codes.add('not_found');
   if (idempotent) codes.add('idempotency_key_reused');

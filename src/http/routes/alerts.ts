@@ -169,6 +169,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['alerts'],
           summary: 'My alert phone, opt-in and quiet hours',
+          operationId: 'getMyAlertSettings',
           security: [{ bearer: [] }],
           response: { 200: alertSettings },
         },
@@ -182,6 +183,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['alerts'],
           summary: 'Set my alert phone, opt-in and quiet hours',
+          operationId: 'setMyAlertSettings',
           security: [{ bearer: [] }],
           body: alertSettingsChange,
           response: { 200: alertSettings },
@@ -198,6 +200,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['alerts'],
           summary: "A user's alert phone, opt-in and quiet hours",
+          operationId: 'getUserAlertSettings',
           security: [{ bearer: [] }],
           params: idParam,
           response: { 200: alertSettings },
@@ -212,6 +215,7 @@ export function alertRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['alerts'],
           summary: "Set a user's alert phone, opt-in and quiet hours",
+          operationId: 'setUserAlertSettings',
           security: [{ bearer: [] }],
           params: idParam,
           body: alertSettingsChange,

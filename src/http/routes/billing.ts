@@ -61,6 +61,7 @@ export function billingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['billing'],
           summary: 'Start a Stripe Checkout Session for a plan',
+          operationId: 'createCheckoutSession',
           security: [{ bearer: [] }],
           body: z
             .object({ plan: z.enum(PLANS), success_url: httpUrl.optional(), cancel_url: httpUrl.optional() })
@@ -90,6 +91,7 @@ export function billingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['billing'],
           summary: 'Open the Stripe billing portal (payment method, invoices, cancellation)',
+          operationId: 'createPortalSession',
           security: [{ bearer: [] }],
           body: z.object({ return_url: httpUrl.optional() }).strict().optional(),
           response: { 201: z.object({ url: z.string() }) },

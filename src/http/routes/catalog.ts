@@ -52,7 +52,7 @@ export function catalogRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/v1/services',
       {
-        config: { action: 'catalog.manage', audit: true },
+        config: { action: 'catalog.manage', audit: true, errors: ['conflict'] },
         schema: {
           tags: ['catalog'],
           summary: 'Add a service',
@@ -67,7 +67,7 @@ export function catalogRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.patch(
       '/api/v1/services/:id',
       {
-        config: { action: 'catalog.manage', audit: true },
+        config: { action: 'catalog.manage', audit: true, errors: ['conflict'] },
         schema: {
           tags: ['catalog'],
           summary: 'Change a service',

@@ -53,7 +53,7 @@ export function complianceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.put(
       '/api/v1/compliance/registration',
       {
-        config: { action: 'compliance.manage', audit: true },
+        config: { action: 'compliance.manage', audit: true, errors: ['conflict'] },
         schema: {
           tags: ['compliance'],
           summary: 'Submit the brand and campaign for review (nothing is sent until approved)',
@@ -119,8 +119,17 @@ export function complianceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['compliance'],
           summary: 'The opt-out registry as CSV',
+          operationId: 'exportOptOutsCsv',
           security,
-          response: { 200: z.string().describe('text/csv') },
+          produces: ['text/csv'],
+          response: {
+            200: z
+              .string()
+              .describe('One line per opted-out number: phone,source,opted_out_at (with a header line)')
+              .meta({
+                example: 'phone,source,opted_out_at\n+15551234567,sms_stop,2026-12-01T15:04:05.000Z\n',
+              }),
+          },
         },
       },
       async (request, reply) => {

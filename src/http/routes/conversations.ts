@@ -166,15 +166,21 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       path: string,
       summary: string,
       event: (operatorId: string, body: { body?: string }) => EventInput,
-      options: { withBody?: boolean } = {},
+      options: { withBody?: boolean; operationId?: string } = {},
     ) =>
       app.post(
         `/api/v1/conversations/:id/${path}`,
         {
-          config: { action: 'conversations.operate', audit: true },
+          // A text to a caller who opted out, or in a blocked conversation, is refused (409).
+          config: {
+            action: 'conversations.operate',
+            audit: true,
+            errors: path === 'messages' ? ['conflict'] : [],
+          },
           schema: {
             tags: ['conversations'],
             summary,
+            ...(options.operationId ? { operationId: options.operationId } : {}),
             security: [{ bearer: [] }],
             params: idParam,
             ...(options.withBody
@@ -245,7 +251,7 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         body: body.body ?? '',
         at: new Date().toISOString(),
       }),
-      { withBody: true },
+      { withBody: true, operationId: 'sendConversationMessage' },
     );
   };
 }

@@ -62,7 +62,20 @@ export function opsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/metrics',
-      { schema: { tags: ['ops'], summary: 'Prometheus metrics', response: { 200: z.string() } } },
+      {
+        schema: {
+          tags: ['ops'],
+          summary: 'Prometheus metrics',
+          operationId: 'getMetrics',
+          produces: ['text/plain; version=0.0.4'],
+          response: {
+            200: z
+              .string()
+              .describe('The metrics in the Prometheus text exposition format 0.0.4')
+              .meta({ example: '# TYPE nmc_http_request_duration_seconds histogram\n' }),
+          },
+        },
+      },
       async (_request, reply) => {
         reply.type(deps.metrics.registry.contentType);
         return deps.metrics.registry.metrics();

@@ -40,6 +40,7 @@ export function staffRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['staff'],
           summary: 'All tenants',
+          operationId: 'listTenants',
           security,
           response: { 200: listOf(tenantSummary) },
         },
@@ -56,6 +57,7 @@ export function staffRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['staff'],
           summary: '10DLC registrations waiting for review',
+          operationId: 'listPendingRegistrations',
           security,
           response: { 200: listOf(complianceSchema.extend({ tenant_id: z.uuid() })) },
         },
@@ -75,6 +77,7 @@ export function staffRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['staff'],
           summary: "Approve or reject a tenant's 10DLC campaign (the sandbox provider's review)",
+          operationId: 'reviewRegistration',
           security,
           params: z.object({ tenantId: z.uuid() }),
           body: reviewSchema,
@@ -95,6 +98,7 @@ export function staffRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['staff'],
           summary: 'Outbox events that failed delivery',
+          operationId: 'listDeadLetters',
           security,
           response: { 200: listOf(deadLetter) },
         },
@@ -111,6 +115,7 @@ export function staffRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['staff'],
           summary: 'Replay one dead letter, or all',
+          operationId: 'replayDeadLetters',
           security,
           body: z.union([
             z.object({ tenant_id: z.uuid(), event_id: z.uuid() }),

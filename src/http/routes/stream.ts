@@ -84,10 +84,13 @@ export function streamRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       STREAM_ROUTE,
       {
         // Not bearer-authenticated: the stoken is the credential (checked below, before anything streams).
-        config: { public: true },
+        config: { public: true, errors: ['unauthorized'] },
         schema: {
           tags: ['stream'],
           summary: "The tenant's domain events as Server-Sent Events",
+          operationId: 'openStream',
+          security: [{ streamToken: [] }],
+          produces: ['text/event-stream'],
           description:
             'Authenticated by a single-use `stoken` from POST /api/v1/stream-tokens (no Authorization header). ' +
             'Each message has `id` (the event seq), `event` (the event name) and `data` (the event envelope ' +
@@ -98,7 +101,17 @@ export function streamRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             last_event_id: seqText.optional(),
           }),
           headers: z.looseObject({ 'last-event-id': seqText.optional() }),
-          response: { 200: z.string().describe('text/event-stream') },
+          response: {
+            200: z
+              .string()
+              .describe(
+                'Server-Sent Events: `id`, `event` and `data` (the event envelope as JSON) per message',
+              )
+              .meta({
+                example:
+                  ': connected\n\nid: 42\nevent: nmc.conversation.MessageReceived\ndata: {"seq":42}\n\n',
+              }),
+          },
         },
       },
       async (request, reply) => {

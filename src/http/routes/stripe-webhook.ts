@@ -11,7 +11,22 @@ import type { AppDeps } from '../app.ts';
 // gets 403 and writes nothing. The 2xx is sent only after the effect has committed, so a failure
 // makes Stripe retry, and the retry is deduplicated by the event id.
 
-const received = z.object({ received: z.literal(true) });
+const received = z.object({ received: z.literal(true) }).meta({ example: { received: true } });
+
+// Read as raw bytes (the signature covers them), so the schema is documentation: any JSON passes it.
+const stripeEvent = z
+  .unknown()
+  .describe(
+    'A Stripe event object, exactly as Stripe sent it: the raw bytes are checked against Stripe-Signature before they are read',
+  )
+  .meta({
+    example: {
+      id: 'evt_1Example',
+      object: 'event',
+      type: 'customer.subscription.updated',
+      data: { object: { id: 'sub_1Example', object: 'subscription', status: 'active' } },
+    },
+  });
 
 /** Stripe's own tolerance for an old signature, applied to one from the future too (a clock far ahead, or a pre-signed replay). */
 export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -34,6 +49,9 @@ export function stripeWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['stripe'],
           summary: 'Stripe events (subscriptions, invoices); signed with Stripe-Signature',
+          operationId: 'receiveStripeEvent',
+          consumes: ['application/json'],
+          body: stripeEvent,
           response: { 200: received },
         },
       },

@@ -13,7 +13,7 @@ import {
 import { mapTwilioStatus } from '../../providers/twilio/message-status.ts';
 import { writeMessageStatusEvent } from '../../runtime/message-status-event.ts';
 import type { AppDeps } from '../app.ts';
-import { messageSid, twilioFormSchema, twilioSignatureCheck } from '../twilio-webhook.ts';
+import { messageSid, TWILIO_CONSUMES, twilioFormSchema, twilioSignatureCheck } from '../twilio-webhook.ts';
 
 // Delivery status callbacks. The status only moves forward (messages repository); a late or
 // out-of-order callback changes nothing and still gets a 2xx, since Twilio has nothing to retry.
@@ -40,6 +40,7 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['twilio'],
           summary: 'Delivery status of an outbound SMS',
+          consumes: TWILIO_CONSUMES,
           querystring: query,
           body: twilioFormSchema,
           response: { 204: z.null() },

@@ -15,6 +15,8 @@ import {
   emptyMessagingResponse,
   messageSid,
   sendTwiml,
+  TWILIO_CONSUMES,
+  TWIML_PRODUCES,
   twilioFormSchema,
   twilioSignatureCheck,
   twimlSchema,
@@ -45,6 +47,8 @@ export function twilioSmsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['twilio'],
           summary: 'Inbound SMS',
+          consumes: TWILIO_CONSUMES,
+          produces: TWIML_PRODUCES,
           body: twilioFormSchema,
           response: { 200: twimlSchema },
         },

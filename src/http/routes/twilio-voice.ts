@@ -17,6 +17,8 @@ import {
   callSid,
   emptyVoiceResponse,
   sendTwiml,
+  TWILIO_CONSUMES,
+  TWIML_PRODUCES,
   twilioFormSchema,
   twilioSignatureCheck,
   twimlSchema,
@@ -46,7 +48,14 @@ export function twilioVoiceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     const base = deps.config.PUBLIC_BASE_URL;
     const options = (summary: string) => ({
       preValidation: twilioSignatureCheck(deps.twilio, base),
-      schema: { tags: ['twilio'], summary, body: twilioFormSchema, response: { 200: twimlSchema } },
+      schema: {
+        tags: ['twilio'],
+        summary,
+        consumes: TWILIO_CONSUMES,
+        produces: TWIML_PRODUCES,
+        body: twilioFormSchema,
+        response: { 200: twimlSchema },
+      },
     });
 
     app.post(

@@ -76,7 +76,7 @@ export function userRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.patch(
       '/api/v1/users/:id',
       {
-        config: { action: 'users.manage', audit: true },
+        config: { action: 'users.manage', audit: true, errors: ['conflict'] },
         schema: {
           tags: ['users'],
           summary: "Change an operator's role, or deactivate / reactivate them",
@@ -92,7 +92,7 @@ export function userRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.delete(
       '/api/v1/users/:id',
       {
-        config: { action: 'users.manage', audit: true },
+        config: { action: 'users.manage', audit: true, errors: ['conflict'] },
         schema: {
           tags: ['users'],
           summary: 'Deactivate an operator (their next request is refused)',
