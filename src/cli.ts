@@ -1,5 +1,6 @@
 import { type Command, CommanderError, InvalidArgumentError, program } from 'commander';
 import { registerAppointments } from './cli/appointments.ts';
+import { registerBackup } from './cli/backup.ts';
 import { registerConversations } from './cli/conversations.ts';
 import { registerDeadLetters } from './cli/dead-letters.ts';
 import { registerMigrate } from './cli/migrate.ts';
@@ -65,6 +66,7 @@ registerAppointments(program, readGlobals);
 registerToken(program, readGlobals);
 registerDeadLetters(program, readGlobals);
 registerMigrate(program, readGlobals);
+registerBackup(program, readGlobals);
 program.addHelpText('after', `\nEvery command (each also takes --help):\n${commandTree(program)}\n`);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -54,6 +54,9 @@ export const configSchema = z.object({
   NMC_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
   NMC_DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_PORT: port.default(54329),
+  // Continuous WAL archiving of the embedded cluster: a segment is archived at least this often
+  // while there are writes (the most a restore can lose); 0 turns archiving off.
+  NMC_WAL_ARCHIVE_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   TWILIO_ACCOUNT_SID: z
     .string()
     .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits')

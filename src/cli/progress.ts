@@ -6,7 +6,9 @@
 const SHOW_AFTER_MS = 1_000;
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-export async function withProgress<T>(label: string, work: Promise<T>): Promise<T> {
+/** `label` may be a function, read at each frame, for work that reports how far it got. */
+export async function withProgress<T>(label: string | (() => string), work: Promise<T>): Promise<T> {
+  const text = typeof label === 'function' ? label : () => label;
   const started = Date.now();
   const terminal = process.stderr.isTTY === true;
   let frame = 0;
@@ -14,12 +16,12 @@ export async function withProgress<T>(label: string, work: Promise<T>): Promise<
   let ticker: NodeJS.Timeout | undefined;
   const draw = () => {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    process.stderr.write(`\r${FRAMES[frame++ % FRAMES.length]} ${label} ${seconds}s`);
+    process.stderr.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${text()} ${seconds}s`);
   };
   const delay = setTimeout(() => {
     shown = true;
     if (!terminal) {
-      process.stderr.write(`${label}…\n`);
+      process.stderr.write(`${text()}…\n`);
       return;
     }
     draw();

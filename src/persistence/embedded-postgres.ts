@@ -21,6 +21,12 @@ export type EmbeddedPostgresOptions = {
   port: number;
   /** Extra `-c name=value` settings, e.g. fsync=off for throwaway test clusters. */
   settings?: Record<string, string>;
+  /**
+   * Continuous archiving: every completed WAL segment is copied to the cluster's archive directory
+   * (see locateCluster), and a segment is closed at least this often while there is activity — the
+   * most a restore from the archive can lose.
+   */
+  archiveTimeoutSeconds?: number;
   onLog?: (line: string) => void;
 };
 
@@ -29,23 +35,99 @@ export type RunningPostgres = {
   adminUrl: string;
   urlFor(database: string): string;
   dataDir: string;
+  /** Where completed WAL segments are archived; null when archiving is off. */
+  archiveDir: string | null;
   pid: number;
   stop(): Promise<void>;
+};
+
+/** Where a cluster lives on this machine, and who runs it. */
+export type ClusterLocation = {
+  binDir: string;
+  /** The PGDATA directory actually used (see the relocation below). */
+  dataDir: string;
+  credentialsFile: string;
+  /** Archived WAL segments, beside the cluster. */
+  archiveDir: string;
+  /** The `postgres` OS user's ids when running as root (Postgres refuses to run as root). */
+  owner?: Ids;
 };
 
 export class EmbeddedPostgresError extends Error {
   override name = 'EmbeddedPostgresError';
 }
 
-type Ids = { uid: number; gid: number };
+export type Ids = { uid: number; gid: number };
 const USER = 'postgres';
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   await assertPortFree(options.port);
+  const cluster = await locateCluster(options.dataDir, options.onLog);
+  const { binDir, dataDir, credentialsFile, owner: ids } = cluster;
+  const password = await ensurePassword(credentialsFile);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    await initialise(binDir, dataDir, password, ids);
+  }
+  const archiving = options.archiveTimeoutSeconds !== undefined;
+  if (archiving) await ensureDirectory(cluster.archiveDir, ids);
+
+  const child = await spawnPostgres(
+    binDir,
+    dataDir,
+    {
+      ...options,
+      settings: {
+        ...(archiving ? archiveSettings(cluster.archiveDir, options.archiveTimeoutSeconds ?? 60) : {}),
+        ...options.settings,
+      },
+    },
+    ids,
+  );
+  const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
+  const killOnExit = () => child.kill('SIGQUIT');
+  process.once('exit', killOnExit);
+
+  return {
+    adminUrl: `${base}/postgres`,
+    urlFor: (database) => `${base}/${encodeURIComponent(database)}`,
+    dataDir,
+    archiveDir: archiving ? cluster.archiveDir : null,
+    pid: child.pid ?? -1,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      await stopChild(child);
+    },
+  };
+}
+
+/**
+ * The archive_command copies a finished segment under a temporary name and renames it, so the
+ * archive never holds half a segment, and refuses to overwrite one (Postgres's own advice).
+ */
+function archiveSettings(archiveDir: string, timeoutSeconds: number): Record<string, string> {
+  const target = `${archiveDir}/%f`;
+  return {
+    archive_mode: 'on',
+    archive_command: `test ! -f '${target}' && cp %p '${target}.part' && mv '${target}.part' '${target}'`,
+    archive_timeout: String(timeoutSeconds),
+  };
+}
+
+/** A directory the cluster's owner can write (created with its ownership when running as root). */
+export async function ensureDirectory(path: string, owner?: Ids): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  if (owner) await chown(path, owner.uid, owner.gid);
+}
+
+/** Where the cluster for `requestedDataDir` lives, for starting, backing up and restoring it. */
+export async function locateCluster(
+  requestedDataDir: string,
+  onLog?: (line: string) => void,
+): Promise<ClusterLocation> {
   const isRoot = userInfo().uid === 0;
   const ids = isRoot ? await ensurePostgresUser() : undefined;
   let binDir = await resolveBinDir();
-  let dataDir = resolve(options.dataDir);
+  let dataDir = resolve(requestedDataDir);
 
   if (ids) {
     // Postgres refuses to run as root; it runs as the `postgres` user, which must be able to
@@ -61,30 +143,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         join('/var/lib/nevermisscall', `postgres-${await binariesVersion(binDir)}`),
       );
       dataDir = join(home, 'pgdata');
-      options.onLog?.(`the postgres user cannot reach ${options.dataDir}; the cluster lives in ${dataDir}`);
+      onLog?.(`the postgres user cannot reach ${requestedDataDir}; the cluster lives in ${dataDir}`);
     }
   }
-
-  const credentialsFile = join(dirname(dataDir), `${basenameOf(dataDir)}.credentials`);
-  const password = await ensurePassword(credentialsFile);
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    await initialise(binDir, dataDir, password, ids);
-  }
-
-  const child = await spawnPostgres(binDir, dataDir, options, ids);
-  const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
-  const killOnExit = () => child.kill('SIGQUIT');
-  process.once('exit', killOnExit);
-
   return {
-    adminUrl: `${base}/postgres`,
-    urlFor: (database) => `${base}/${encodeURIComponent(database)}`,
+    binDir,
     dataDir,
-    pid: child.pid ?? -1,
-    async stop() {
-      process.removeListener('exit', killOnExit);
-      await stopChild(child);
-    },
+    credentialsFile: join(dirname(dataDir), `${basenameOf(dataDir)}.credentials`),
+    archiveDir: join(dirname(dataDir), `${basenameOf(dataDir)}.wal-archive`),
+    ...(ids ? { owner: ids } : {}),
   };
 }
 
@@ -105,6 +172,19 @@ async function assertPortFree(port: number): Promise<void> {
       );
     });
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort()));
+  });
+}
+
+/** A loopback port free right now (for a cluster started only for a moment, as a restore's). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
   });
 }
 
@@ -191,7 +271,7 @@ async function copyBinaries(binDir: string, target: string): Promise<string> {
   return join(target, 'bin');
 }
 
-async function ensurePassword(file: string): Promise<string> {
+export async function ensurePassword(file: string): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {

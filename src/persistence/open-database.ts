@@ -16,6 +16,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
   const cluster = await startEmbeddedPostgres({
     dataDir: join(config.NMC_DATA_DIR, 'pg'),
     port: config.EMBEDDED_PG_PORT,
+    ...(config.NMC_WAL_ARCHIVE_TIMEOUT_SECONDS > 0
+      ? { archiveTimeoutSeconds: config.NMC_WAL_ARCHIVE_TIMEOUT_SECONDS }
+      : {}),
     onLog: (line) => {
       if (/FATAL|PANIC|ERROR|cannot reach/.test(line)) logger.warn({ postgres: line }, 'embedded postgres');
       else logger.debug({ postgres: line }, 'embedded postgres');

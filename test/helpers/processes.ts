@@ -1,17 +1,6 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+export { freePort } from '../../src/persistence/embedded-postgres.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 
 export type Started = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 
