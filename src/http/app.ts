@@ -32,6 +32,7 @@ import { registerErrorHandling } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { openApiOptions } from './openapi/publish-document.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { appointmentRoutes } from './routes/appointments.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { complianceRoutes } from './routes/compliance.ts';
@@ -222,6 +223,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(complianceRoutes(deps));
   await app.register(staffRoutes(deps));
   await app.register(schedulingRoutes(deps));
+  await app.register(appointmentRoutes(deps));
   await app.register(publicBookingRoutes(deps));
   await app.register(streamRoutes(deps));
   await app.register(stripeWebhookRoutes(deps));
