@@ -6,6 +6,7 @@ import { registerDeadLetters } from './cli/dead-letters.ts';
 import { registerMigrate } from './cli/migrate.ts';
 import type { GlobalOptions } from './cli/options.ts';
 import { registerPhone } from './cli/phone.ts';
+import { registerReports } from './cli/reports.ts';
 import { CliError } from './cli/server.ts';
 import { registerToken } from './cli/token.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -66,6 +67,7 @@ registerAppointments(program, readGlobals);
 registerToken(program, readGlobals);
 registerDeadLetters(program, readGlobals);
 registerMigrate(program, readGlobals);
+registerReports(program, readGlobals);
 registerBackup(program, readGlobals);
 program.addHelpText('after', `\nEvery command (each also takes --help):\n${commandTree(program)}\n`);
 

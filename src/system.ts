@@ -26,6 +26,7 @@ import { createDispatch } from './runtime/dispatch.ts';
 import { domainLogSubscriber } from './runtime/domain-log.ts';
 import { ensureQueues } from './runtime/job-queues.ts';
 import { createStatusPoller } from './runtime/poll-sms-status.ts';
+import { reportSubscriber } from './runtime/reports/report-subscriber.ts';
 import { createSmsSender } from './runtime/send-sms.ts';
 import { createStreamHub } from './runtime/stream-hub.ts';
 import { campaignStatusSubscriber } from './runtime/ten-dlc.ts';
@@ -162,6 +163,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         remindAlert: createAlertReminder({ db, boss, publicBaseUrl: config.PUBLIC_BASE_URL }),
         subscribers: [
           domainLogSubscriber(logger),
+          reportSubscriber(db),
           campaignStatusSubscriber(db, dispatch),
           alertSubscriber({ db, boss, publicBaseUrl: config.PUBLIC_BASE_URL, logger }),
         ],

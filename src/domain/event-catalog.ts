@@ -13,6 +13,8 @@ const appointmentFacts = {
   conversation_id: z.uuid().nullable(),
   start: z.string(),
   end: z.string(),
+  /** The service's price when the change was made (reports count revenue with it); absent in older events. */
+  price_cents: z.number().int().nullable().optional(),
 };
 
 export const EVENT_CATALOG = {
@@ -67,6 +69,16 @@ export const EVENT_CATALOG = {
     version: 1,
     payload: z.object({ ...conversationRef, reason: z.string() }),
   },
+  // The dialogue put a service's price in front of the caller, and held a time for them: the
+  // funnel's "quoted" and "held" steps.
+  'nmc.conversation.ServiceQuoted': {
+    version: 1,
+    payload: z.object({ ...conversationRef, service_id: z.uuid(), price_cents: z.number().int() }),
+  },
+  'nmc.conversation.TimeHeld': {
+    version: 1,
+    payload: z.object({ ...conversationRef, hold_id: z.uuid(), start: z.string() }),
+  },
   'nmc.conversation.AppointmentBooked': {
     version: 1,
     payload: z.object({ ...conversationRef, appointment_id: z.uuid(), start: z.string() }),
@@ -109,6 +121,12 @@ export const EVENT_CATALOG = {
       status: z.enum(['queued', 'sending', 'sent', 'delivered', 'failed']),
       error_code: z.string().nullable(),
     }),
+  },
+  // The provider took an outbound text (it returned the message's SID): the end of first-response
+  // latency, measured from the missed call.
+  'nmc.messaging.MessageAccepted': {
+    version: 1,
+    payload: z.object({ ...conversationRef, message_id: z.uuid(), purpose: z.string() }),
   },
   'nmc.billing.GatesChanged': {
     version: 1,

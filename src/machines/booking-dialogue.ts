@@ -605,6 +605,7 @@ export function onSlotsFound(plan: Plan, event: EventOf<'SlotsFound'>): void {
     }
     return;
   }
+  quoted(plan, item);
   if (event.slots.length === 0) {
     setDialogue(plan, { step: dialogue.appointmentId ? 'booked' : 'idle', offered: [], urgent: false });
     say(plan, 'noSlots', { service: item.name, price: price(item) });
@@ -672,12 +673,19 @@ export function onHoldPlaced(plan: Plan, event: EventOf<'HoldPlaced'>): void {
     lapsedHoldId: null,
     urgent: false,
   });
+  quoted(plan, item);
+  plan.emit('nmc.conversation.TimeHeld', { hold_id: event.holdId, start: event.slot.start });
   say(plan, dialogue.urgent ? 'emergencyHold' : 'confirmHold', {
     time: formatSlotForSms(event.slot.start, words(plan)),
     service: item.name,
     price: price(item),
     safety: safetyStep(plan),
   });
+}
+
+/** The text about to go out names the service's price: the funnel's "quoted" step. */
+function quoted(plan: Plan, item: CatalogItem): void {
+  plan.emit('nmc.conversation.ServiceQuoted', { service_id: item.id, price_cents: item.priceCents });
 }
 
 /** The slot went to someone else (hold or booking): offer fresh times rather than go silent. */

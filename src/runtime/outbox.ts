@@ -45,3 +45,16 @@ export async function writeOutboxEvents(db: Queryable, events: NewEvent[]): Prom
   );
   return envelopes;
 }
+
+/** Retained outbox events with these names, in commit order after `afterSeq` (a rebuild's input). */
+export async function readRetainedEvents(
+  db: Queryable,
+  input: { names: readonly string[]; afterSeq: number; limit: number },
+): Promise<(EventEnvelope & { seq: number })[]> {
+  const { rows } = await db.query<EventEnvelope & { seq: number; occurred_at: Date }>(
+    `SELECT seq, tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload
+     FROM outbox_events WHERE seq > $1 AND event_name = ANY($2::text[]) ORDER BY seq LIMIT $3`,
+    [input.afterSeq, input.names, input.limit],
+  );
+  return rows.map((r) => ({ ...r, occurred_at: new Date(r.occurred_at).toISOString() }));
+}

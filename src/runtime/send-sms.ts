@@ -28,6 +28,7 @@ import type { GatesReader } from './conversation-facts.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { writeMessageStatusEvent } from './message-status-event.ts';
+import { writeOutboxEvents } from './outbox.ts';
 import { STATUS_POLL_DELAY_MS } from './poll-sms-status.ts';
 
 // The send worker: one queued outbound message → one Messages request through the real Twilio SDK.
@@ -163,7 +164,21 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
           body: message.body,
           statusCallback,
         }));
-      await recordProviderSid(deps.db, tenant.id, message.id, result.sid);
+      // The SID and the fact that the provider took the text commit together (first-response latency
+      // ends here; src/runtime/reports).
+      await inTransaction(deps.db, async (tx) => {
+        if (!(await recordProviderSid(tx, tenant.id, message.id, result.sid))) return;
+        await writeOutboxEvents(tx, [
+          {
+            tenantId: tenant.id,
+            name: 'nmc.messaging.MessageAccepted',
+            payload: { conversation_id: message.conversation_id, message_id: message.id, purpose },
+            occurredAt: new Date().toISOString(),
+            correlationId: message.id,
+            causationId: null,
+          },
+        ]);
+      });
       // If no callback brings it to a final state, ask Twilio later (webhook first, poll on failure).
       await deps.boss.send(
         QUEUES.smsStatusPoll,

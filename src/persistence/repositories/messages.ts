@@ -166,11 +166,12 @@ export async function recordProviderSid(
   tenantId: string,
   id: string,
   sid: string,
-): Promise<void> {
-  await db.query(
+): Promise<boolean> {
+  const { rowCount } = await db.query(
     'UPDATE conv_messages SET provider_sid = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND provider_sid IS NULL',
     [tenantId, id, sid],
   );
+  return rowCount === 1;
 }
 
 /** A new queued copy of an outbound message (dead-letter replay); returns its id. */

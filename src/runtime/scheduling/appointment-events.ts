@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventName } from '../../domain/event-catalog.ts';
 import type { Queryable } from '../../persistence/db.ts';
+import { getService } from '../../persistence/repositories/catalog.ts';
 import type { Reservation } from '../../persistence/repositories/scheduling/reservation-rows.ts';
 import { writeOutboxEvents } from '../outbox.ts';
 
@@ -33,11 +34,15 @@ export async function recordAppointmentEvent(
     trace?: EventTrace | undefined;
   },
 ): Promise<void> {
+  // The service's price now, so revenue is counted at the price of the booking (a later price
+  // change does not rewrite what was booked).
+  const serviceId = input.payload.service_id;
+  const service = typeof serviceId === 'string' ? await getService(client, input.tenantId, serviceId) : null;
   await writeOutboxEvents(client, [
     {
       tenantId: input.tenantId,
       name: input.name,
-      payload: input.payload,
+      payload: { ...input.payload, price_cents: service?.price.amount_cents ?? null },
       occurredAt: input.at,
       correlationId: input.trace?.correlationId ?? randomUUID(),
       causationId: input.trace?.causationId ?? null,

@@ -39,6 +39,7 @@ const REPOSITORY_MODULE: Record<string, string> = {
   'stream-tokens.ts': 'id',
   'compliance.ts': 'comp',
   'billing.ts': 'bill',
+  'reports.ts': 'rep',
   'policy-values.ts': 'shared',
   'housekeeping.ts': 'shared',
 };
