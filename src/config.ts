@@ -82,6 +82,10 @@ export const configSchema = z.object({
   AUTH_ROLE_CLAIM: z.string().min(1).default('org_role'),
   AUTH_STAFF_ORG_ID: z.string().min(1).max(200).optional(),
   AUTH_MAX_TOKEN_AGE_SECONDS: positiveInt.max(30 * 86_400).default(86_400),
+  // The web app's OIDC client at the identity provider (authorization code + PKCE); with the dev
+  // issuer a public client `nmc-web` needs neither.
+  AUTH_WEB_CLIENT_ID: z.string().min(1).max(200).optional(),
+  AUTH_WEB_CLIENT_SECRET: z.string().min(1).optional(),
   TRUST_PROXY: trustProxy.default(false),
   NODE_ENV: z.string().optional(),
   HOLD_TTL_MINUTES: positiveInt.max(24 * 60).default(15),

@@ -3,6 +3,7 @@ import { chooseLogFormat, createLogger } from './observability/logger.ts';
 import { EmbeddedPostgresError } from './persistence/embedded-postgres.ts';
 import { removeServerLocation, withoutPassword, writeServerLocation } from './server-location.ts';
 import { startSystem } from './system.ts';
+import { ensureWebBuild } from './web-build.ts';
 
 // `npm start`: the whole system on this machine. Failures a person can fix (bad configuration, a
 // busy port) end the process with one clear line instead of a stack trace.
@@ -26,6 +27,14 @@ async function main(): Promise<void> {
     undefined,
     chooseLogFormat(config.LOG_FORMAT, process.stdout.isTTY === true),
   );
+  // The web app is built here when web/ changed (or was never built), so `npm ci && npm start`
+  // serves it with no third command. Without the build tools (an install without dev
+  // dependencies) the last build is served, or a page that says how to build it.
+  if (config.NMC_ROLE !== 'worker') {
+    await ensureWebBuild((line) => logger.info(line)).catch((err: unknown) =>
+      logger.warn({ err }, 'the web app could not be built; /app serves the last build, if any'),
+    );
+  }
   let system: Awaited<ReturnType<typeof startSystem>>;
   try {
     system = await startSystem(config, logger);
@@ -81,6 +90,7 @@ async function main(): Promise<void> {
       '',
       `NeverMissCall is running (role ${config.NMC_ROLE}${config.embeddedPostgres ? ', embedded Postgres' : ''})`,
       `  API        ${api}`,
+      `  Web app    ${api}/app${devLogin(config, system)}`,
       `  Docs       ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
       `  Metrics    ${api}/metrics`,
       `  Health     ${api}/healthz  ${api}/readyz`,
@@ -93,6 +103,18 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+/** The dev-login link for the banner: only with the dev issuer, outside production. */
+function devLogin(
+  config: ReturnType<typeof loadConfig>,
+  system: Awaited<ReturnType<typeof startSystem>>,
+): string {
+  if (config.NODE_ENV === 'production' || config.AUTH_JWKS_URL || !system.apiUrl) return '';
+  const phone = system.twilioSandbox
+    ? `\n  Phone      ${config.PUBLIC_BASE_URL}/app/phone   (a caller's phone, in the browser)`
+    : '';
+  return `   sign in: ${config.PUBLIC_BASE_URL}/app/dev-login?tenant=demo&role=OWNER${phone}`;
 }
 
 void main();

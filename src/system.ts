@@ -31,6 +31,7 @@ import { createSmsSender } from './runtime/send-sms.ts';
 import { createStreamHub } from './runtime/stream-hub.ts';
 import { campaignStatusSubscriber } from './runtime/ten-dlc.ts';
 import { startWorkers } from './runtime/workers.ts';
+import { WEB_DIST } from './web-build.ts';
 
 // The composition root: opens the database, migrates, seeds, starts the jobs, the workers and the
 // HTTP API according to NMC_ROLE, and stops them all in reverse order.
@@ -65,6 +66,34 @@ export function buildInfo(): { version: string; commit: string; startedAt: strin
     }
   }
   return { version: pkg.version, commit, startedAt: new Date().toISOString() };
+}
+
+/** The phone simulator's parts: a simulated phone signing webhooks for this server, and the sandbox's texts. */
+async function phoneSimulatorFor(
+  config: Config,
+  sandbox: TwilioSandbox,
+  account: { authToken: string; accountSid: string },
+) {
+  // Loaded only when used, like the sandbox itself.
+  const { createSimulatedPhone } = await import('./providers/twilio/sandbox/phone.ts');
+  const { DEMO } = await import('./persistence/seed-demo.ts');
+  const host = ['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST;
+  return {
+    phone: createSimulatedPhone({
+      appBaseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${config.PORT}`,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      authToken: account.authToken,
+      accountSid: account.accountSid,
+    }),
+    traffic: {
+      messages: () => sandbox.messages(),
+      onChange: (listener: () => void) => {
+        const subscription = sandbox.store.subscribe(() => listener());
+        return () => subscription.unsubscribe();
+      },
+    },
+    businessNumber: DEMO.twilio_number,
+  };
 }
 
 export async function startSystem(config: Config, logger: Logger): Promise<System> {
@@ -214,6 +243,10 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         streamHub,
         stripe: { client: stripe.client, webhookSecret: stripe.webhookSecret },
         ...(interpretReply ? { interpretReply } : {}),
+        webApp: { dist: WEB_DIST },
+        ...(twilioSandbox && config.NODE_ENV !== 'production'
+          ? { phoneSimulator: await phoneSimulatorFor(config, twilioSandbox, account) }
+          : {}),
       });
       system.app = app;
       system.apiUrl = await app.listen({ port: config.PORT, host: config.HOST });

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -37,6 +38,7 @@ import { billingRoutes } from './routes/billing.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { complianceRoutes } from './routes/compliance.ts';
 import { conversationRoutes } from './routes/conversations.ts';
+import { DEV_WEB_CLIENT_ID, devIssuerRoutes } from './routes/dev-issuer.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { publicBookingRoutes } from './routes/public-booking.ts';
 import { schedulingRoutes } from './routes/scheduling.ts';
@@ -48,6 +50,11 @@ import { twilioSmsStatusRoutes } from './routes/twilio-sms-status.ts';
 import { twilioVoiceRoutes } from './routes/twilio-voice.ts';
 import { userRoutes } from './routes/users.ts';
 import { isApiSurface, type Surface, surfaceOfRoute } from './surface.ts';
+import { createOidcClient, type OidcClient } from './web/oidc-client.ts';
+import { type PhoneSimulatorDeps, phoneSimulatorRoutes } from './web/phone-simulator-routes.ts';
+import { webSessionSettings } from './web/session-cookie.ts';
+import { signInRoutes } from './web/sign-in-routes.ts';
+import { webAppRoutes } from './web/web-app-routes.ts';
 import { registerWellFormedText } from './well-formed-text.ts';
 
 export type AppDeps = {
@@ -78,6 +85,10 @@ export type AppDeps = {
   stripe?: { client: StripeClient; webhookSecret: string };
   /** The optional language model (LLM_BASE_URL): reads inbound texts into hints; absent = deterministic only. */
   interpretReply?: InterpretReply;
+  /** The built web app to serve under /app (src/web-build.ts); absent: /app serves nothing but sign-in. */
+  webApp?: { dist: string };
+  /** The phone simulator (/app/phone): only with the Twilio sandbox, never in production. */
+  phoneSimulator?: Omit<PhoneSimulatorDeps, 'session'>;
 };
 
 /** Every /api route with what it does: the authorization matrix test is built from this table. */
@@ -117,8 +128,31 @@ function trustProxyOption(
   return setting;
 }
 
+/** The web app's OIDC client: the dev issuer's public client, or the configured one; null when none is. */
+function webOidcClient(deps: AppDeps): OidcClient | null {
+  const redirectUri = `${deps.config.PUBLIC_BASE_URL}/app/callback`;
+  const devIssuer = deps.auth.devIssuer;
+  if (devIssuer)
+    return createOidcClient({
+      issuer: devIssuer.issuer,
+      clientId: DEV_WEB_CLIENT_ID,
+      dev: true,
+      redirectUri,
+    });
+  const { AUTH_ISSUER, AUTH_WEB_CLIENT_ID, AUTH_WEB_CLIENT_SECRET } = deps.config;
+  if (!AUTH_ISSUER || !AUTH_WEB_CLIENT_ID) return null;
+  return createOidcClient({
+    issuer: AUTH_ISSUER,
+    clientId: AUTH_WEB_CLIENT_ID,
+    ...(AUTH_WEB_CLIENT_SECRET ? { clientSecret: AUTH_WEB_CLIENT_SECRET } : {}),
+    dev: false,
+    redirectUri,
+  });
+}
+
 /** Builds the HTTP application; never listens (server.ts does), so tests can build many. */
 export async function buildApp(deps: AppDeps): Promise<App> {
+  const webSession = webSessionSettings(deps.config.PUBLIC_BASE_URL);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: correlationIdFor,
@@ -135,6 +169,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  // Before the authentication hook below, which reads the web app's session cookie.
+  await app.register(cookie);
   registerWellFormedText(app);
   acceptEmptyJsonBody(app);
 
@@ -171,7 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const config = request.routeOptions.config;
     if ((config?.surface !== 'operator' && config?.surface !== 'staff') || config.public) return;
     if (!config.action) throw new AppError('forbidden', 'this route names no action');
-    request.principal = await authenticate(request, { db: deps.db, ...deps.auth });
+    request.principal = await authenticate(request, { db: deps.db, ...deps.auth, webSession });
     authorize(request.principal, config.action);
   });
 
@@ -230,8 +266,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(billingRoutes(deps));
   const devIssuer = deps.auth.devIssuer;
   if (devIssuer) {
-    app.get('/dev-issuer/.well-known/jwks.json', { schema: { hide: true } }, async () => devIssuer.jwks);
+    await app.register(
+      devIssuerRoutes({
+        devIssuer,
+        staffOrgId: deps.auth.staffOrgId,
+        publicBaseUrl: deps.config.PUBLIC_BASE_URL,
+      }),
+    );
   }
+  const production = deps.config.NODE_ENV === 'production';
+  await app.register(
+    signInRoutes({
+      app: deps,
+      oidc: webOidcClient(deps),
+      session: webSession,
+      devLogin: devIssuer && !production ? { staffOrgId: deps.auth.staffOrgId } : null,
+      phoneSimulator: Boolean(deps.phoneSimulator) && !production,
+    }),
+  );
+  if (deps.phoneSimulator && !production) {
+    await app.register(phoneSimulatorRoutes({ ...deps.phoneSimulator, session: webSession }));
+  }
+  if (deps.webApp) await app.register(webAppRoutes(deps.webApp));
 
   return app;
 }

@@ -4,6 +4,8 @@ import { AppError } from '../../domain/errors.ts';
 import type { Pool } from '../../persistence/db.ts';
 import { findTenantByAuthOrg } from '../../persistence/repositories/tenants.ts';
 import { upsertUserOnSight } from '../../persistence/repositories/users.ts';
+import { findWebSession } from '../../persistence/repositories/web-sessions.ts';
+import { checkCsrf, hashBrowserSecret, type WebSessionSettings } from '../web/session-cookie.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 
 // Who is calling, and may they do this? The tenant always comes from the token (its org claim),
@@ -12,6 +14,11 @@ import type { TokenVerifier } from './token-verifier.ts';
 // only to OWNER or TECH. A tenant user's effective role is the lesser of the token's role and the
 // role stored in `id_users` (an OWNER can demote someone here without waiting for the identity
 // provider; a promotion needs both), and a deactivated user is refused on the next request.
+//
+// Two ways in, one principal: a Bearer token (programs), or the web app's session cookie, whose
+// server-side row holds the identity provider's token; that token is verified exactly like a
+// Bearer token on every request. A request with an Authorization header is judged by it alone; a
+// cookie-authenticated state change must also pass the CSRF check (src/http/web/session-cookie.ts).
 
 export type Principal = {
   subject: string;
@@ -42,15 +49,39 @@ export type AuthDeps = {
   orgClaim: string;
   roleClaim: string;
   staffOrgId: string | null;
+  /** The web app's session cookie; absent: only Bearer tokens are accepted. */
+  webSession?: WebSessionSettings;
 };
 
 const invalidToken = () => new AppError('unauthorized', 'the bearer token is missing, invalid or expired');
 
 export async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<Principal> {
   const header = request.headers.authorization;
+  if (header === undefined && deps.webSession) {
+    const session = request.cookies?.[deps.webSession.cookieName];
+    if (session) return authenticateSession(request, session, deps, deps.webSession);
+  }
   const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;
   if (!match?.[1]) throw new AppError('unauthorized', 'a Bearer token is required');
-  const claims = await deps.verify(match[1]);
+  return principalFromToken(match[1], deps);
+}
+
+async function authenticateSession(
+  request: FastifyRequest,
+  sessionId: string,
+  deps: AuthDeps,
+  settings: WebSessionSettings,
+): Promise<Principal> {
+  // Before the session is even looked up: a forged cross-site request learns nothing.
+  checkCsrf(request, settings);
+  const session =
+    sessionId.length <= 100 ? await findWebSession(deps.db, hashBrowserSecret(sessionId)) : null;
+  if (!session) throw new AppError('unauthorized', 'the session has ended; sign in again');
+  return principalFromToken(session.access_token, deps);
+}
+
+async function principalFromToken(token: string, deps: AuthDeps): Promise<Principal> {
+  const claims = await deps.verify(token);
   const subject = claims.sub;
   const org = claims[deps.orgClaim];
   if (!subject || typeof org !== 'string' || org.length === 0 || org.length > 200) throw invalidToken();

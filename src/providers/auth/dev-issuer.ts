@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -8,6 +8,12 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 // data directory (so `npm run nmc -- token` in another process signs with the same key), a JWKS the
 // API verifies against exactly as it would a remote one, and a way to mint operator tokens.
 // It is off whenever real AUTH_* settings are given.
+//
+// For the web app's sign-in it also plays a minimal OpenID provider (authorization code with PKCE
+// S256 only, public client): `authorize` hands out a single-use code for a login chosen by a hint
+// (dev login has no password: it exists only with the dev issuer, never in production), and
+// `redeem` exchanges it for an access token (the same kind `mint` makes) and an ID token. Codes live
+// in this process's memory for 60 s: enough for one process on a laptop, which is all it serves.
 
 export const DEV_AUDIENCE = 'nevermisscall';
 export const DEV_ALGORITHM = 'ES256';
@@ -20,7 +26,37 @@ export type DevIssuer = {
     claims: { subject: string; org?: string | null; role: string; email?: string },
     options?: { expiresIn?: string },
   ): Promise<string>;
+  /** A single-use authorization code for this login, bound to the client, redirect and PKCE challenge. */
+  authorize(request: AuthorizationRequest): string;
+  /** The tokens for a code, or null when the code, client, redirect or PKCE verifier does not match. */
+  redeem(request: {
+    code: string;
+    clientId: string;
+    redirectUri: string;
+    codeVerifier: string;
+  }): Promise<DevTokenResponse | null>;
 };
+
+export type DevLogin = { subject: string; org: string; role: string; email: string };
+
+export type AuthorizationRequest = {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  nonce: string | null;
+  login: DevLogin;
+};
+
+export type DevTokenResponse = {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  id_token: string;
+  scope: 'openid';
+};
+
+const CODE_TTL_MS = 60_000;
+const ACCESS_TOKEN_SECONDS = 8 * 3600;
 
 type StoredKey = { kid: string; privateJwk: JWK; publicJwk: JWK };
 
@@ -46,7 +82,19 @@ export async function openDevIssuer(options: {
 }): Promise<DevIssuer> {
   const key = await loadOrCreateKey(options.keyFile);
   const privateKey = await importJWK(key.privateJwk, DEV_ALGORITHM);
-  return {
+  const codes = new Map<string, AuthorizationRequest & { expires: number }>();
+  const sign = (payload: Record<string, unknown>, subject: string, audience: string, expiresIn: string) =>
+    new SignJWT(payload)
+      .setProtectedHeader({ alg: DEV_ALGORITHM, kid: key.kid, typ: 'JWT' })
+      .setIssuer(options.issuer)
+      .setAudience(audience)
+      .setSubject(subject)
+      .setIssuedAt()
+      .setNotBefore('0s')
+      .setExpirationTime(expiresIn)
+      .setJti(randomUUID())
+      .sign(privateKey);
+  const issuer: DevIssuer = {
     issuer: options.issuer,
     audience: DEV_AUDIENCE,
     jwks: { keys: [key.publicJwk] },
@@ -54,16 +102,45 @@ export async function openDevIssuer(options: {
       const payload: Record<string, unknown> = { [options.roleClaim]: claims.role };
       if (claims.org) payload[options.orgClaim] = claims.org;
       if (claims.email) payload.email = claims.email;
-      return new SignJWT(payload)
-        .setProtectedHeader({ alg: DEV_ALGORITHM, kid: key.kid, typ: 'JWT' })
-        .setIssuer(options.issuer)
-        .setAudience(DEV_AUDIENCE)
-        .setSubject(claims.subject)
-        .setIssuedAt()
-        .setNotBefore('0s')
-        .setExpirationTime(mintOptions.expiresIn ?? '8h')
-        .setJti(randomUUID())
-        .sign(privateKey);
+      return sign(payload, claims.subject, DEV_AUDIENCE, mintOptions.expiresIn ?? '8h');
+    },
+    authorize(request) {
+      const now = Date.now();
+      for (const [code, entry] of codes) if (entry.expires < now) codes.delete(code);
+      const code = randomBytes(32).toString('base64url');
+      codes.set(code, { ...request, expires: now + CODE_TTL_MS });
+      return code;
+    },
+    async redeem({ code, clientId, redirectUri, codeVerifier }) {
+      const entry = codes.get(code);
+      codes.delete(code);
+      if (!entry || entry.expires < Date.now()) return null;
+      const challenge = createHash('sha256').update(codeVerifier).digest('base64url');
+      if (
+        entry.clientId !== clientId ||
+        entry.redirectUri !== redirectUri ||
+        entry.codeChallenge !== challenge
+      )
+        return null;
+      const { login } = entry;
+      const accessToken = await issuer.mint(
+        { subject: login.subject, org: login.org, role: login.role, email: login.email },
+        { expiresIn: `${ACCESS_TOKEN_SECONDS}s` },
+      );
+      const idToken = await sign(
+        { email: login.email, ...(entry.nonce ? { nonce: entry.nonce } : {}) },
+        login.subject,
+        clientId,
+        '10m',
+      );
+      return {
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: ACCESS_TOKEN_SECONDS,
+        id_token: idToken,
+        scope: 'openid',
+      };
     },
   };
+  return issuer;
 }

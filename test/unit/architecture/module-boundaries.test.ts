@@ -37,6 +37,7 @@ const REPOSITORY_MODULE: Record<string, string> = {
   'user-alerts.ts': 'id',
   'alerts.ts': 'conv',
   'stream-tokens.ts': 'id',
+  'web-sessions.ts': 'id',
   'compliance.ts': 'comp',
   'billing.ts': 'bill',
   'reports.ts': 'rep',

@@ -1,0 +1,177 @@
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.ts';
+import { findTenantById, findTenantBySlug } from '../../persistence/repositories/tenants.ts';
+import {
+  consumeWebLogin,
+  deleteWebSession,
+  insertWebLogin,
+  insertWebSession,
+} from '../../persistence/repositories/web-sessions.ts';
+import type { AppDeps } from '../app.ts';
+import { authenticate } from '../auth/authenticate.ts';
+import type { OidcClient } from './oidc-client.ts';
+import {
+  checkCsrf,
+  hashBrowserSecret,
+  LOGIN_COOKIE,
+  newBrowserSecret,
+  type WebSessionSettings,
+} from './session-cookie.ts';
+
+// The backend-for-frontend's sign-in: /app/login sends the browser to the identity provider
+// (authorization code + PKCE), /app/callback exchanges the code on the server, keeps the tokens in
+// `id_web_sessions` and gives the browser only an HttpOnly session cookie; /app/logout ends it;
+// /app/session tells the app who is signed in. /app/dev-login signs in a chosen demo login through
+// the dev issuer, and exists only with the dev issuer outside production.
+
+const LOGIN_TTL_SECONDS = 600;
+const returnTo = z
+  .string()
+  .max(500)
+  .regex(/^\/app(\/[A-Za-z0-9/_-]*)?$/, 'must be a path of the web app')
+  .optional();
+
+export type SignInDeps = {
+  app: AppDeps;
+  oidc: OidcClient | null;
+  session: WebSessionSettings;
+  /** Present only with the dev issuer outside production. */
+  devLogin: { staffOrgId: string | null } | null;
+  /** Whether /app/phone is served (the Twilio sandbox, outside production). */
+  phoneSimulator: boolean;
+};
+
+export function signInRoutes(deps: SignInDeps): FastifyPluginAsyncZod {
+  const { db } = deps.app;
+  const base = deps.app.config.PUBLIC_BASE_URL;
+  return async (app) => {
+    async function redirectToProvider(reply: FastifyReply, target: string, loginHint?: string) {
+      if (!deps.oidc)
+        throw new AppError('unavailable', 'web sign-in is not configured (AUTH_WEB_CLIENT_ID is unset)');
+      const start = await deps.oidc.start(loginHint ? { loginHint } : {});
+      await insertWebLogin(db, {
+        stateHash: hashBrowserSecret(start.state),
+        codeVerifier: start.codeVerifier,
+        nonce: start.nonce,
+        returnTo: target,
+        ttlSeconds: LOGIN_TTL_SECONDS,
+      });
+      // Lax, not Strict: the identity provider's redirect back is a cross-site navigation.
+      reply.setCookie(LOGIN_COOKIE, start.state, {
+        path: '/app/callback',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: deps.session.secure,
+        maxAge: LOGIN_TTL_SECONDS,
+      });
+      return reply.header('cache-control', 'no-store').redirect(start.url, 302);
+    }
+
+    app.get(
+      '/app/login',
+      { schema: { hide: true, querystring: z.object({ return_to: returnTo }) } },
+      async (request, reply) => redirectToProvider(reply, request.query.return_to ?? '/app'),
+    );
+
+    const devLogin = deps.devLogin;
+    if (devLogin) {
+      app.get(
+        '/app/dev-login',
+        {
+          schema: {
+            hide: true,
+            querystring: z.object({
+              tenant: z.string().min(1).max(100).optional(),
+              role: z.enum(['OWNER', 'TECH']).default('OWNER'),
+              staff: z.enum(['1', 'true']).optional(),
+              return_to: returnTo,
+            }),
+          },
+        },
+        async (request, reply) => {
+          const q = request.query;
+          if (q.staff) return redirectToProvider(reply, q.return_to ?? '/app/staff', 'staff');
+          const tenant = await findTenantBySlug(db, q.tenant ?? 'demo');
+          if (!tenant?.auth_org_id) throw new AppError('not_found', 'no tenant with that slug');
+          return redirectToProvider(reply, q.return_to ?? '/app', `${tenant.auth_org_id}:${q.role}`);
+        },
+      );
+    }
+
+    app.get(
+      '/app/callback',
+      {
+        schema: {
+          hide: true,
+          querystring: z.looseObject({ state: z.string().min(1).max(200), code: z.string().optional() }),
+        },
+      },
+      async (request, reply) => {
+        if (!deps.oidc) throw new AppError('unavailable', 'web sign-in is not configured');
+        const state = request.query.state;
+        // The state must be the one this browser was given (no login CSRF), and spent once.
+        if (request.cookies[LOGIN_COOKIE] !== state)
+          throw new AppError('unauthorized', 'this sign-in was not started in this browser');
+        const login = await consumeWebLogin(db, hashBrowserSecret(state));
+        if (!login) throw new AppError('unauthorized', 'this sign-in has expired; start again');
+        const { accessToken } = await deps.oidc.finish(new URL(request.url, base), {
+          state,
+          codeVerifier: login.code_verifier,
+          nonce: login.nonce,
+        });
+        // The token must be one the API accepts, exactly as a Bearer token would be.
+        const claims = await deps.app.auth.verify(accessToken);
+        const expiresAt = new Date((claims.exp ?? 0) * 1000);
+        const secret = newBrowserSecret();
+        await insertWebSession(db, {
+          sessionHash: hashBrowserSecret(secret),
+          accessToken,
+          subject: claims.sub ?? '',
+          expiresAt,
+        });
+        reply.clearCookie(LOGIN_COOKIE, { path: '/app/callback' });
+        reply.setCookie(deps.session.cookieName, secret, {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: deps.session.secure,
+          expires: expiresAt,
+        });
+        // A page that moves on by itself rather than a redirect: after a cross-site redirect chain
+        // the browser would not send a Strict cookie on the next request, and the app would show
+        // "signed out" once.
+        return reply
+          .header('cache-control', 'no-store')
+          .type('text/html; charset=utf-8')
+          .send(
+            `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${login.return_to}"><title>Signing in…</title><a href="${login.return_to}">Continue</a>`,
+          );
+      },
+    );
+
+    app.post('/app/logout', { schema: { hide: true } }, async (request, reply) => {
+      checkCsrf(request, deps.session);
+      const secret = request.cookies[deps.session.cookieName];
+      if (secret) await deleteWebSession(db, hashBrowserSecret(secret));
+      reply.clearCookie(deps.session.cookieName, { path: '/' });
+      return reply.code(204).send();
+    });
+
+    app.get('/app/session', { schema: { hide: true } }, async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const principal = await authenticate(request, { db, ...deps.app.auth, webSession: deps.session });
+      const tenant = principal.tenantId ? await findTenantById(db, principal.tenantId) : null;
+      return {
+        subject: principal.subject,
+        role: principal.role,
+        user_id: principal.userId,
+        tenant: tenant
+          ? { id: tenant.id, slug: tenant.slug, name: tenant.name, time_zone: tenant.time_zone }
+          : null,
+        phone_simulator: deps.phoneSimulator,
+      };
+    });
+  };
+}
