@@ -22,6 +22,8 @@ export const ALERT_REASONS = [
   'message_while_human',
   /** No open time in the booking horizon: the customer was told a person will text them. */
   'no_open_times',
+  /** A busy block arrived in the owner's calendar after a booking and overlaps it. */
+  'calendar_conflict',
 ] as const;
 
 export type AlertReason = (typeof ALERT_REASONS)[number];

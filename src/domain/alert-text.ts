@@ -15,6 +15,7 @@ const REASON_WORDS: Record<AlertReason, string> = {
   out_of_scope: "A customer asked for something the business doesn't do",
   message_while_human: 'A customer texted in a conversation a person has taken over',
   no_open_times: 'A customer wants a time and none is open; they were told a person will text them',
+  calendar_conflict: "A booked appointment now overlaps something in the owner's calendar",
 };
 
 export function alertText(input: {

@@ -23,6 +23,8 @@ export const ACTIONS = [
   'stream.subscribe',
   'alerts.acknowledge',
   'alerts.settings',
+  'calendars.read',
+  'calendars.manage',
   'staff.tenants',
   'staff.dead_letters',
   'staff.compliance',
@@ -40,6 +42,8 @@ const TECH: readonly Action[] = [
   'alerts.acknowledge',
   // Each user their own alert phone and quiet hours (another user's is `users.manage`).
   'alerts.settings',
+  // Connections' sync state and the conflicts they found (not the accounts' calendars).
+  'calendars.read',
 ];
 const OWNER: readonly Action[] = [
   ...TECH,
@@ -49,6 +53,8 @@ const OWNER: readonly Action[] = [
   'users.manage',
   'billing.manage',
   'compliance.manage',
+  // Connecting the owner's own calendar account to a resource, picking its calendars, backfills.
+  'calendars.manage',
 ];
 const STAFF: readonly Action[] = ['staff.tenants', 'staff.dead_letters', 'staff.compliance'];
 

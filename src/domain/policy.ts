@@ -57,6 +57,27 @@ export const policySchema = z.object({
   // holds one phone may have at once in one tenant.
   'public_booking.max_code_attempts': z.number().int().min(1).max(10).default(5),
   'public_booking.max_live_holds_per_phone': z.number().int().min(1).max(10).default(3),
+  // Calendars (Google): how far ahead busy time is mirrored; when a calendar whose pushes went
+  // quiet is polled instead; how long a push channel lives and how early it is renewed.
+  'calendar.horizon_days': z.number().int().min(7).max(365).default(90),
+  'calendar.poll_after_seconds': z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 3600)
+    .default(10 * 60),
+  'calendar.channel_ttl_hours': z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24)
+    .default(7 * 24),
+  'calendar.channel_renew_before_hours': z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24)
+    .default(24),
   'retention.messages_days': z.number().int().min(1).default(180),
   'retention.metadata_days': z.number().int().min(1).default(396),
   'retention.webhook_events_days': z.number().int().min(1).default(90),

@@ -22,6 +22,7 @@ import type { Pool } from '../persistence/db.ts';
 import type { DevIssuer } from '../providers/auth/dev-issuer.ts';
 import type { StripeClient } from '../providers/stripe/client.ts';
 import type { TenDlcProvider } from '../providers/ten-dlc/provider.ts';
+import type { CalendarDeps } from '../runtime/calendar/calendar-deps.ts';
 import type { Dispatch } from '../runtime/dispatch.ts';
 import type { StreamHub } from '../runtime/stream-hub.ts';
 import { acceptEmptyJsonBody } from './action-body.ts';
@@ -35,10 +36,12 @@ import { openApiOptions } from './openapi/publish-document.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { appointmentRoutes } from './routes/appointments.ts';
 import { billingRoutes } from './routes/billing.ts';
+import { calendarRoutes } from './routes/calendar.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { complianceRoutes } from './routes/compliance.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { DEV_WEB_CLIENT_ID, devIssuerRoutes } from './routes/dev-issuer.ts';
+import { googleCalendarWebhookRoutes } from './routes/google-calendar-webhook.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { publicBookingRoutes } from './routes/public-booking.ts';
 import { schedulingRoutes } from './routes/scheduling.ts';
@@ -85,6 +88,8 @@ export type AppDeps = {
   stripe?: { client: StripeClient; webhookSecret: string };
   /** The optional language model (LLM_BASE_URL): reads inbound texts into hints; absent = deterministic only. */
   interpretReply?: InterpretReply;
+  /** Calendar connections, sync and the Google push webhook; without it those routes answer 503. */
+  calendar?: CalendarDeps;
   /** The built web app to serve under /app (src/web-build.ts); absent: /app serves nothing but sign-in. */
   webApp?: { dist: string };
   /** The phone simulator (/app/phone): only with the Twilio sandbox, never in production. */
@@ -264,6 +269,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(streamRoutes(deps));
   await app.register(stripeWebhookRoutes(deps));
   await app.register(billingRoutes(deps));
+  await app.register(calendarRoutes(deps));
+  await app.register(googleCalendarWebhookRoutes(deps));
   const devIssuer = deps.auth.devIssuer;
   if (devIssuer) {
     await app.register(

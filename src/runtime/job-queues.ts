@@ -17,6 +17,10 @@ export const QUEUES = {
   alertSend: 'alert-send',
   alertSendDead: 'alert-send-dead',
   alertReminder: 'alert-reminder',
+  calendarSync: 'calendar-sync',
+  calendarWrite: 'calendar-write',
+  calendarWriteDead: 'calendar-write-dead',
+  calendarSweep: 'calendar-sweep',
 } as const;
 
 type QueueSpec = {
@@ -25,6 +29,8 @@ type QueueSpec = {
   retryLimit: number;
   notify: boolean;
   expireInSeconds?: number;
+  /** `stately`: at most one queued and one running job per singleton key (coalescing). */
+  policy?: 'stately';
 };
 
 export const QUEUE_SPECS: QueueSpec[] = [
@@ -47,6 +53,20 @@ export const QUEUE_SPECS: QueueSpec[] = [
     expireInSeconds: 30,
   },
   { name: QUEUES.alertReminder, retryLimit: 5, notify: false },
+  // Calendars: one queued sync per calendar at a time (the singleton key is the calendar), so ten
+  // pushes while a sync waits or runs make one more sync, not ten. Provider failures of syncs and
+  // write-backs follow our own backoff (the job re-sends itself); writes that keep failing go to
+  // their dead-letter queue.
+  { name: QUEUES.calendarSync, retryLimit: 2, notify: true, expireInSeconds: 300, policy: 'stately' },
+  { name: QUEUES.calendarWriteDead, retryLimit: 0, notify: false },
+  {
+    name: QUEUES.calendarWrite,
+    deadLetter: QUEUES.calendarWriteDead,
+    retryLimit: 2,
+    notify: true,
+    expireInSeconds: 120,
+  },
+  { name: QUEUES.calendarSweep, retryLimit: 0, notify: false },
 ];
 
 export async function ensureQueues(boss: PgBoss): Promise<void> {
@@ -59,7 +79,8 @@ export async function ensureQueues(boss: PgBoss): Promise<void> {
       ...(spec.deadLetter ? { deadLetter: spec.deadLetter } : {}),
     };
     const existing = await boss.getQueue(spec.name);
+    // A queue's policy is fixed when it is created (pg-boss refuses to change it).
     if (existing) await boss.updateQueue(spec.name, options);
-    else await boss.createQueue(spec.name, options);
+    else await boss.createQueue(spec.name, { ...options, ...(spec.policy ? { policy: spec.policy } : {}) });
   }
 }

@@ -7,6 +7,8 @@ import { inTransaction } from '../persistence/db.ts';
 import { loadPlatformPolicy } from '../persistence/repositories/policy-values.ts';
 import type { TenDlcProvider } from '../providers/ten-dlc/provider.ts';
 import type { AlertReminderJob, AlertSendJob } from './alerts/plan-alert-round.ts';
+import type { CalendarDeps } from './calendar/calendar-deps.ts';
+import { startCalendarWorkers } from './calendar/calendar-workers.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { createOutboxDispatcher, type Subscriber } from './outbox-dispatcher.ts';
@@ -36,6 +38,8 @@ export type WorkerDeps = {
   subscribers: Subscriber[];
   outboxBatchSize: number;
   tenDlc: TenDlcProvider;
+  /** Calendar sync, push channels and write-back (src/runtime/calendar). */
+  calendar?: CalendarDeps;
   logger: Logger;
   metrics: Metrics;
 };
@@ -143,6 +147,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       }
     }
   });
+  const calendarWorkers = deps.calendar ? await startCalendarWorkers(deps.boss, deps.calendar) : null;
   const outbox = createOutboxDispatcher({
     db: deps.db,
     connectionString: deps.connectionString,
@@ -164,6 +169,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       await deps.boss.offWork(QUEUES.smsStatusPoll).catch(() => undefined);
       await deps.boss.offWork(QUEUES.alertSend).catch(() => undefined);
       await deps.boss.offWork(QUEUES.alertReminder).catch(() => undefined);
+      await calendarWorkers?.stop();
       await outbox.stop();
     },
   };

@@ -241,6 +241,42 @@ const EXPECTED: Record<string, Entry> = {
   },
   'GET /api/v1/compliance/opt-outs': { allowed: OWNER_ONLY, kind: 'none' },
   'GET /api/v1/compliance/opt-outs.csv': { allowed: OWNER_ONLY, kind: 'none' },
+  // Calendars: the fixtures' resources have no calendar connected, so the routes that need one
+  // answer their documented 409 (connecting itself is covered in test/integration/calendar/).
+  'GET /api/v1/resources/:id/calendar/connect': {
+    allowed: OWNER_ONLY,
+    kind: 'resource',
+    build: () => ({ query: 'redirect=false' }),
+  },
+  'GET /api/v1/resources/:id/calendar': { allowed: OWNER_ONLY, kind: 'resource' },
+  'PUT /api/v1/resources/:id/calendar/calendars': {
+    allowed: OWNER_ONLY,
+    kind: 'resource',
+    build: () => ({ body: { calendars: [] } }),
+    ownStatus: 409,
+  },
+  'DELETE /api/v1/resources/:id/calendar': { allowed: OWNER_ONLY, kind: 'resource' },
+  'POST /api/v1/resources/:id/calendar/backfill': {
+    allowed: OWNER_ONLY,
+    kind: 'resource',
+    build: empty,
+    ownStatus: 409,
+  },
+  'POST /api/v1/resources/:id/calendar/reconcile': {
+    allowed: OWNER_ONLY,
+    kind: 'resource',
+    build: empty,
+    ownStatus: 409,
+  },
+  'GET /api/v1/calendars': { allowed: TENANT_USERS, kind: 'none' },
+  'GET /api/v1/calendar/conflicts': { allowed: TENANT_USERS, kind: 'none' },
+  // The OAuth redirect carries no login; an unknown state is refused.
+  'GET /api/v1/calendar/oauth/callback': {
+    allowed: 'public',
+    kind: 'none',
+    build: () => ({ query: `state=${'s'.repeat(43)}&code=x` }),
+    ownStatus: 400,
+  },
   'GET /api/staff/tenants': { allowed: STAFF_ONLY, kind: 'none' },
   'GET /api/staff/compliance/pending': { allowed: STAFF_ONLY, kind: 'none' },
   'POST /api/staff/compliance/:tenantId/review': {

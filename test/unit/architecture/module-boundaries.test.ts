@@ -31,6 +31,8 @@ const REPOSITORY_MODULE: Record<string, string> = {
   'scheduling/appointments.ts': 'sched',
   'scheduling/booking-codes.ts': 'sched',
   'scheduling/sql-values.ts': 'sched',
+  'scheduling/calendar-connections.ts': 'sched',
+  'scheduling/calendar-mirror.ts': 'sched',
   'catalog.ts': 'catalog',
   'tenants.ts': 'id',
   'users.ts': 'id',

@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../../db.ts';
+import { iso } from './sql-values.ts';
+
+// A linked calendar's mirror in `sched_external_busy` (its busy blocks, keyed by the calendar link
+// and the provider's event id), our bookings written into calendars (`sched_calendar_events`) and
+// the conflicts found between them (`sched_calendar_conflicts`).
+
+export type MirrorBlock = { eventId: string; start: number; end: number };
+
+/** The mirror's key of an event: unique per resource across every calendar linked to it. */
+function externalKey(calendarId: string, eventId: string): string {
+  return `${calendarId}:${eventId}`;
+}
+
+export async function listMirror(
+  db: Queryable,
+  tenantId: string,
+  calendarId: string,
+): Promise<MirrorBlock[]> {
+  const { rows } = await db.query<{ external_id: string; start: Date; end: Date }>(
+    `SELECT external_id, lower(timeslot) AS start, upper(timeslot) AS end FROM sched_external_busy
+     WHERE tenant_id = $1 AND calendar_id = $2 ORDER BY lower(timeslot), external_id`,
+    [tenantId, calendarId],
+  );
+  const prefix = `${calendarId}:`;
+  return rows.map((r) => ({
+    eventId: r.external_id.startsWith(prefix) ? r.external_id.slice(prefix.length) : r.external_id,
+    start: r.start.getTime(),
+    end: r.end.getTime(),
+  }));
+}
+
+/**
+ * Writes busy blocks; returns the event ids whose block is new or moved (a block that was already
+ * there at the same times is not news: it cannot be a conflict found now).
+ */
+export async function upsertMirrorBlocks(
+  db: Queryable,
+  m: {
+    tenantId: string;
+    resourceId: string;
+    calendarId: string;
+    source: 'google' | 'jobber';
+    blocks: MirrorBlock[];
+  },
+): Promise<string[]> {
+  if (m.blocks.length === 0) return [];
+  const { rows } = await db.query<{ external_id: string }>(
+    `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($5::jsonb) AS b(id uuid, external_id text, start_ms double precision, end_ms double precision)
+     ), written AS (
+       INSERT INTO sched_external_busy (tenant_id, resource_id, id, timeslot, source, external_id, calendar_id)
+       SELECT $1, $2, b.id, tstzrange(to_timestamp(b.start_ms / 1000.0), to_timestamp(b.end_ms / 1000.0), '[)'), $4, b.external_id, $3
+       FROM input b
+       ON CONFLICT (tenant_id, resource_id, source, external_id) DO UPDATE
+         SET timeslot = EXCLUDED.timeslot, calendar_id = EXCLUDED.calendar_id, updated_at = now()
+         WHERE sched_external_busy.timeslot IS DISTINCT FROM EXCLUDED.timeslot
+       RETURNING external_id
+     )
+     SELECT external_id FROM written`,
+    [
+      m.tenantId,
+      m.resourceId,
+      m.calendarId,
+      m.source,
+      JSON.stringify(
+        m.blocks.map((b) => ({
+          id: randomUUID(),
+          external_id: externalKey(m.calendarId, b.eventId),
+          start_ms: b.start,
+          end_ms: b.end,
+        })),
+      ),
+    ],
+  );
+  const prefix = `${m.calendarId}:`;
+  return rows.map((r) => r.external_id.slice(prefix.length));
+}
+
+export async function deleteMirrorBlocks(
+  db: Queryable,
+  tenantId: string,
+  calendarId: string,
+  eventIds: readonly string[],
+): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const { rowCount } = await db.query(
+    'DELETE FROM sched_external_busy WHERE tenant_id = $1 AND calendar_id = $2 AND external_id = ANY($3::text[])',
+    [tenantId, calendarId, eventIds.map((id) => externalKey(calendarId, id))],
+  );
+  return rowCount ?? 0;
+}
+
+export async function clearMirror(db: Queryable, tenantId: string, calendarId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    'DELETE FROM sched_external_busy WHERE tenant_id = $1 AND calendar_id = $2',
+    [tenantId, calendarId],
+  );
+  return rowCount ?? 0;
+}
+
+export async function countMirror(db: Queryable, tenantId: string, calendarId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM sched_external_busy WHERE tenant_id = $1 AND calendar_id = $2',
+    [tenantId, calendarId],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+export type LiveAppointment = { id: string; conversation_id: string | null; start: number; end: number };
+
+/** Live appointments of a resource overlapping [from, to). */
+export async function liveAppointmentsBetween(
+  db: Queryable,
+  tenantId: string,
+  resourceId: string,
+  from: number,
+  to: number,
+): Promise<LiveAppointment[]> {
+  const { rows } = await db.query<{ id: string; conversation_id: string | null; start: Date; end: Date }>(
+    `SELECT id, conversation_id, lower(timeslot) AS start, upper(timeslot) AS end FROM sched_reservations
+     WHERE tenant_id = $1 AND resource_id = $2 AND kind = 'appointment' AND status = 'live'
+       AND timeslot && tstzrange(to_timestamp($3 / 1000.0), to_timestamp($4 / 1000.0), '[)')
+     ORDER BY lower(timeslot), id`,
+    [tenantId, resourceId, from, to],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    conversation_id: r.conversation_id,
+    start: r.start.getTime(),
+    end: r.end.getTime(),
+  }));
+}
+
+// --- conflicts ---
+
+export type CalendarConflict = {
+  id: string;
+  appointment_id: string;
+  calendar_id: string;
+  busy_external_id: string;
+  appointment_start: string;
+  appointment_end: string;
+  busy_start: string;
+  busy_end: string;
+  detected_at: string;
+};
+
+/** Records a conflict once per (appointment, event); null when it was already recorded. */
+export async function insertConflict(
+  db: Queryable,
+  c: {
+    tenantId: string;
+    appointmentId: string;
+    calendarId: string;
+    eventId: string;
+    appointment: { start: number; end: number };
+    busy: { start: number; end: number };
+  },
+): Promise<CalendarConflict | null> {
+  const { rows } = await db.query<{
+    id: string;
+    appointment_id: string;
+    calendar_id: string;
+    busy_external_id: string;
+    appointment_start: Date;
+    appointment_end: Date;
+    busy_start: Date;
+    busy_end: Date;
+    detected_at: Date;
+  }>(
+    `INSERT INTO sched_calendar_conflicts (tenant_id, id, appointment_id, calendar_id, busy_external_id,
+       appointment_start, appointment_end, busy_start, busy_end)
+     VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), to_timestamp($7 / 1000.0),
+       to_timestamp($8 / 1000.0), to_timestamp($9 / 1000.0))
+     ON CONFLICT (tenant_id, appointment_id, busy_external_id) DO NOTHING
+     RETURNING id, appointment_id, calendar_id, busy_external_id, appointment_start, appointment_end,
+       busy_start, busy_end, detected_at`,
+    [
+      c.tenantId,
+      randomUUID(),
+      c.appointmentId,
+      c.calendarId,
+      c.eventId,
+      c.appointment.start,
+      c.appointment.end,
+      c.busy.start,
+      c.busy.end,
+    ],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: r.id,
+    appointment_id: r.appointment_id,
+    calendar_id: r.calendar_id,
+    busy_external_id: r.busy_external_id,
+    appointment_start: iso(r.appointment_start),
+    appointment_end: iso(r.appointment_end),
+    busy_start: iso(r.busy_start),
+    busy_end: iso(r.busy_end),
+    detected_at: iso(r.detected_at),
+  };
+}
+
+/** Conflicts of live appointments still ahead, newest first. */
+export async function listOpenConflicts(
+  db: Queryable,
+  tenantId: string,
+  limit = 100,
+): Promise<CalendarConflict[]> {
+  const { rows } = await db.query<{
+    id: string;
+    appointment_id: string;
+    calendar_id: string;
+    busy_external_id: string;
+    appointment_start: Date;
+    appointment_end: Date;
+    busy_start: Date;
+    busy_end: Date;
+    detected_at: Date;
+  }>(
+    `SELECT c.id, c.appointment_id, c.calendar_id, c.busy_external_id, c.appointment_start, c.appointment_end,
+       c.busy_start, c.busy_end, c.detected_at
+     FROM sched_calendar_conflicts c
+     JOIN sched_reservations r ON r.tenant_id = c.tenant_id AND r.id = c.appointment_id
+     WHERE c.tenant_id = $1 AND r.status = 'live' AND upper(r.timeslot) > now()
+     ORDER BY c.detected_at DESC, c.id LIMIT $2`,
+    [tenantId, limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    appointment_id: r.appointment_id,
+    calendar_id: r.calendar_id,
+    busy_external_id: r.busy_external_id,
+    appointment_start: iso(r.appointment_start),
+    appointment_end: iso(r.appointment_end),
+    busy_start: iso(r.busy_start),
+    busy_end: iso(r.busy_end),
+    detected_at: iso(r.detected_at),
+  }));
+}
+
+// --- our bookings in calendars ---
+
+export type WrittenEvent = {
+  appointment_id: string;
+  calendar_id: string;
+  external_event_id: string | null;
+  state: 'written' | 'deleted';
+};
+
+export async function findWrittenEvent(
+  db: Queryable,
+  tenantId: string,
+  appointmentId: string,
+): Promise<WrittenEvent | null> {
+  const { rows } = await db.query<WrittenEvent>(
+    `SELECT appointment_id, calendar_id, external_event_id, state FROM sched_calendar_events
+     WHERE tenant_id = $1 AND appointment_id = $2`,
+    [tenantId, appointmentId],
+  );
+  return rows[0] ?? null;
+}
+
+export async function saveWrittenEvent(
+  db: Queryable,
+  e: {
+    tenantId: string;
+    appointmentId: string;
+    calendarId: string;
+    externalEventId: string;
+    state: 'written' | 'deleted';
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO sched_calendar_events (tenant_id, appointment_id, calendar_id, external_event_id, state)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, appointment_id) DO UPDATE SET calendar_id = EXCLUDED.calendar_id,
+       external_event_id = EXCLUDED.external_event_id, state = EXCLUDED.state, updated_at = now()`,
+    [e.tenantId, e.appointmentId, e.calendarId, e.externalEventId, e.state],
+  );
+}
+
+/** A reschedule: the event written for the previous appointment now belongs to the new one. */
+export async function moveWrittenEvent(
+  db: Queryable,
+  tenantId: string,
+  fromAppointmentId: string,
+  toAppointmentId: string,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE sched_calendar_events SET appointment_id = $3, updated_at = now()
+     WHERE tenant_id = $1 AND appointment_id = $2
+       AND NOT EXISTS (SELECT 1 FROM sched_calendar_events WHERE tenant_id = $1 AND appointment_id = $3)`,
+    [tenantId, fromAppointmentId, toAppointmentId],
+  );
+  return rowCount === 1;
+}
