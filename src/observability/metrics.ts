@@ -27,6 +27,13 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    // The primary objective: missed call → the provider accepted our first text, P95 ≤ 5 s.
+    firstResponse: new Histogram({
+      name: 'nmc_first_response_seconds',
+      help: 'Missed call recorded → the provider accepted the greeting text',
+      buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
     outboxDelivered: new Counter({
       name: 'nmc_outbox_deliveries_total',
       help: 'Outbox events delivered to subscribers, by outcome',

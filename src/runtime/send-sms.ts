@@ -186,6 +186,10 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
         { startAfter: new Date(Date.now() + STATUS_POLL_DELAY_MS) },
       );
       deps.metrics?.smsSent.labels({ outcome: 'accepted' }).inc();
+      // The first text's latency: the greeting is written in the transaction that records the missed call.
+      if (purpose === 'greeting') {
+        deps.metrics?.firstResponse.observe((Date.now() - message.created_at.getTime()) / 1000);
+      }
       return 'sent';
     } catch (err) {
       const failure = classifyTwilioError(err);

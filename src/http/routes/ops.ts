@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 
@@ -19,8 +20,31 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Pro
   }
 }
 
+type Readiness = z.infer<typeof readinessSchema>['checks'];
+
+/** The readiness checks, each bounded to 2 s: /readyz answers them and nmc_ready exports them. */
+async function checkReadiness(deps: AppDeps): Promise<Readiness> {
+  const database = await withTimeout(
+    deps.db.query('SELECT 1').then(() => true),
+    2_000,
+    false,
+  );
+  const migrations = database ? await withTimeout(deps.readiness.migrationsApplied(), 2_000, false) : false;
+  return { database, migrations, workers: deps.readiness.workersRunning() };
+}
+
 export function opsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
+    new Gauge({
+      name: 'nmc_ready',
+      help: '1 when this process is ready (database, migrations, workers), as GET /readyz answers',
+      registers: [deps.metrics.registry],
+      async collect() {
+        const checks = await checkReadiness(deps);
+        this.set(checks.database && checks.migrations && checks.workers ? 1 : 0);
+      },
+    });
+
     app.get(
       '/healthz',
       {
@@ -43,19 +67,11 @@ export function opsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (_request, reply) => {
-        const database = await withTimeout(
-          deps.db.query('SELECT 1').then(() => true),
-          2_000,
-          false,
-        );
-        const migrations = database
-          ? await withTimeout(deps.readiness.migrationsApplied(), 2_000, false)
-          : false;
-        const workers = deps.readiness.workersRunning();
-        const ready = database && migrations && workers;
+        const checks = await checkReadiness(deps);
+        const ready = checks.database && checks.migrations && checks.workers;
         return reply.code(ready ? 200 : 503).send({
           status: ready ? ('ready' as const) : ('unavailable' as const),
-          checks: { database, migrations, workers },
+          checks,
         });
       },
     );

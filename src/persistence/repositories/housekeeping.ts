@@ -52,3 +52,22 @@ export async function purgeExpiredIdempotencyKeys(db: Queryable, now: Date, batc
   );
   return result.rowCount ?? 0;
 }
+
+/** What the operational gauges read at each scrape: the outbox's backlog and its dead letters. */
+export async function outboxHealth(
+  db: Queryable,
+  now: Date,
+): Promise<{ lagSeconds: number; pending: number; deadLetters: number }> {
+  const { rows } = await db.query<{ oldest: Date | null; pending: number; dead: number }>(
+    `SELECT (SELECT min(occurred_at) FROM outbox_events WHERE dispatched_at IS NULL) AS oldest,
+            (SELECT count(*)::int FROM outbox_events WHERE dispatched_at IS NULL) AS pending,
+            (SELECT count(*)::int FROM outbox_dead_letters) AS dead`,
+  );
+  const row = rows[0];
+  const oldest = row?.oldest ?? null;
+  return {
+    lagSeconds: oldest === null ? 0 : Math.max(0, (now.getTime() - oldest.getTime()) / 1000),
+    pending: row?.pending ?? 0,
+    deadLetters: row?.dead ?? 0,
+  };
+}
