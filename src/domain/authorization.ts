@@ -25,6 +25,7 @@ export const ACTIONS = [
   'alerts.settings',
   'calendars.read',
   'calendars.manage',
+  'reports.read',
   'staff.tenants',
   'staff.dead_letters',
   'staff.compliance',
@@ -55,6 +56,8 @@ const OWNER: readonly Action[] = [
   'compliance.manage',
   // Connecting the owner's own calendar account to a resource, picking its calendars, backfills.
   'calendars.manage',
+  // What the business gets for its money: the funnel, revenue, first-response latency.
+  'reports.read',
 ];
 const STAFF: readonly Action[] = ['staff.tenants', 'staff.dead_letters', 'staff.compliance'];
 

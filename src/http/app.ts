@@ -44,6 +44,7 @@ import { DEV_WEB_CLIENT_ID, devIssuerRoutes } from './routes/dev-issuer.ts';
 import { googleCalendarWebhookRoutes } from './routes/google-calendar-webhook.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { publicBookingRoutes } from './routes/public-booking.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { schedulingRoutes } from './routes/scheduling.ts';
 import { staffRoutes } from './routes/staff.ts';
 import { streamRoutes } from './routes/stream.ts';
@@ -265,6 +266,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(staffRoutes(deps));
   await app.register(schedulingRoutes(deps));
   await app.register(appointmentRoutes(deps));
+  await app.register(reportRoutes(deps));
   await app.register(publicBookingRoutes(deps));
   await app.register(streamRoutes(deps));
   await app.register(stripeWebhookRoutes(deps));

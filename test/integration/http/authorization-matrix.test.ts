@@ -223,6 +223,10 @@ const EXPECTED: Record<string, Entry> = {
     build: () => ({ body: { outcome: 'completed' } }),
     ownStatus: 409,
   },
+  'GET /api/v1/reports/funnel': { allowed: OWNER_ONLY, kind: 'none', build: () => ({ query: 'group=week' }) },
+  'GET /api/v1/reports/funnel.csv': { allowed: OWNER_ONLY, kind: 'none' },
+  'GET /api/v1/reports/first-response': { allowed: OWNER_ONLY, kind: 'none' },
+  'GET /api/v1/reports/first-response.csv': { allowed: OWNER_ONLY, kind: 'none' },
   'GET /api/v1/billing': { allowed: OWNER_ONLY, kind: 'none' },
   'POST /api/v1/billing/checkout': {
     allowed: OWNER_ONLY,
