@@ -96,6 +96,7 @@ async function main(): Promise<void> {
       `  Health     ${api}/healthz  ${api}/readyz`,
       `  Twilio     ${system.twilioSandbox ? `sandbox at ${system.twilioSandbox.url} (demo number +15005550006)` : 'real account'}`,
       `  Stripe     ${system.stripeSandbox ? `sandbox at ${system.stripeSandbox.url}` : 'real account (or STRIPE_API_BASE_URL)'}`,
+      `  Google     ${system.googleSandbox ? `calendar sandbox at ${system.googleSandbox.url} (connect: GET /api/v1/resources/:id/calendar/connect)` : system.calendar ? 'real OAuth client' : 'not configured'}`,
       '  Try it     npm run nmc -- phone missed --from +13105550123   (a missed call; prints the texts the caller gets)',
       '  Reply      npm run nmc -- phone sms --from +13105550123 --body "a leak under the sink"',
       "  Watch      npm run nmc -- phone watch --from +13105550123   (a caller's texts, live)",
