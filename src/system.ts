@@ -12,6 +12,8 @@ import { openDatabase } from './persistence/open-database.ts';
 import { seedDemo } from './persistence/seed-demo.ts';
 import { seedDemoScheduling } from './persistence/seed-demo-scheduling.ts';
 import { createOperatorAuth } from './providers/auth/operator-auth.ts';
+import { openGoogle } from './providers/google/open-google.ts';
+import type { GoogleSandbox } from './providers/google/sandbox/server.ts';
 import { openStripe } from './providers/stripe/open-stripe.ts';
 import type { StripeSandbox } from './providers/stripe/sandbox/server.ts';
 import { createSandboxTenDlc } from './providers/ten-dlc/provider.ts';
@@ -23,6 +25,10 @@ import { createAlertReminder } from './runtime/alerts/remind-alert.ts';
 import { createAlertSender } from './runtime/alerts/send-alert-text.ts';
 import { readGatesFromBilling } from './runtime/billing-gates.ts';
 import { createBoss } from './runtime/boss.ts';
+import type { CalendarDeps } from './runtime/calendar/calendar-deps.ts';
+import { loadKeyring } from './runtime/calendar/keyring.ts';
+import { rotateTokens } from './runtime/calendar/token-vault.ts';
+import { calendarWriteSubscriber } from './runtime/calendar/write-back.ts';
 import { createDispatch } from './runtime/dispatch.ts';
 import { domainLogSubscriber } from './runtime/domain-log.ts';
 import { ensureQueues } from './runtime/job-queues.ts';
@@ -47,6 +53,9 @@ export type System = {
   apiUrl?: string;
   twilioSandbox?: TwilioSandbox;
   stripeSandbox?: StripeSandbox;
+  googleSandbox?: GoogleSandbox;
+  /** Calendar sync and write-back; absent in production without Google credentials. */
+  calendar?: CalendarDeps;
   stop(): Promise<void>;
 };
 
@@ -172,6 +181,21 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     }
     const twilio = createTwilioClient(account);
 
+    // Google Calendar: the real OAuth client when configured, else the sandbox (outside production).
+    const keyring = await loadKeyring(config);
+    const google = await openGoogle(config, logger);
+    onStop('google', () => google.close());
+    const calendar: CalendarDeps | undefined = google.provider
+      ? { db, boss, provider: google.provider, keyring, publicBaseUrl: config.PUBLIC_BASE_URL, logger }
+      : undefined;
+    if (runsWorkers) {
+      // A new key put first in NMC_ENCRYPTION_KEY: re-seal every stored token under it.
+      const sealed = await rotateTokens(db, keyring);
+      if (sealed.rotated > 0) logger.info(sealed, 'calendar tokens re-sealed under the current key');
+      if (sealed.unreadable > 0)
+        logger.error(sealed, 'calendar tokens no key opens; their owners must reconnect');
+    }
+
     let workers: { running(): boolean } = { running: () => true };
     if (runsWorkers) {
       const started = await startWorkers({
@@ -197,7 +221,9 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
           reportSubscriber(db),
           campaignStatusSubscriber(db, dispatch),
           alertSubscriber({ db, boss, publicBaseUrl: config.PUBLIC_BASE_URL, logger }),
+          ...(calendar ? [calendarWriteSubscriber(calendar)] : []),
         ],
+        ...(calendar ? { calendar } : {}),
         tenDlc,
         outboxBatchSize: config.OUTBOX_BATCH_SIZE,
         logger,
@@ -209,6 +235,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 
     const system: System = { config, db, boss, metrics, databaseUrl: database.url, stop: stopAll };
     if (twilioSandbox) system.twilioSandbox = twilioSandbox;
+    if (google.sandbox) system.googleSandbox = google.sandbox;
+    if (calendar) system.calendar = calendar;
     if (config.NMC_ROLE !== 'worker') {
       const streamHub = createStreamHub({ db, connectionString: database.url, logger });
       await streamHub.start();
@@ -245,6 +273,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         streamHub,
         stripe: { client: stripe.client, webhookSecret: stripe.webhookSecret },
         ...(interpretReply ? { interpretReply } : {}),
+        ...(calendar ? { calendar } : {}),
         webApp: { dist: WEB_DIST },
         ...(twilioSandbox && config.NODE_ENV !== 'production'
           ? { phoneSimulator: await phoneSimulatorFor(config, twilioSandbox, account) }
