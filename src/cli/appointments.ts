@@ -1,22 +1,14 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DateTime } from 'luxon';
+import type { components } from '../api-client/index.ts';
 import type { GlobalOptions } from './options.ts';
-import { CliError, callApi, mintToken, resolveTarget } from './server.ts';
+import { answerOf, apiClient, CliError, mintToken, resolveTarget } from './server.ts';
 import { addTenantOptions, type TenantOptions, tenantBySlug } from './token.ts';
 
 // `nmc appointments list --day 2026-12-04`: the days are the tenant's local days, turned into the
 // [from, to) instants the API takes with the tenant's time zone (read through the staff API).
 
-type Appointment = {
-  id: string;
-  start: string;
-  end: string;
-  status: string;
-  conversation_id: string | null;
-  customer: { name: string | null; phone: string } | null;
-  service_name?: string | null;
-  service?: { name?: string } | null;
-};
+type Appointment = components['schemas']['Appointment'];
 
 function dayArgument(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !DateTime.fromISO(value).isValid)
@@ -56,21 +48,19 @@ export function registerAppointments(program: Command, globals: () => GlobalOpti
     const to = first.plus({ days: options.days }).toUTC().toISO();
     const org = options.org ?? tenant.auth_org_id;
     if (!org) throw new CliError(`tenant "${options.tenant}" has no auth organisation id`);
-    const token = await mintToken(target, { role: options.role, org });
+    const api = apiClient(target, await mintToken(target, { role: options.role, org }));
     const items: Appointment[] = [];
-    let cursor: string | null = null;
-    do {
-      const query = new URLSearchParams({ from: from ?? '', to: to ?? '', limit: '200' });
-      if (cursor) query.set('cursor', cursor);
-      const page: { items: Appointment[]; next_cursor: string | null } = await callApi(
-        target,
-        token,
-        'GET',
-        `/api/v1/appointments?${query}`,
+    let cursor: string | undefined;
+    for (;;) {
+      const query = { from: from ?? '', to: to ?? '', limit: 200, ...(cursor ? { cursor } : {}) };
+      const page = await answerOf(
+        api.GET('/api/v1/appointments', { params: { query } }),
+        'GET /api/v1/appointments',
       );
       items.push(...page.items);
+      if (!page.next_cursor) break;
       cursor = page.next_cursor;
-    } while (cursor);
+    }
     const span =
       options.days === 1
         ? first.toISODate()
@@ -81,7 +71,7 @@ export function registerAppointments(program: Command, globals: () => GlobalOpti
     for (const a of items) {
       const start = DateTime.fromISO(a.start, { zone });
       const end = DateTime.fromISO(a.end, { zone });
-      const service = a.service_name ?? a.service?.name ?? '';
+      const service = a.service_name ?? '';
       const customer = a.customer ? `${a.customer.name ?? ''} ${a.customer.phone}`.trim() : '';
       process.stdout.write(
         `${start.toFormat('ccc LLL d HH:mm')}–${end.toFormat('HH:mm')}  ${a.status.padEnd(9)} ${[service, customer].filter(Boolean).join('  ')}  ${a.id}${a.conversation_id ? `  conversation ${a.conversation_id}` : ''}\n`,

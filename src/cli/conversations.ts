@@ -1,28 +1,13 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { ApiClient, components } from '../api-client/index.ts';
 import type { GlobalOptions } from './options.ts';
-import { callApi, resolveTarget, type Target } from './server.ts';
+import { answerOf, apiClient, resolveTarget } from './server.ts';
 import { addTenantOptions, type TenantOptions, tenantToken } from './token.ts';
 
 // `nmc conversations …`: the operator's inbox through the HTTP API, with a dev-issuer token for
 // the tenant's OWNER (or --role TECH), exactly as an operator's app would call it.
 
-type Conversation = {
-  id: string;
-  caller: string;
-  state: string;
-  assigned_to: string | null;
-  flagged: string | null;
-  last_message_at: string | null;
-  created_at: string;
-};
-type Message = {
-  direction: 'in' | 'out';
-  participant: string;
-  body: string;
-  status: string;
-  created_at: string;
-};
-type Detail = Conversation & { messages: Message[] };
+type Detail = components['schemas']['ConversationDetail'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -49,12 +34,10 @@ function printDetail(detail: Detail): void {
   }
 }
 
-async function session(
-  globals: GlobalOptions,
-  options: TenantOptions,
-): Promise<{ target: Target; token: string }> {
+/** The API as the tenant's user (OWNER unless --role says otherwise). */
+async function session(globals: GlobalOptions, options: TenantOptions): Promise<ApiClient> {
   const target = await resolveTarget(globals.config, globals.url);
-  return { target, token: await tenantToken(target, options) };
+  return apiClient(target, await tenantToken(target, options));
 }
 
 export function registerConversations(program: Command, globals: () => GlobalOptions): void {
@@ -71,16 +54,16 @@ export function registerConversations(program: Command, globals: () => GlobalOpt
       )
       .option('--caller <digits>', "digits the caller's number contains")
       .addOption(new Option('--limit <n>', 'how many, 1 to 100').default(50).argParser(limitArgument)),
-  ).action(async (options: TenantOptions & { state?: string; caller?: string; limit: number }) => {
-    const { target, token } = await session(globals(), options);
-    const query = new URLSearchParams({ limit: String(options.limit) });
-    if (options.state) query.set('state', options.state);
-    if (options.caller) query.set('caller', options.caller);
-    const page = await callApi<{ items: Conversation[] }>(
-      target,
-      token,
-      'GET',
-      `/api/v1/conversations?${query}`,
+  ).action(async (options: TenantOptions & { state?: Detail['state']; caller?: string; limit: number }) => {
+    const api = await session(globals(), options);
+    const query = {
+      limit: options.limit,
+      ...(options.state ? { state: options.state } : {}),
+      ...(options.caller ? { caller: options.caller } : {}),
+    };
+    const page = await answerOf(
+      api.GET('/api/v1/conversations', { params: { query } }),
+      'GET /api/v1/conversations',
     );
     if (page.items.length === 0) process.stdout.write('no conversations\n');
     for (const c of page.items) {
@@ -96,27 +79,39 @@ export function registerConversations(program: Command, globals: () => GlobalOpt
       .description('one conversation with its transcript')
       .argument('<id>', 'conversation id', idArgument),
   ).action(async (id: string, options: TenantOptions) => {
-    const { target, token } = await session(globals(), options);
-    printDetail(await callApi<Detail>(target, token, 'GET', `/api/v1/conversations/${id}`));
+    const api = await session(globals(), options);
+    printDetail(
+      await answerOf(
+        api.GET('/api/v1/conversations/{id}', { params: { path: { id } } }),
+        `GET /api/v1/conversations/${id}`,
+      ),
+    );
   });
 
-  const actions = [
-    ['takeover', 'take the conversation over: the assistant goes silent'],
-    ['release', 'hand the conversation back to the assistant'],
-    ['close', 'close the conversation'],
-  ] as const;
-  for (const [action, description] of actions) {
+  // One literal path per action: the client checks each against the document.
+  const actions = {
+    takeover: {
+      description: 'take the conversation over: the assistant goes silent',
+      call: (api: ApiClient, id: string) =>
+        api.POST('/api/v1/conversations/{id}/takeover', { params: { path: { id } } }),
+    },
+    release: {
+      description: 'hand the conversation back to the assistant',
+      call: (api: ApiClient, id: string) =>
+        api.POST('/api/v1/conversations/{id}/release', { params: { path: { id } } }),
+    },
+    close: {
+      description: 'close the conversation',
+      call: (api: ApiClient, id: string) =>
+        api.POST('/api/v1/conversations/{id}/close', { params: { path: { id } } }),
+    },
+  };
+  for (const [action, { description, call }] of Object.entries(actions)) {
     addTenantOptions(
       conversations.command(action).description(description).argument('<id>', 'conversation id', idArgument),
     ).action(async (id: string, options: TenantOptions) => {
-      const { target, token } = await session(globals(), options);
-      const result = await callApi<{ conversation: Detail }>(
-        target,
-        token,
-        'POST',
-        `/api/v1/conversations/${id}/${action}`,
-        {},
-      );
+      const api = await session(globals(), options);
+      const result = await answerOf(call(api, id), `POST /api/v1/conversations/${id}/${action}`);
       process.stdout.write(`${action}: ${result.conversation.id} is now ${result.conversation.state}\n`);
     });
   }
@@ -128,15 +123,17 @@ export function registerConversations(program: Command, globals: () => GlobalOpt
       .argument('<id>', 'conversation id', idArgument)
       .requiredOption('--body <text>', 'the text'),
   ).action(async (id: string, options: TenantOptions & { body: string }) => {
-    const { target, token } = await session(globals(), options);
-    const result = await callApi<{ conversation: Detail; suppressed_reason: string | null }>(
-      target,
-      token,
-      'POST',
-      `/api/v1/conversations/${id}/messages`,
-      { body: options.body },
+    const api = await session(globals(), options);
+    const result = await answerOf(
+      api.POST('/api/v1/conversations/{id}/messages', {
+        params: { path: { id } },
+        body: { body: options.body },
+      }),
+      `POST /api/v1/conversations/${id}/messages`,
     );
-    if (result.suppressed_reason) process.stdout.write(`not sent: ${result.suppressed_reason}\n`);
+    // A 201 (sent) has no reason; a 200 names why nothing was sent.
+    const suppressed = 'suppressed_reason' in result ? result.suppressed_reason : null;
+    if (suppressed) process.stdout.write(`not sent: ${suppressed}\n`);
     else process.stdout.write(`sent to ${result.conversation.caller}\n`);
   });
 }

@@ -1,18 +1,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { GlobalOptions } from './options.ts';
 import { withProgress } from './progress.ts';
-import { CliError, callApi, mintToken, resolveTarget } from './server.ts';
+import { answerOf, apiClient, CliError, mintToken, resolveTarget } from './server.ts';
 
 // `nmc dead-letters …`: outbox events that failed delivery, through the staff API.
-
-type DeadLetter = {
-  tenant_id: string;
-  event_id: string;
-  event_name: string;
-  attempts: number;
-  last_error: string;
-  dead_at: string;
-};
 
 function uuidArgument(value: string): string {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
@@ -26,15 +17,15 @@ export function registerDeadLetters(program: Command, globals: () => GlobalOptio
     .description('outbox events that failed delivery (staff API)');
   const staffSession = async () => {
     const target = await resolveTarget(globals().config, globals().url);
-    return { target, token: await mintToken(target, { role: 'STAFF', org: null }) };
+    return apiClient(target, await mintToken(target, { role: 'STAFF', org: null }));
   };
 
   deadLetters
     .command('list')
     .description('list them, newest first')
     .action(async () => {
-      const { target, token } = await staffSession();
-      const page = await callApi<{ items: DeadLetter[] }>(target, token, 'GET', '/api/staff/dead-letters');
+      const api = await staffSession();
+      const page = await answerOf(api.GET('/api/staff/dead-letters'), 'GET /api/staff/dead-letters');
       if (page.items.length === 0) process.stdout.write('no dead letters\n');
       for (const d of page.items) {
         process.stdout.write(
@@ -51,14 +42,14 @@ export function registerDeadLetters(program: Command, globals: () => GlobalOptio
     .action(async (options: { tenant?: string; event?: string }) => {
       if ((options.tenant === undefined) !== (options.event === undefined))
         throw new CliError('give both --tenant and --event, or neither (replays all)');
-      const { target, token } = await staffSession();
+      const api = await staffSession();
       const body =
         options.tenant && options.event
           ? { tenant_id: options.tenant, event_id: options.event }
-          : { all: true };
+          : { all: true as const };
       const result = await withProgress(
         'replaying dead letters',
-        callApi<{ replayed: number }>(target, token, 'POST', '/api/staff/dead-letters/replay', body),
+        answerOf(api.POST('/api/staff/dead-letters/replay', { body }), 'POST /api/staff/dead-letters/replay'),
       );
       process.stdout.write(`replayed ${result.replayed}\n`);
     });

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { type ApiClient, createApiClient, type ErrorEnvelope } from '../api-client/index.ts';
 import type { Config } from '../config.ts';
 import { openDevIssuer } from '../providers/auth/dev-issuer.ts';
 import { devIssuerKeyFile, staffOrgOf } from '../providers/auth/operator-auth.ts';
@@ -73,33 +74,34 @@ export async function reach(target: Target, url: string, init: RequestInit = {})
   }
 }
 
-type ErrorEnvelope = { error?: { code?: string; message?: string } };
-
-/** A JSON call to the API; a non-2xx answer becomes one line with its code and message. */
-export async function callApi<T>(
-  target: Target,
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const res = await reach(target, `${target.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+/** The generated API client for this server, with the token; an unreachable server is the one-line error. */
+export function apiClient(target: Target, token: string): ApiClient {
+  return createApiClient({
+    baseUrl: target.apiUrl,
+    token,
+    fetch: async (request) => {
+      try {
+        return await fetch(request, { signal: AbortSignal.timeout(15_000) });
+      } catch {
+        throw unreachable(target);
+      }
     },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as unknown) : null;
-  if (!res.ok) {
-    const error = (parsed as ErrorEnvelope | null)?.error;
+}
+
+/** A call's data; a non-2xx answer becomes one line with the request, the status, the code and the message. */
+export async function answerOf<R extends { data?: unknown; error?: unknown; response: Response }>(
+  call: Promise<R>,
+  what: string,
+): Promise<NonNullable<R['data']>> {
+  const { data, error, response } = await call;
+  if (!response.ok || data === undefined) {
+    const envelope = (error as Partial<ErrorEnvelope> | undefined)?.error;
     throw new CliError(
-      `${method} ${path} answered ${res.status}${error?.code ? ` ${error.code}` : ''}: ${error?.message ?? text}`,
+      `${what} answered ${response.status}${envelope?.code ? ` ${envelope.code}` : ''}: ${envelope?.message ?? response.statusText}`,
     );
   }
-  return parsed as T;
+  return data as NonNullable<R['data']>;
 }
 
 export type Role = 'OWNER' | 'TECH' | 'STAFF';

@@ -1,10 +1,11 @@
 import { type Command, Option } from 'commander';
+import type { components } from '../api-client/index.ts';
 import type { GlobalOptions } from './options.ts';
-import { CliError, callApi, mintToken, type Role, resolveTarget, type Target } from './server.ts';
+import { answerOf, apiClient, CliError, mintToken, type Role, resolveTarget, type Target } from './server.ts';
 
 // `nmc token`: an operator token from the local dev issuer, for curl or the docs page.
 
-type TenantSummary = { slug: string; time_zone: string; auth_org_id: string | null };
+type TenantSummary = components['schemas']['TenantSummary'];
 
 /**
  * A tenant as platform staff see it through the API (its organisation and time zone), with a
@@ -12,7 +13,7 @@ type TenantSummary = { slug: string; time_zone: string; auth_org_id: string | nu
  */
 export async function tenantBySlug(target: Target, slug: string): Promise<TenantSummary> {
   const staff = await mintToken(target, { role: 'STAFF', org: null });
-  const page = await callApi<{ items: TenantSummary[] }>(target, staff, 'GET', '/api/staff/tenants');
+  const page = await answerOf(apiClient(target, staff).GET('/api/staff/tenants'), 'GET /api/staff/tenants');
   const tenant = page.items.find((t) => t.slug === slug);
   if (!tenant) throw new CliError(`no tenant "${slug}" (known: ${page.items.map((t) => t.slug).join(', ')})`);
   return tenant;

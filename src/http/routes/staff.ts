@@ -12,23 +12,29 @@ import { complianceJson, complianceSchema } from './compliance.ts';
 
 // The platform staff API (STAFF role, across tenants). Every call is audited, reads included.
 
-const tenantSummary = z.object({
-  id: z.uuid(),
-  slug: z.string(),
-  name: z.string(),
-  time_zone: z.string(),
-  /** The tenant's organisation at the identity provider (what a tenant user's token names). */
-  auth_org_id: z.string().nullable(),
-  created_at: instant,
-});
-const deadLetter = z.object({
-  tenant_id: z.uuid(),
-  event_id: z.uuid(),
-  event_name: z.string(),
-  attempts: z.number().int(),
-  last_error: z.string(),
-  dead_at: instant,
-});
+const tenantSummary = z
+  .object({
+    id: z.uuid(),
+    slug: z.string(),
+    name: z.string(),
+    time_zone: z.string(),
+    auth_org_id: z
+      .string()
+      .nullable()
+      .describe("The tenant's organisation at the identity provider (what a tenant user's token names)"),
+    created_at: instant,
+  })
+  .meta({ id: 'TenantSummary' });
+const deadLetter = z
+  .object({
+    tenant_id: z.uuid(),
+    event_id: z.uuid(),
+    event_name: z.string(),
+    attempts: z.number().int(),
+    last_error: z.string(),
+    dead_at: instant,
+  })
+  .meta({ id: 'DeadLetter' });
 
 export function staffRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
