@@ -172,7 +172,9 @@ async function main(): Promise<void> {
     console.log('| figure | value | objective | |');
     console.log('|---|---|---|---|');
     console.log(`| acknowledged operations (missed calls, replies) | ${acks.length} | | |`);
-    console.log(`| WAL archive timeout (the most a restore from the archive can lose) | ${archiveTimeout} s | | |`);
+    console.log(
+      `| WAL archive timeout (the most a restore from the archive can lose) | ${archiveTimeout} s | | |`,
+    );
     console.log(
       `| RPO: acknowledged operations missing after restore | ${missing.length} (spanning ${seconds(lostSpanMs)} before the kill) | ≤ 15 min of data | ${ok(lostSpanMs, OBJECTIVES.rpoMs)} |`,
     );
