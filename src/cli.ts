@@ -1,6 +1,7 @@
 import { type Command, CommanderError, InvalidArgumentError, program } from 'commander';
 import { registerAppointments } from './cli/appointments.ts';
 import { registerBackup } from './cli/backup.ts';
+import { registerCalendars } from './cli/calendars.ts';
 import { registerConversations } from './cli/conversations.ts';
 import { registerDeadLetters } from './cli/dead-letters.ts';
 import { registerMigrate } from './cli/migrate.ts';
@@ -64,6 +65,7 @@ program
 registerPhone(program, readGlobals);
 registerConversations(program, readGlobals);
 registerAppointments(program, readGlobals);
+registerCalendars(program, readGlobals);
 registerToken(program, readGlobals);
 registerDeadLetters(program, readGlobals);
 registerMigrate(program, readGlobals);
