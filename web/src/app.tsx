@@ -3,17 +3,25 @@ import { startEventStream, streamStore } from './lib/event-stream.ts';
 import { followLink, routerStore } from './lib/router.ts';
 import { loadSession, type Role, type Session, sessionStore, signOut } from './lib/session-store.ts';
 import { useSelector } from './lib/use-store.ts';
+import { CalendarPage } from './pages/calendar/calendar-page.tsx';
 import { InboxPage } from './pages/inbox/inbox-page.tsx';
 import { followInbox, loadInbox } from './pages/inbox/inbox-store.ts';
 import { PhonePage } from './pages/phone/phone-page.tsx';
+import { SettingsPage } from './pages/settings/settings-page.tsx';
 import { SignInPage } from './pages/sign-in/sign-in-page.tsx';
+import { StaffPage } from './pages/staff/staff-page.tsx';
 import { ThreadPage } from './pages/thread/thread-page.tsx';
 
 // The app's frame: who is signed in decides what is shown (OWNER everything of its business, TECH
 // conversations, STAFF the staff pages); the API refuses the rest whatever the app shows.
 
 type Page = { path: string; label: string; roles: readonly Role[] };
-const PAGES: readonly Page[] = [{ path: '/app', label: 'Inbox', roles: ['OWNER', 'TECH'] }];
+const PAGES: readonly Page[] = [
+  { path: '/app', label: 'Inbox', roles: ['OWNER', 'TECH'] },
+  { path: '/app/calendar', label: 'Calendar', roles: ['OWNER', 'TECH'] },
+  { path: '/app/settings', label: 'Settings', roles: ['OWNER'] },
+  { path: '/app/staff', label: 'Staff', roles: ['STAFF'] },
+];
 
 export function App() {
   const state = useSelector(sessionStore, (ctx) => ctx.state);
@@ -99,9 +107,12 @@ function isCurrent(page: string, path: string): boolean {
 
 function route(session: Session, path: string) {
   const thread = /^\/app\/conversations\/([0-9a-f-]{36})$/.exec(path);
-  if (session.role === 'STAFF') return <NotHere what="The staff pages are not built yet." />;
+  if (session.role === 'STAFF') return <StaffPage />;
   if (thread?.[1]) return <ThreadPage key={thread[1]} id={thread[1]} />;
   if (path === '/app' || path === '/app/') return <InboxPage />;
+  if (path === '/app/calendar') return <CalendarPage />;
+  // What a role cannot do is not shown (the API refuses it too).
+  if (path === '/app/settings' && session.role === 'OWNER') return <SettingsPage />;
   return <NotHere what="There is no such page." />;
 }
 

@@ -1,0 +1,118 @@
+import { useEffect, useState } from 'react';
+import type { components } from '../../../../src/api-client/index.ts';
+import { api, unwrap } from '../../lib/api.ts';
+import { formatMoney } from '../../lib/format.ts';
+
+// The catalog: what the assistant quotes (only active services), with price, duration and the
+// words callers use for it (aliases).
+
+type Service = components['schemas']['Service'];
+
+export function ServicesSection() {
+  const [services, setServices] = useState<Service[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const load = () =>
+    void unwrap(api.GET('/api/v1/services', {})).then(
+      (r) => setServices(r.items),
+      (err: Error) => setProblem(err.message),
+    );
+  useEffect(load, []);
+  return (
+    <section className="settings-section" aria-labelledby="services-title">
+      <h2 id="services-title">Services</h2>
+      {problem && (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      )}
+      {!services && !problem && <p role="status">Loading…</p>}
+      {services?.length === 0 && (
+        <p className="empty">No services yet: the assistant has nothing to quote.</p>
+      )}
+      <ul className="rows">
+        {services?.map((s) => (
+          <ServiceRow key={s.id} service={s} onChanged={load} />
+        ))}
+      </ul>
+      <NewService onCreated={load} />
+    </section>
+  );
+}
+
+function ServiceRow({ service: s, onChanged }: { service: Service; onChanged: () => void }) {
+  const [problem, setProblem] = useState<string | null>(null);
+  const toggle = async () => {
+    try {
+      await unwrap(
+        api.PATCH('/api/v1/services/{id}', { params: { path: { id: s.id } }, body: { active: !s.active } }),
+      );
+      onChanged();
+    } catch (err) {
+      setProblem((err as Error).message);
+    }
+  };
+  return (
+    <li>
+      <strong>{s.name}</strong> · {formatMoney(s.price)} · {s.duration_minutes} min
+      {s.aliases.length > 0 && <> · also “{s.aliases.join('”, “')}”</>} ·{' '}
+      <label className="inline">
+        <input type="checkbox" checked={s.active} onChange={() => void toggle()} /> Offered
+      </label>
+      {problem && (
+        <span role="alert" className="error">
+          {' '}
+          {problem}
+        </span>
+      )}
+    </li>
+  );
+}
+
+function NewService({ onCreated }: { onCreated: () => void }) {
+  const [name, setName] = useState('');
+  const [price, setPrice] = useState('');
+  const [minutes, setMinutes] = useState('60');
+  const [problem, setProblem] = useState<string | null>(null);
+  async function create(event: React.FormEvent) {
+    event.preventDefault();
+    setProblem(null);
+    try {
+      await unwrap(
+        api.POST('/api/v1/services', {
+          body: {
+            name,
+            duration_minutes: Number(minutes),
+            price: { amount_cents: Math.round(Number(price) * 100), currency: 'USD' },
+          },
+        }),
+      );
+      setName('');
+      setPrice('');
+      onCreated();
+    } catch (err) {
+      setProblem((err as Error).message);
+    }
+  }
+  return (
+    <form className="inline-form" onSubmit={(e) => void create(e)} aria-label="New service">
+      <label>
+        <span>Name</span>
+        <input value={name} onChange={(e) => setName(e.target.value)} required />
+      </label>
+      <label>
+        <span>Price (USD)</span>
+        <input inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} required />
+      </label>
+      <label>
+        <span>Minutes</span>
+        <input type="number" min={1} max={480} value={minutes} onChange={(e) => setMinutes(e.target.value)} />
+      </label>
+      <button type="submit">Add service</button>
+      {problem && (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      )}
+    </form>
+  );
+}
