@@ -1,41 +1,16 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { ApiClient, components } from '../api-client/index.ts';
 import type { GlobalOptions } from './options.ts';
-import { CliError, reach, resolveTarget, type Target } from './server.ts';
+import { answerOf, apiClient, CliError, resolveTarget } from './server.ts';
 import { addTenantOptions, type TenantOptions, tenantToken } from './token.ts';
 
 // `nmc calendars status|backfill|reconcile`: the tenant's calendar connections through the
-// operator API (GET /api/v1/calendars, POST /api/v1/resources/:id/calendar/backfill|reconcile).
+// operator API's generated client (GET /api/v1/calendars, POST
+// /api/v1/resources/:id/calendar/backfill|reconcile).
 // Backfill and reconcile go resource by resource with a progress bar on stderr; the results are
 // printed on stdout.
 
-type LinkedCalendar = {
-  id: string;
-  summary: string;
-  blocks_time: boolean;
-  receives_bookings: boolean;
-  mode: 'push' | 'poll' | 'off';
-  last_synced_at: string | null;
-  lag_seconds: number | null;
-  channel_expires_at: string | null;
-  sync_error: string | null;
-  mirrored_blocks: number;
-};
-type Connection = {
-  id: string;
-  resource_id: string;
-  provider: string;
-  account: string;
-  status: string;
-  calendars: LinkedCalendar[];
-};
-type SyncResult = { calendar_id: string; mode: string; events: number; busy: number; pages: number };
-type Reconciliation = {
-  calendar_id: string;
-  mirrored: number;
-  listed: number;
-  drift: { missing: number; extra: number; moved: number };
-  repaired: boolean;
-};
+type Connection = components['schemas']['CalendarConnection'];
 
 function daysArgument(value: string): number {
   const days = Number(value);
@@ -48,34 +23,6 @@ function uuidArgument(value: string): string {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
     throw new InvalidArgumentError('a resource id (UUID)');
   return value;
-}
-
-async function api<T>(
-  target: Target,
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const res = await reach(target, `${target.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    // A backfill of a long horizon may take a while.
-    signal: AbortSignal.timeout(120_000),
-  });
-  const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as unknown) : null;
-  if (!res.ok) {
-    const error = (parsed as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new CliError(
-      `${method} ${path} answered ${res.status}${error?.code ? ` ${error.code}` : ''}: ${error?.message ?? text}`,
-    );
-  }
-  return parsed as T;
 }
 
 /** `[####------] 2/5 label` on a terminal (redrawn), one line per step elsewhere. */
@@ -97,8 +44,8 @@ function ago(seconds: number | null): string {
   return `${Math.round(seconds / 3_600)} h ago`;
 }
 
-async function connectionsOf(target: Target, token: string, resource?: string): Promise<Connection[]> {
-  const { items } = await api<{ items: Connection[] }>(target, token, 'GET', '/api/v1/calendars');
+async function connectionsOf(api: ApiClient, resource?: string): Promise<Connection[]> {
+  const { items } = await answerOf(api.GET('/api/v1/calendars'), 'GET /api/v1/calendars');
   const chosen = resource ? items.filter((c) => c.resource_id === resource) : items;
   if (resource && chosen.length === 0) throw new CliError(`resource ${resource} has no calendar connected`);
   return chosen;
@@ -113,8 +60,8 @@ export function registerCalendars(program: Command, globals: () => GlobalOptions
       .description('every connection: push or poll, channel expiry, last sync and lag'),
   ).action(async (options: TenantOptions) => {
     const target = await resolveTarget(globals().config, globals().url);
-    const token = await tenantToken(target, options);
-    const connections = await connectionsOf(target, token);
+    const api = apiClient(target, await tenantToken(target, options));
+    const connections = await connectionsOf(api);
     if (connections.length === 0) {
       process.stdout.write(
         'no calendar connected (GET /api/v1/resources/:id/calendar/connect connects one)\n',
@@ -151,18 +98,18 @@ export function registerCalendars(program: Command, globals: () => GlobalOptions
       ),
   ).action(async (options: TenantOptions & { resource?: string; days?: number }) => {
     const target = await resolveTarget(globals().config, globals().url);
-    const token = await tenantToken(target, options);
-    const connections = await connectionsOf(target, token, options.resource);
+    const api = apiClient(target, await tenantToken(target, options));
+    const connections = await connectionsOf(api, options.resource);
     let done = 0;
     progress(done, connections.length, 'starting');
     const lines: string[] = [];
     for (const c of connections) {
-      const { items } = await api<{ items: SyncResult[] }>(
-        target,
-        token,
-        'POST',
-        `/api/v1/resources/${c.resource_id}/calendar/backfill`,
-        options.days ? { days: options.days } : {},
+      const { items } = await answerOf(
+        api.POST('/api/v1/resources/{id}/calendar/backfill', {
+          params: { path: { id: c.resource_id } },
+          body: options.days ? { days: options.days } : {},
+        }),
+        `POST /api/v1/resources/${c.resource_id}/calendar/backfill`,
       );
       done += 1;
       const events = items.reduce((sum, i) => sum + i.events, 0);
@@ -185,18 +132,18 @@ export function registerCalendars(program: Command, globals: () => GlobalOptions
       .option('--repair', 'make the mirror match the listing'),
   ).action(async (options: TenantOptions & { resource?: string; days: number; repair?: boolean }) => {
     const target = await resolveTarget(globals().config, globals().url);
-    const token = await tenantToken(target, options);
-    const connections = await connectionsOf(target, token, options.resource);
+    const api = apiClient(target, await tenantToken(target, options));
+    const connections = await connectionsOf(api, options.resource);
     let done = 0;
     let drifted = 0;
     const lines: string[] = [];
     for (const c of connections) {
-      const { items } = await api<{ items: Reconciliation[] }>(
-        target,
-        token,
-        'POST',
-        `/api/v1/resources/${c.resource_id}/calendar/reconcile`,
-        { days: options.days, repair: options.repair === true },
+      const { items } = await answerOf(
+        api.POST('/api/v1/resources/{id}/calendar/reconcile', {
+          params: { path: { id: c.resource_id } },
+          body: { days: options.days, repair: options.repair === true },
+        }),
+        `POST /api/v1/resources/${c.resource_id}/calendar/reconcile`,
       );
       done += 1;
       progress(done, connections.length, `resource ${c.resource_id}`);
