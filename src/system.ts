@@ -274,6 +274,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         stripe: { client: stripe.client, webhookSecret: stripe.webhookSecret },
         ...(interpretReply ? { interpretReply } : {}),
         ...(calendar ? { calendar } : {}),
+        ...(google.sandbox && config.NODE_ENV !== 'production' ? { calendarSandbox: google.sandbox } : {}),
         webApp: { dist: WEB_DIST },
         ...(twilioSandbox && config.NODE_ENV !== 'production'
           ? { phoneSimulator: await phoneSimulatorFor(config, twilioSandbox, account) }

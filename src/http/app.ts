@@ -19,6 +19,7 @@ import type { InterpretReply } from '../domain/reply-hint.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Pool } from '../persistence/db.ts';
+import type { CalendarSandboxOwner } from '../providers/google/sandbox/server.ts';
 import type { DevIssuer } from '../providers/auth/dev-issuer.ts';
 import type { StripeClient } from '../providers/stripe/client.ts';
 import type { TenDlcProvider } from '../providers/ten-dlc/provider.ts';
@@ -91,6 +92,8 @@ export type AppDeps = {
   interpretReply?: InterpretReply;
   /** Calendar connections, sync and the Google push webhook; without it those routes answer 503. */
   calendar?: CalendarDeps;
+  /** The Google sandbox's owner side (outside production only): add events as in Google Calendar. */
+  calendarSandbox?: CalendarSandboxOwner;
   /** The built web app to serve under /app (src/web-build.ts); absent: /app serves nothing but sign-in. */
   webApp?: { dist: string };
   /** The phone simulator (/app/phone): only with the Twilio sandbox, never in production. */

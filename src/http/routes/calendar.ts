@@ -388,6 +388,50 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
     );
 
+    app.post(
+      '/api/v1/resources/:id/calendar/sandbox-events',
+      {
+        config: { action: 'calendars.manage', audit: true, errors: ['conflict'] },
+        schema: {
+          tags,
+          summary: "Demo: add a busy event to the resource's sandbox calendar, as its owner would in Google",
+          description:
+            'Only outside production, with the Google sandbox running (404 otherwise): the event lands in the connected calendar that blocks time, Google pushes, and the time leaves availability within seconds. 409 when no calendar is connected.',
+          security,
+          params: idParam,
+          body: z.object({
+            summary: z.string().trim().min(1).max(200).default('Busy'),
+            start: instant,
+            end: instant,
+          }),
+          response: {
+            201: z.object({ event_id: z.string(), calendar: z.string().describe('The sandbox calendar id') }),
+          },
+        },
+      },
+      async (request, reply) => {
+        const sandbox = deps.calendarSandbox;
+        if (!sandbox) throw new AppError('not_found', 'no calendar sandbox runs here');
+        const tenantId = tenantOf(request);
+        await knownResource(deps, tenantId, request.params.id);
+        const [link] = await connectedLinks(deps, tenantId, request.params.id);
+        if (!link) throw new AppError('conflict', 'no connected calendar blocks time for this resource');
+        if (Date.parse(request.body.end) <= Date.parse(request.body.start)) {
+          throw new AppError('validation_failed', 'end must be after start');
+        }
+        const event = sandbox.addEvent(
+          {
+            summary: request.body.summary,
+            start: { dateTime: new Date(Date.parse(request.body.start)).toISOString() },
+            end: { dateTime: new Date(Date.parse(request.body.end)).toISOString() },
+          },
+          link.external_id,
+        );
+        reply.code(201);
+        return { event_id: event.id, calendar: link.external_id };
+      },
+    );
+
     app.get(
       '/api/v1/calendars',
       {

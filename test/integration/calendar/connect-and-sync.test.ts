@@ -19,6 +19,8 @@ afterAll(async () => {
 });
 
 const at = (ms: number) => new Date(ms).toISOString();
+const window = (slot: { start: string; end: string }) =>
+  [at(Date.parse(slot.start) - 3_600_000), at(Date.parse(slot.end) + 3_600_000)] as const;
 
 describe('connecting a calendar', () => {
   it('asks Google for offline access with PKCE and only the calendar scopes it needs', async () => {
@@ -141,6 +143,23 @@ describe('mirroring changes', () => {
     const after = await f.calendarState();
     expect(after?.last_push_at).not.toBe(before?.last_push_at);
     console.info(`push → slot gone in ${elapsed} ms`);
+  });
+
+  it('the demo route adds a busy event to the sandbox calendar as its owner would; the slot vanishes', async () => {
+    const slot = await f.freeSlot(12);
+    const res = await f.api('POST', `/api/v1/resources/${f.resourceId}/calendar/sandbox-events`, {
+      summary: 'Demo busy',
+      start: slot.start,
+      end: slot.end,
+    });
+    expect(res.status, res.raw).toBe(201);
+    expect(res.body).toMatchObject({ calendar: SANDBOX_GOOGLE_ACCOUNT });
+    await waitFor(async () => !(await f.freeStarts(...window(slot))).includes(slot.start), 2_000);
+    const backwards = await f.api('POST', `/api/v1/resources/${f.resourceId}/calendar/sandbox-events`, {
+      start: slot.end,
+      end: slot.start,
+    });
+    expect(backwards.status).toBe(400);
   });
 
   it('a deleted event frees its slot again', async () => {

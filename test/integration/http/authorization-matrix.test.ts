@@ -272,6 +272,12 @@ const EXPECTED: Record<string, Entry> = {
     build: empty,
     ownStatus: 409,
   },
+  'POST /api/v1/resources/:id/calendar/sandbox-events': {
+    allowed: OWNER_ONLY,
+    kind: 'resource',
+    build: () => ({ body: { start: '2031-01-06T17:00:00Z', end: '2031-01-06T18:00:00Z' } }),
+    ownStatus: 409,
+  },
   'GET /api/v1/calendars': { allowed: TENANT_USERS, kind: 'none' },
   'GET /api/v1/calendar/conflicts': { allowed: TENANT_USERS, kind: 'none' },
   // The OAuth redirect carries no login; an unknown state is refused.

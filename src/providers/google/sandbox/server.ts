@@ -47,6 +47,9 @@ export interface GoogleSandboxOptions {
 export type OwnerEventInput = Partial<Omit<SandboxEvent, 'kind' | 'etag' | 'created' | 'updated'>> &
   Pick<SandboxEvent, 'start' | 'end'>;
 
+/** What a demo needs of the sandbox: act as the calendar's owner in Google Calendar. */
+export type CalendarSandboxOwner = Pick<GoogleSandbox, 'addEvent' | 'deleteEvent'>;
+
 export interface GoogleSandbox {
   /** The Calendar API root (googleapis rootUrl, with a trailing slash added by the caller). */
   readonly url: string;
