@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_GOOGLE_ACCOUNT } from '../../../src/providers/google/sandbox/server.ts';
+import {
+  SANDBOX_GOOGLE_ACCOUNT,
+  SANDBOX_SECOND_CALENDAR,
+} from '../../../src/providers/google/sandbox/server.ts';
 import { waitFor } from '../../helpers/system.ts';
 import { type CalendarFixture, startCalendarFixture } from './calendar-fixture.ts';
 
@@ -284,8 +287,7 @@ describe('mirroring changes', () => {
       return state && state.last_full_sync_at !== before?.last_full_sync_at ? state : null;
     });
     expect(f.t.logLines().some((l) => l.includes('410'))).toBe(true);
-    const window = [at(Date.parse(slot.start) - 3_600_000), at(Date.parse(slot.end) + 3_600_000)] as const;
-    expect(await f.freeStarts(...window)).not.toContain(slot.start);
+    await waitFor(async () => !(await f.freeStarts(...window(slot))).includes(slot.start));
     const gone = f.google.requests().filter((r) => r.status === 410);
     expect(gone.length).toBeGreaterThanOrEqual(1);
   });
@@ -296,6 +298,70 @@ describe('mirroring changes', () => {
     f.google.addEvent({ start: { dateTime: slot.start }, end: { dateTime: slot.end } });
     const window = [at(Date.parse(slot.start) - 3_600_000), at(Date.parse(slot.end) + 3_600_000)] as const;
     await waitFor(async () => !(await f.freeStarts(...window)).includes(slot.start));
+  });
+});
+
+describe('picking calendars', () => {
+  it('a second calendar can block time and receive the bookings; at most one receives them', async () => {
+    const two = await f.api('PUT', `/api/v1/resources/${f.resourceId}/calendar/calendars`, {
+      calendars: [
+        { external_id: SANDBOX_GOOGLE_ACCOUNT, blocks_time: true, receives_bookings: true },
+        { external_id: SANDBOX_SECOND_CALENDAR, blocks_time: true, receives_bookings: true },
+      ],
+    });
+    expect(two.status).toBe(400);
+    const unknown = await f.api('PUT', `/api/v1/resources/${f.resourceId}/calendar/calendars`, {
+      calendars: [{ external_id: 'someone-else@example.com', blocks_time: true, receives_bookings: false }],
+    });
+    expect(unknown.status).toBe(400);
+
+    const res = await f.api('PUT', `/api/v1/resources/${f.resourceId}/calendar/calendars`, {
+      calendars: [
+        { external_id: SANDBOX_GOOGLE_ACCOUNT, blocks_time: true, receives_bookings: false },
+        { external_id: SANDBOX_SECOND_CALENDAR, blocks_time: true, receives_bookings: true },
+      ],
+    });
+    expect(res.status, res.raw).toBe(200);
+    const calendars = (res.body as { calendars: Array<{ external_id: string; receives_bookings: boolean }> })
+      .calendars;
+    expect(calendars.find((c) => c.receives_bookings)?.external_id).toBe(SANDBOX_SECOND_CALENDAR);
+
+    // Busy time in the second calendar now hides slots too (after its first sync and channel).
+    await waitFor(() => Promise.resolve(f.google.channels.liveChannels().length === 2));
+    const slot = await f.freeSlot(2);
+    f.google.addEvent(
+      { summary: 'Job elsewhere', start: { dateTime: slot.start }, end: { dateTime: slot.end } },
+      SANDBOX_SECOND_CALENDAR,
+    );
+    await waitFor(async () => !(await f.freeStarts(...window(slot))).includes(slot.start));
+
+    // A booking goes to the calendar that receives them.
+    const next = await f.freeSlot(2);
+    const hold = await f.api('POST', '/api/v1/holds', {
+      service_id: f.serviceId,
+      resource_id: f.resourceId,
+      start: next.start,
+    });
+    const booked = await f.api('POST', `/api/v1/holds/${(hold.body as { id: string }).id}/confirm`);
+    const id = (booked.body as { id: string }).id;
+    await waitFor(() =>
+      Promise.resolve(
+        f.google
+          .events(SANDBOX_SECOND_CALENDAR)
+          .some((e) => e.extendedProperties?.private?.nmc_appointment_id === id),
+      ),
+    );
+    expect(f.google.events().some((e) => e.extendedProperties?.private?.nmc_appointment_id === id)).toBe(
+      false,
+    );
+
+    // Dropping a calendar from blocking time drops its mirror and its channel.
+    const drop = await f.api('PUT', `/api/v1/resources/${f.resourceId}/calendar/calendars`, {
+      calendars: [{ external_id: SANDBOX_GOOGLE_ACCOUNT, blocks_time: true, receives_bookings: true }],
+    });
+    expect(drop.status).toBe(200);
+    expect(f.google.channels.liveChannels()).toHaveLength(1);
+    expect(await f.freeStarts(...window(slot))).toContain(slot.start);
   });
 });
 
