@@ -37,7 +37,9 @@ const SECRET_KEYS = new Set(
 
 // E.164 (+, or its URL encoding %2B, and 8–15 digits) and loosely formatted North American numbers.
 const PHONE_PATTERN = /(?:\+|%2B)\d[\d\s().-]{6,18}\d|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b/gi;
-const TOKEN_PATTERN = /\b(?:Bearer\s+)?eyJ[\w-]+\.[\w-]+\.[\w-]*|\b(?:sk|rk|whsec)_[A-Za-z0-9_]{8,}/g;
+// Also Google's OAuth tokens: access tokens `ya29.…`, refresh tokens `1//…` (in a revoke URL's query).
+const TOKEN_PATTERN =
+  /\b(?:Bearer\s+)?eyJ[\w-]+\.[\w-]+\.[\w-]*|\b(?:sk|rk|whsec)_[A-Za-z0-9_]{8,}|\bya29\.[\w.-]+|\b1\/\/[\w.-]{8,}/g;
 
 // A bare run of 7+ digits may be a phone number without its +1 (3105551212) or a local one
 // (5551212). Kept whole, because they are needed to read a log and are not personal: UUIDs (their

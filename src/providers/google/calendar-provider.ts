@@ -72,32 +72,46 @@ export function retryAfterMs(value: string | null, now: number = Date.now()): nu
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
-/** Every failure of a Google call, classified once. */
+/**
+ * Every failure of a Google call, classified once. The raw client error is not kept as the cause:
+ * it carries the request (its Authorization header, a revoke URL with the token in its query), and
+ * errors reach the log. Only the status, Google's own reason and message are kept.
+ */
 export function classifyGoogleError(err: unknown): CalendarProviderError {
   if (err instanceof CalendarProviderError) return err;
   const e = err as {
     status?: number;
     code?: number | string;
     message?: string;
-    response?: { status?: number; headers?: unknown; data?: { error?: unknown } };
+    response?: {
+      status?: number;
+      headers?: unknown;
+      data?: { error?: unknown; error_description?: unknown };
+    };
   };
   const status = e.response?.status ?? (typeof e.status === 'number' ? e.status : null);
-  const message = e.message ?? 'Google Calendar request failed';
-  const oauthError = typeof e.response?.data?.error === 'string' ? e.response.data.error : null;
-  if (status === 410) return new CalendarProviderError('gone', message, { status, cause: err });
+  const data = e.response?.data;
+  const oauthError = typeof data?.error === 'string' ? data.error : null;
+  const apiMessage =
+    data?.error &&
+    typeof data.error === 'object' &&
+    typeof (data.error as { message?: unknown }).message === 'string'
+      ? (data.error as { message: string }).message
+      : null;
+  const message = `Google ${status ?? 'network'}: ${apiMessage ?? oauthError ?? (status === null ? (e.code ?? 'unreachable') : 'request failed')}`;
+  if (status === 410) return new CalendarProviderError('gone', message, { status });
   if (status === 429 || (status !== null && status >= 500)) {
     return new CalendarProviderError('retryable', message, {
       status,
       retryAfterMs: retryAfterMs(headerOf(e.response?.headers, 'retry-after')),
-      cause: err,
     });
   }
   if (status === 401 || oauthError === 'invalid_grant') {
-    return new CalendarProviderError('unauthorized', message, { status, cause: err });
+    return new CalendarProviderError('unauthorized', message, { status });
   }
-  if (status === 404) return new CalendarProviderError('not_found', message, { status, cause: err });
-  if (status === null) return new CalendarProviderError('retryable', message, { cause: err });
-  return new CalendarProviderError('rejected', message, { status, cause: err });
+  if (status === 404) return new CalendarProviderError('not_found', message, { status });
+  if (status === null) return new CalendarProviderError('retryable', message);
+  return new CalendarProviderError('rejected', message, { status });
 }
 
 async function call<T>(work: () => Promise<T>): Promise<T> {

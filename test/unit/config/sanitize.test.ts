@@ -31,6 +31,18 @@ describe('log sanitizing', () => {
     expect(lines()).toHaveLength(2);
   });
 
+  it("redacts Google's OAuth tokens inside any string (a revoke URL, an error message)", () => {
+    const { logger, lines } = captureLogger();
+    logger.warn(
+      { url: 'https://oauth2.googleapis.com/revoke?token=1//0gAbCdEfGhIjKlMnOp-qrstuvwxyz' },
+      'google answered for ya29.a0AfB_byC-123.abc',
+    );
+    const output = lines().join('\n');
+    expect(output).not.toContain('0gAbCdEfGhIjKlMnOp');
+    expect(output).not.toContain('a0AfB_byC');
+    expect(output).toContain('[redacted]');
+  });
+
   it('keeps ordinary fields readable', () => {
     const { logger, lines } = captureLogger();
     logger.info({ tenant_id: '8c5d3a0e-1111-4222-8333-944444444444', status: 201, ms: 12 }, 'request');
