@@ -15,7 +15,7 @@ import {
   upsertLink,
 } from '../../persistence/repositories/scheduling/calendar-connections.ts';
 import { clearMirror } from '../../persistence/repositories/scheduling/calendar-mirror.ts';
-import { getResource } from '../../persistence/repositories/scheduling/resources.ts';
+import { getResource, updateResource } from '../../persistence/repositories/scheduling/resources.ts';
 import { CalendarProviderError, type ExternalCalendar } from '../../providers/calendar/provider.ts';
 import { bossDb } from '../boss.ts';
 import { type CalendarDeps, calendarRedirectUri, nowOf } from './calendar-deps.ts';
@@ -35,6 +35,7 @@ import { openRefreshToken, sealRefreshToken } from './token-vault.ts';
 // - Connecting again replaces the earlier connection (and its mirror). Disconnecting stops the
 //   channels, revokes the grant at the provider (best effort: the owner may have revoked it
 //   already) and deletes the connection, its calendars, their mirror and write-back records.
+// - The resource's `calendar_kind` follows: `google` while connected, `internal` after.
 
 const STATE_TTL_MS = 10 * 60_000;
 
@@ -139,6 +140,8 @@ export async function completeConnect(
       blocksTime: true,
       receivesBookings: true,
     });
+    // The resource's calendar is Google's now (its `calendar_kind` in the API).
+    await updateResource(client, tenantId, pending.resource_id, { calendar_kind: 'google' });
     await enqueueSync(deps.boss, {
       tenantId,
       calendarId: link.id,
@@ -170,7 +173,11 @@ export async function disconnect(deps: CalendarDeps, tenantId: string, resourceI
   const connection = await findConnectionOfResource(deps.db, tenantId, resourceId);
   if (!connection) return false;
   await releaseConnection(deps, connection);
-  return deleteConnection(deps.db, tenantId, connection.id);
+  return inTransaction(deps.db, async (client) => {
+    const deleted = await deleteConnection(client, tenantId, connection.id);
+    await updateResource(client, tenantId, resourceId, { calendar_kind: 'internal' });
+    return deleted;
+  });
 }
 
 export type CalendarChoice = { external_id: string; blocks_time: boolean; receives_bookings: boolean };

@@ -84,6 +84,10 @@ describe('connecting a calendar', () => {
       at(Date.parse(slot.end) + 3_600_000),
     );
     expect(day).not.toContain(slot.start);
+    const resources = await f.api('GET', '/api/v1/resources');
+    expect((resources.body as { items: Array<{ id: string; calendar_kind: string }> }).items).toContainEqual(
+      expect.objectContaining({ id: f.resourceId, calendar_kind: 'google' }),
+    );
     const view = await f.api('GET', `/api/v1/resources/${f.resourceId}/calendar`);
     expect(view.status).toBe(200);
     expect(view.body).toMatchObject({
@@ -374,6 +378,10 @@ describe('disconnecting', () => {
     expect(f.google.channels.liveChannels()).toEqual([]);
     const { rows } = await f.t.system.db.query('SELECT count(*)::int AS n FROM sched_external_busy');
     expect(rows[0].n).toBe(0);
+    const resources = await f.api('GET', '/api/v1/resources');
+    expect((resources.body as { items: Array<{ id: string; calendar_kind: string }> }).items).toContainEqual(
+      expect.objectContaining({ id: f.resourceId, calendar_kind: 'internal' }),
+    );
     const again = await f.api('DELETE', `/api/v1/resources/${f.resourceId}/calendar`);
     expect(again.body).toEqual({ disconnected: false });
   });
