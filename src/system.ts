@@ -33,6 +33,8 @@ import { createDispatch } from './runtime/dispatch.ts';
 import { domainLogSubscriber } from './runtime/domain-log.ts';
 import { ensureQueues } from './runtime/job-queues.ts';
 import { createStatusPoller } from './runtime/poll-sms-status.ts';
+import { followUpSubscriber } from './runtime/reminders/follow-up.ts';
+import { reminderScheduler } from './runtime/reminders/schedule-reminders.ts';
 import { reportSubscriber } from './runtime/reports/report-subscriber.ts';
 import { createSmsSender } from './runtime/send-sms.ts';
 import { createStreamHub } from './runtime/stream-hub.ts';
@@ -219,6 +221,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         subscribers: [
           domainLogSubscriber(logger),
           reportSubscriber(db),
+          reminderScheduler({ db, boss }),
+          followUpSubscriber({ db, dispatch }),
           campaignStatusSubscriber(db, dispatch),
           alertSubscriber({ db, boss, publicBaseUrl: config.PUBLIC_BASE_URL, logger }),
           ...(calendar ? [calendarWriteSubscriber(calendar)] : []),

@@ -79,6 +79,10 @@ export const EVENT_CATALOG = {
     version: 1,
     payload: z.object({ ...conversationRef, hold_id: z.uuid(), start: z.string() }),
   },
+  'nmc.conversation.ReminderSent': {
+    version: 1,
+    payload: z.object({ ...conversationRef, appointment_id: z.uuid(), offset_minutes: z.number().int() }),
+  },
   'nmc.conversation.AppointmentBooked': {
     version: 1,
     payload: z.object({ ...conversationRef, appointment_id: z.uuid(), start: z.string() }),

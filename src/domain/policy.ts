@@ -78,6 +78,42 @@ export const policySchema = z.object({
     .min(0)
     .max(7 * 24)
     .default(24),
+  // Appointment reminders by text: minutes before the start (whole days are calendar days), never
+  // inside the quiet hours (local minutes of the day; start > end spans midnight).
+  'reminders.offsets_minutes': z
+    .array(
+      z
+        .number()
+        .int()
+        .min(15)
+        .max(14 * 24 * 60),
+    )
+    .max(5)
+    .default([24 * 60, 120]),
+  'reminders.quiet_start_minute': z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60 - 1)
+    .default(21 * 60),
+  'reminders.quiet_end_minute': z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60 - 1)
+    .default(8 * 60),
+  // An appointment whose end passed this long ago with no outcome marked becomes completed; null = never.
+  'outcomes.auto_complete_minutes': z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 24 * 60)
+    .nullable()
+    .default(4 * 60),
+  // A thank-you text after an appointment is completed (the tenant's `followUp` template): off by default.
+  'outcomes.follow_up_enabled': z.boolean().default(false),
+  // How long a customer's portal link works (it also stops when the booking is cancelled).
+  'portal.link_ttl_days': z.number().int().min(1).max(365).default(60),
   'retention.messages_days': z.number().int().min(1).default(180),
   'retention.metadata_days': z.number().int().min(1).default(396),
   'retention.webhook_events_days': z.number().int().min(1).default(90),

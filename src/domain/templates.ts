@@ -49,6 +49,9 @@ export const DEFAULT_TEMPLATES = {
   holdExpired: 'That time was released. Open times now: {slots}. Reply 1, 2 or 3.',
   slotTaken: 'Sorry, that time was just taken. Open times now: {slots}. Reply 1, 2 or 3.',
   cancelled: 'Your {service} on {time} is cancelled. Text us anytime to book again.',
+  reminder: 'Reminder from {business}: {service} on {time}. Reply C to cancel or R to change.{link}',
+  followUp:
+    'Thanks for choosing {business}! If anything is not right, reply here. Text us anytime to book again.',
   notUnderstood: "Sorry, I didn't get that. {hint}",
   bookingCode: '{business}: your booking code is {code}. If you did not ask for it, ignore this text.',
   hintPick: 'Reply 1, 2 or 3 for {slots}.',

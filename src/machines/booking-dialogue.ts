@@ -339,6 +339,14 @@ export function onText(plan: Plan, text: string, understood: Understanding): voi
     setDialogue(plan, { language: u.language });
   }
   const dialogue = current(plan);
+  const reply = reminderReply(dialogue, text);
+  if (reply !== null && dialogue.appointmentId !== null) {
+    setDialogue(plan, { misunderstandings: 0 });
+    if (reply === 'cancel')
+      plan.request({ type: 'cancelAppointment', appointmentId: dialogue.appointmentId });
+    else startMove(plan, null);
+    return;
+  }
   const candidate = choosesCandidate(dialogue, text);
   if (candidate !== null) {
     setDialogue(plan, { misunderstandings: 0 });
@@ -681,6 +689,57 @@ export function onHoldPlaced(plan: Plan, event: EventOf<'HoldPlaced'>): void {
     price: price(item),
     safety: safetyStep(plan),
   });
+}
+
+/**
+ * The one-letter answers a reminder offers: C cancels the appointment at once, R offers new times
+ * to move it to. Only with a booked appointment and nothing else on offer. A bare CANCEL stays a
+ * carrier opt-out keyword (src/domain/keywords.ts); CHANGE and "cancel my appointment" are read
+ * by the understanding as before.
+ */
+function reminderReply(dialogue: Dialogue, text: string): 'cancel' | 'change' | null {
+  if (dialogue.step !== 'booked') return null;
+  const word = text
+    .trim()
+    .replace(/[^\p{L}]+$/u, '')
+    .toUpperCase();
+  if (word === 'C') return 'cancel';
+  if (word === 'R') return 'change';
+  return null;
+}
+
+/**
+ * An appointment's reminder: the conversation takes the appointment as its booking (a reminder may
+ * open a new conversation, or be for a booking made on the public page), so C and R answer it.
+ */
+export function onReminderDue(plan: Plan, event: EventOf<'AppointmentReminderDue'>): void {
+  const dialogue = current(plan);
+  const adopt =
+    dialogue.appointmentId === event.appointmentId ||
+    (dialogue.appointmentId === null && dialogue.step === 'idle' && dialogue.holdId === null);
+  if (adopt) {
+    setDialogue(plan, {
+      step: 'booked',
+      appointmentId: event.appointmentId,
+      serviceId: event.serviceId,
+      booked: event.slot,
+      bookedService: event.serviceName,
+    });
+  }
+  const sent = plan.send(
+    'assistant',
+    plan.text(template(plan, 'reminder'), {
+      service: event.serviceName,
+      time: formatDateTimeForSms(event.slot.start, words(plan)),
+      link: event.link ? ` Manage: ${event.link}` : '',
+    }),
+  );
+  if (sent) {
+    plan.emit('nmc.conversation.ReminderSent', {
+      appointment_id: event.appointmentId,
+      offset_minutes: event.offsetMinutes,
+    });
+  }
 }
 
 /** The text about to go out names the service's price: the funnel's "quoted" step. */

@@ -111,7 +111,20 @@ export type ConversationEvent =
   | (Base & { type: 'AppointmentMoved'; appointmentId: string; previousId: string; slot: BookableSlot })
   | (Base & { type: 'MoveFailed'; reason: string })
   | (Base & { type: 'CancellationFailed'; appointmentId: string; reason: string })
-  | (Base & { type: 'InactivityTimeout'; timer: TimerKind; token: number });
+  | (Base & { type: 'InactivityTimeout'; timer: TimerKind; token: number })
+  /** An appointment's reminder is due (src/runtime/reminders): the runtime checked it still stands. */
+  | (Base & {
+      type: 'AppointmentReminderDue';
+      appointmentId: string;
+      serviceId: string;
+      serviceName: string;
+      slot: BookableSlot;
+      offsetMinutes: number;
+      /** The customer's page for this booking, or null when there is none. */
+      link: string | null;
+    })
+  /** The appointment was completed and the tenant sends a follow-up text (off by default). */
+  | (Base & { type: 'AppointmentCompleted'; appointmentId: string });
 
 export type ConversationEventType = ConversationEvent['type'];
 
@@ -139,6 +152,8 @@ export const CONVERSATION_EVENT_TYPES: readonly ConversationEventType[] = [
   'AppointmentMoved',
   'MoveFailed',
   'CancellationFailed',
+  'AppointmentReminderDue',
+  'AppointmentCompleted',
 ];
 
 export type SendPurpose = 'greeting' | 'assistant' | 'operator' | 'compliance';

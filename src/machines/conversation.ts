@@ -9,6 +9,7 @@ import {
   onHoldPlaced,
   onMoved,
   onMoveFailed,
+  onReminderDue,
   onSlotLost,
   onSlotsFound,
   onText,
@@ -286,6 +287,20 @@ export const conversationMachine = machineSetup.createMachine({
         AppointmentMoved: { actions: decide('AppointmentMoved', afterBooking(onMoved)) },
         MoveFailed: { actions: decide('MoveFailed', onMoveFailed) },
         AppointmentCancelled: { actions: decide('AppointmentCancelled', onCancelled) },
+        // Texts about an appointment the runtime checked still stands; only while the assistant is in
+        // control (with a person in the thread, it is theirs to say).
+        AppointmentReminderDue: {
+          actions: decide('AppointmentReminderDue', (plan, event) => {
+            onReminderDue(plan, event);
+            plan.restartTimer('inactivity', plan.facts.policy.bookedCloseMinutes);
+          }),
+        },
+        AppointmentCompleted: {
+          actions: decide('AppointmentCompleted', (plan) => {
+            plan.send('assistant', plan.text(plan.facts.templates.followUp));
+            plan.restartTimer('inactivity', plan.facts.policy.inactivityCloseMinutes);
+          }),
+        },
         CancellationFailed: {
           // The appointment stays (no "that time was taken" text): the dialogue is back at booked.
           actions: decide('CancellationFailed', (plan) => setDialogue(plan, { step: 'booked' })),

@@ -21,6 +21,8 @@ export const QUEUES = {
   calendarWrite: 'calendar-write',
   calendarWriteDead: 'calendar-write-dead',
   calendarSweep: 'calendar-sweep',
+  appointmentReminder: 'appointment-reminder',
+  appointmentSweep: 'appointment-sweep',
 } as const;
 
 type QueueSpec = {
@@ -67,6 +69,10 @@ export const QUEUE_SPECS: QueueSpec[] = [
     expireInSeconds: 120,
   },
   { name: QUEUES.calendarSweep, retryLimit: 0, notify: false },
+  // Appointment care: reminders are delayed jobs (their id is the appointment, start and offset);
+  // the sweep completes appointments nobody marked.
+  { name: QUEUES.appointmentReminder, retryLimit: 3, notify: false },
+  { name: QUEUES.appointmentSweep, retryLimit: 0, notify: false },
 ];
 
 export async function ensureQueues(boss: PgBoss): Promise<void> {

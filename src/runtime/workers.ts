@@ -13,6 +13,7 @@ import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { createOutboxDispatcher, type Subscriber } from './outbox-dispatcher.ts';
 import type { StatusPollJob } from './poll-sms-status.ts';
+import { startAppointmentWorkers } from './reminders/appointment-workers.ts';
 import { runRetention } from './retention.ts';
 import { expireHold, type HoldExpiryJob } from './scheduling/expire-hold.ts';
 import type { SendJob } from './send-sms.ts';
@@ -148,6 +149,11 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     }
   });
   const calendarWorkers = deps.calendar ? await startCalendarWorkers(deps.boss, deps.calendar) : null;
+  const appointmentWorkers = await startAppointmentWorkers(deps.boss, {
+    db: deps.db,
+    dispatch: deps.dispatch,
+    logger: deps.logger,
+  });
   const outbox = createOutboxDispatcher({
     db: deps.db,
     connectionString: deps.connectionString,
@@ -170,6 +176,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       await deps.boss.offWork(QUEUES.alertSend).catch(() => undefined);
       await deps.boss.offWork(QUEUES.alertReminder).catch(() => undefined);
       await calendarWorkers?.stop();
+      await appointmentWorkers.stop();
       await outbox.stop();
     },
   };

@@ -26,6 +26,8 @@ export async function markAppointmentOutcome(
     outcome: AppointmentOutcome;
     now: string;
     trace?: EventTrace;
+    /** Leave an outcome someone already marked as it is (the automatic completion). */
+    onlyIfUnmarked?: boolean;
   },
 ): Promise<AppointmentView> {
   const nowMs = instantParam('now', input.now);
@@ -38,6 +40,7 @@ export async function markAppointmentOutcome(
     throw new AppError('conflict', 'an outcome can be marked once the appointment has started');
   }
   if (current.outcome === input.outcome) return appointmentView(current);
+  if (input.onlyIfUnmarked && current.outcome !== null) return appointmentView(current);
   const marked = await markLiveAppointmentOutcome(client, input.tenantId, id, input.outcome, input.now);
   if (marked === null) throw new AppError('conflict', 'that appointment was cancelled');
   await recordAppointmentEvent(client, {

@@ -4,7 +4,10 @@ import { AppError } from '../../domain/errors.ts';
 import { formatInstant } from '../../domain/instant.ts';
 import { MINUTE_MS } from '../../domain/wall-time.ts';
 import type { Queryable } from '../../persistence/db.ts';
-import { cancelLiveAppointment } from '../../persistence/repositories/scheduling/appointments.ts';
+import {
+  cancelLiveAppointment,
+  continueBooking,
+} from '../../persistence/repositories/scheduling/appointments.ts';
 import { findReservation, tryInsertReservation } from '../../persistence/repositories/scheduling/holds.ts';
 import {
   type AppointmentView,
@@ -98,6 +101,7 @@ export async function moveAppointment(
       now,
     });
     if (moved === null) throw new AppError('conflict', 'that time is no longer available');
+    await continueBooking(client, tenantId, moved.id, previous.id);
     await recordAppointmentEvent(client, {
       tenantId,
       name: 'nmc.scheduling.AppointmentRescheduled',

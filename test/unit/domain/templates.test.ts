@@ -31,6 +31,8 @@ const VALUES: Record<string, string> = {
   old: 'Tue Mar 10, 10:00 AM',
   safety: 'Please shut off the main water valve now, and keep away from wet outlets.',
   code: '123456',
+  // The customer's page (src/runtime/portal), as reminders carry it.
+  link: ' Manage: https://nmc.example/p/Kx7Qm2Rt9Z',
   // A note in the caller's own language (src/domain/handover-notes.ts) is empty for most texts.
   note: '',
 };

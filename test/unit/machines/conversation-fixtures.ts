@@ -211,6 +211,17 @@ export function* eventsFor(
       appointmentId: id(5),
       reason: 'conflict',
     }),
+    AppointmentReminderDue: () => ({
+      ...base,
+      type: 'AppointmentReminderDue',
+      appointmentId: id(5),
+      serviceId: id(3),
+      serviceName: id(21),
+      slot: SLOTS[0]!,
+      offsetMinutes: 120,
+      link: null,
+    }),
+    AppointmentCompleted: () => ({ ...base, type: 'AppointmentCompleted', appointmentId: id(5) }),
     InactivityTimeout: () => ({
       ...base,
       type: 'InactivityTimeout',

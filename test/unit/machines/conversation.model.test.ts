@@ -96,6 +96,8 @@ const EVENT_VARIANTS = [
   'AppointmentMoved',
   'MoveFailed',
   'CancellationFailed',
+  'AppointmentReminderDue',
+  'AppointmentCompleted',
 ] as const;
 
 type EventVariant = (typeof EVENT_VARIANTS)[number];
@@ -259,6 +261,8 @@ const DIALOGUE_ANSWERS: readonly EventVariant[] = [
 const IGNORED_IN_BLOCKED: readonly EventVariant[] = [
   ...DIALOGUE_ANSWERS,
   'PublicBookingCodeRequested',
+  'AppointmentReminderDue',
+  'AppointmentCompleted',
   'HumanTakeoverRequested',
   'HumanReleased',
   'CampaignStatusChanged(none)',
@@ -287,8 +291,11 @@ const IGNORED: Record<StateKey, ReadonlySet<EventVariant>> = {
   ]),
   human: new Set<EventVariant>([
     ...DIALOGUE_ANSWERS,
-    // The public booking code is the assistant's text: never sent while a person is in control.
+    // The public booking code, reminders and follow-ups are the assistant's texts: never sent
+    // while a person is in control.
     'PublicBookingCodeRequested',
+    'AppointmentReminderDue',
+    'AppointmentCompleted',
     'CampaignStatusChanged(none)',
     'CampaignStatusChanged(pending)',
     'CampaignStatusChanged(approved)',
@@ -706,6 +713,21 @@ function build(r: Recipe, at: string, context: ConversationContext): Conversatio
       type: 'CancellationFailed',
       appointmentId: context.dialogue.appointmentId ?? r.id,
       reason: 'conflict',
+    }),
+    AppointmentReminderDue: () => ({
+      ...base,
+      type: 'AppointmentReminderDue',
+      appointmentId: context.dialogue.appointmentId ?? r.id,
+      serviceId: r.id,
+      serviceName: 'Drain cleaning',
+      slot: SLOTS[0]!,
+      offsetMinutes: 120,
+      link: null,
+    }),
+    AppointmentCompleted: () => ({
+      ...base,
+      type: 'AppointmentCompleted',
+      appointmentId: context.dialogue.appointmentId ?? r.id,
     }),
     InactivityTimeout: () => ({
       ...base,

@@ -79,3 +79,62 @@ export async function listAppointments(
   );
   return rows.map(toReservation);
 }
+
+/** Live appointments that ended before `endedBefore` (and after `since`) with no outcome yet, oldest first. */
+export async function listUnmarkedEnded(
+  db: Queryable,
+  input: { endedBefore: string; since: string; limit: number },
+): Promise<{ tenant_id: string; id: string; end: string }[]> {
+  const { rows } = await db.query<{ tenant_id: string; id: string; end: Date }>(
+    `SELECT tenant_id, id, upper(timeslot) AS end FROM sched_reservations
+     WHERE kind = 'appointment' AND status = 'live' AND outcome IS NULL
+       AND upper(timeslot) < $1::timestamptz AND upper(timeslot) >= $2::timestamptz
+     ORDER BY upper(timeslot) LIMIT $3`,
+    [input.endedBefore, input.since, input.limit],
+  );
+  return rows.map((r) => ({ tenant_id: r.tenant_id, id: r.id, end: r.end.toISOString() }));
+}
+
+/**
+ * A moved appointment continues its booking: it takes the booking's id (the first appointment's)
+ * and the customer of the public page, if any.
+ */
+export async function continueBooking(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  previousId: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE sched_reservations n
+     SET booking_id = COALESCE(o.booking_id, o.id), customer_name = o.customer_name, customer_phone = o.customer_phone
+     FROM sched_reservations o
+     WHERE n.tenant_id = $1 AND n.id = $2 AND o.tenant_id = $1 AND o.id = $3`,
+    [tenantId, id, previousId],
+  );
+}
+
+/** The booking an appointment belongs to (its first appointment's id); null when unknown. */
+export async function bookingOf(db: Queryable, tenantId: string, id: string): Promise<string | null> {
+  const { rows } = await db.query<{ booking_id: string }>(
+    `SELECT COALESCE(booking_id, id) AS booking_id FROM sched_reservations
+     WHERE tenant_id = $1 AND id = $2 AND kind = 'appointment'`,
+    [tenantId, id],
+  );
+  return rows[0]?.booking_id ?? null;
+}
+
+/** The booking's current appointment: its latest row (live, or cancelled if it ended so). */
+export async function currentAppointmentOfBooking(
+  db: Queryable,
+  tenantId: string,
+  bookingId: string,
+): Promise<Reservation | null> {
+  const { rows } = await db.query<ReservationRow>(
+    `SELECT ${RESERVATION_COLUMNS} FROM sched_reservations
+     WHERE tenant_id = $1 AND COALESCE(booking_id, id) = $2 AND kind = 'appointment'
+     ORDER BY (status = 'live') DESC, created_at DESC LIMIT 1`,
+    [tenantId, bookingId],
+  );
+  return first(rows);
+}
