@@ -22,16 +22,19 @@ import {
   stopGracefully,
 } from './processes.ts';
 
-// Scenario 2 — kill -9 of the worker process during a burst of sends. The system runs as two child
-// processes (`tsx src/main.ts`, NMC_ROLE=api and NMC_ROLE=worker) against the harness's own Twilio
-// sandbox (TWILIO_API_BASE_URL). 200 missed calls are fired at the API; once ~50 SMS have reached the
-// sandbox the worker's process group gets SIGKILL, a new worker is started, and every caller must
-// get its SMS (pg-boss hands the killed worker's jobs out again after their 30 s expiry). Duplicates
-// (callers with more than one SMS) must not exceed the jobs that were active at the kill.
+// Scenario 2 — kill -9 of a worker process during a burst of sends. The system runs as three child
+// processes (NMC_ROLE=api and two NMC_ROLE=worker) against the harness's own Twilio sandbox
+// (TWILIO_API_BASE_URL). 200 missed calls are fired at the API; once ~50 SMS have reached the
+// sandbox one worker's process group gets SIGKILL, and every caller must get its SMS from the
+// surviving worker: the killed worker's jobs are handed out again when their lease (sms-send's
+// expireInSeconds) runs out. The figure to watch is the time from the kill to the last delivery,
+// against the goal of 10 s (the 5 s first-text objective plus a few seconds). Duplicates (callers
+// with more than one SMS) must not exceed the jobs that were active at the kill.
 
 const CALLS = 200;
 const KILL_AFTER_SMS = 50;
 const BURST_CONCURRENCY = 10;
+const RECOVERY_GOAL_MS = 10_000;
 
 export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
   const started = Date.now();
@@ -64,6 +67,7 @@ export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
       return worker;
     };
     const worker = await startWorker('kill-worker-1');
+    await startWorker('kill-worker-2');
 
     const callers = callerNumbers('312', CALLS, 202);
     let burstDone = false;
@@ -81,18 +85,34 @@ export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
     const smsAtKill = sandbox.messages().length;
     const callsAtKill = burst.fired();
     await worker.exited;
-    const activeAtKill = await count(db, "pgboss.job WHERE name = 'sms-send' AND state = 'active'");
-    const statuses = await burst.done;
-    const burstWasRunning = !burstDone || callsAtKill < CALLS;
-
-    await sleep(500);
-    const restartAt = Date.now();
-    await startWorker('kill-worker-2');
-    const perCaller = () => {
+    // The killed worker's sends: its active jobs' callers, who wait for the survivor.
+    const { rows: orphaned } = await db.query<{ caller: string }>(
+      `SELECT c.caller FROM pgboss.job j
+       JOIN conv_messages m ON m.id = (j.data->>'message_id')::uuid
+       JOIN conv_conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
+       WHERE j.name = 'sms-send' AND j.state = 'active'`,
+    );
+    const activeAtKill = orphaned.length;
+    const textsPerCaller = () => {
       const map = new Map<string, number>();
       for (const m of sandbox.messages()) map.set(m.to, (map.get(m.to) ?? 0) + 1);
       return map;
     };
+    // Watched from now, while the burst goes on: the moment the last orphaned text reached the sandbox.
+    const orphansWatch = waitUntil(
+      () => {
+        const map = textsPerCaller();
+        return orphaned.every((o) => (map.get(o.caller) ?? 0) >= 1) && Date.now();
+      },
+      60_000,
+      20,
+    );
+    const statuses = await burst.done;
+    const burstWasRunning = !burstDone || callsAtKill < CALLS;
+
+    const perCaller = textsPerCaller;
+    const orphansAt = await orphansWatch;
+    const orphansDone = orphansAt !== undefined;
     const all = await waitUntil(
       () => callers.every((c) => (perCaller().get(c) ?? 0) >= 1),
       Math.min(150_000, Math.max(10_000, ctx.remainingMs() - 90_000)),
@@ -125,7 +145,7 @@ export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
       `duplicates: ${duplicates} callers (${extraSms} extra SMS); jobs active at the kill: ${activeAtKill} (bound)`,
     );
     figures.push(
-      `killed after ${smsAtKill} SMS, ${callsAtKill}/${CALLS} calls fired${burstWasRunning ? ' (mid-burst)' : ' (burst already sent)'}; all delivered ${all ? `${((fullAt - restartAt) / 1000).toFixed(1)} s after the restart (${((fullAt - killedAt) / 1000).toFixed(1)} s after the kill)` : 'NOT within the wait'}`,
+      `killed after ${smsAtKill} SMS, ${callsAtKill}/${CALLS} calls fired${burstWasRunning ? ' (mid-burst)' : ' (burst already sent)'}; the surviving worker sent the killed worker's ${activeAtKill} in-flight texts ${orphansDone ? `${((orphansAt - killedAt) / 1000).toFixed(1)} s after the kill (goal ≤ ${RECOVERY_GOAL_MS / 1000} s: ${orphansAt - killedAt <= RECOVERY_GOAL_MS ? 'met' : 'MISSED'})` : 'NOT within 60 s'}; the whole burst was delivered ${all ? `${((fullAt - killedAt) / 1000).toFixed(1)} s after the kill` : 'NOT within the wait'}`,
     );
     figures.push(`webhooks not 200: ${badWebhooks}/${statuses.length}`);
     if (delivered !== CALLS || !all) {

@@ -14,6 +14,11 @@ export function createBoss(options: BossOptions): PgBoss {
     // Workers wake on NOTIFY when a job is committed, so a send never waits for a poll.
     useListenNotify: true,
     supervise: options.supervise,
+    // Expired jobs (a worker that died mid-send) are handed out again by the monitor pass; every 2 s
+    // instead of every 60 s, so a caller's text is late by seconds, not a minute. The pass is a few
+    // indexed statements per queue.
+    superviseIntervalSeconds: 2,
+    monitorIntervalSeconds: 2,
     schedule: options.supervise,
     migrate: true,
   });

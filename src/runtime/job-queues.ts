@@ -38,7 +38,10 @@ type QueueSpec = {
 export const QUEUE_SPECS: QueueSpec[] = [
   { name: QUEUES.smsSendDead, retryLimit: 0, notify: false },
   { name: QUEUES.conversationTimerDead, retryLimit: 0, notify: false },
-  { name: QUEUES.smsSend, deadLetter: QUEUES.smsSendDead, retryLimit: 3, notify: true, expireInSeconds: 30 },
+  // The lease of a send: the provider's timeout (4 s, src/providers/twilio/client.ts) and the
+  // database work around it. A worker that dies mid-send loses its jobs to the next monitor pass
+  // (every 2 s, boss.ts) after at most this long; the retry checks the provider before sending again.
+  { name: QUEUES.smsSend, deadLetter: QUEUES.smsSendDead, retryLimit: 3, notify: true, expireInSeconds: 6 },
   { name: QUEUES.conversationTimer, deadLetter: QUEUES.conversationTimerDead, retryLimit: 5, notify: true },
   { name: QUEUES.maintenance, retryLimit: 2, notify: false },
   // Delayed to each hold's expires_at; only tells the conversation. Availability never waits for it.

@@ -53,7 +53,17 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const polling = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2 };
   await deps.boss.work<SendJob>(
     QUEUES.smsSend,
-    { ...polling, localConcurrency: 2, batchSize: 8, burstWhenBatchFull: true, perJobResults: true },
+    // A retried send (its worker died, or the provider failed) is not announced by NOTIFY: polled
+    // every second, so it goes out within a second of becoming due.
+    {
+      ...polling,
+      pollingIntervalSeconds: 1,
+      notifyPollingIntervalSeconds: 1,
+      localConcurrency: 2,
+      batchSize: 8,
+      burstWhenBatchFull: true,
+      perJobResults: true,
+    },
     // The sends of a batch run side by side, each settled on its own: one that throws (its
     // database went away) is retried by pg-boss without touching the others.
     async (jobs) =>

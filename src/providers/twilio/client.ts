@@ -11,8 +11,11 @@ import { lazyClient } from '../lazy-sdk.ts';
 // the identity, so both run the same code: same serialization, auth, timeouts and error types.
 //
 // Decisions:
-// - Every request has a timeout (default 10 s, the SDK's own is 30 s): a send job must fail and retry
-//   rather than hang. The SDK surfaces it as an axios error with code ECONNABORTED.
+// - Every request has a timeout (default 4 s, the SDK's own is 30 s): a send job must fail and retry
+//   rather than hang, and a send job's lease (sms-send's expireInSeconds in job-queues.ts) is sized
+//   to it, so the work of a process that died is handed out again within seconds. Twilio's API
+//   answers in well under a second; a timed-out send is retried through the provider check, never
+//   blindly. The SDK surfaces it as an axios error with code ECONNABORTED.
 // - The SDK's own 429 auto-retry stays off: retries belong to the job queue (backoff with jitter,
 //   dead letters), and two retry layers would multiply attempts.
 // - With a base URL, *every* Twilio host (api., messaging., …) goes to it; the sandbox only speaks
@@ -28,11 +31,11 @@ export interface TwilioClientOptions {
   authToken: string;
   /** e.g. http://127.0.0.1:4010; unset means Twilio itself. May carry a path prefix. */
   apiBaseUrl?: string;
-  /** Per-request timeout in milliseconds. Default 10 000. */
+  /** Per-request timeout in milliseconds. Default 4 000. */
   timeoutMs?: number;
 }
 
-export const DEFAULT_TWILIO_TIMEOUT_MS = 10_000;
+export const DEFAULT_TWILIO_TIMEOUT_MS = 4_000;
 
 function parseBaseUrl(apiBaseUrl: string): URL {
   let base: URL;
