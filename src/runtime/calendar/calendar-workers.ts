@@ -1,6 +1,7 @@
 import type { PgBoss } from 'pg-boss';
 import { loadPolicy } from '../../persistence/repositories/policy-values.ts';
 import { listBlockingLinks } from '../../persistence/repositories/scheduling/calendar-connections.ts';
+import { purgeEndedMirrorBlocks } from '../../persistence/repositories/scheduling/calendar-mirror.ts';
 import { QUEUES } from '../job-queues.ts';
 import type { CalendarDeps } from './calendar-deps.ts';
 import { reconcileCalendar } from './reconcile-calendar.ts';
@@ -10,7 +11,8 @@ import { runWriteJob, type WriteJob } from './write-back.ts';
 
 // The calendar queues' workers: syncs (two at a time), write-backs (one at a time, so the jobs of
 // one appointment's changes do not overtake each other in this process), the sweep every minute and
-// the nightly reconciliation (pg-boss runs each cron occurrence once across all processes).
+// the nightly reconciliation and purge of ended busy blocks (pg-boss runs each cron occurrence once
+// across all processes).
 
 type SweepJob = { task: 'sweep' | 'reconcile' };
 
@@ -38,6 +40,8 @@ export async function startCalendarWorkers(
         const result = await sweepCalendars(deps);
         if (result.calendars > 0) deps.logger.debug({ ...result }, 'calendar sweep');
       } else {
+        // Busy time that ended a week ago blocks nothing any more; the mirror keeps what is ahead.
+        await purgeEndedMirrorBlocks(deps.db, new Date(Date.now() - 7 * 86_400_000).toISOString());
         for (const link of await listBlockingLinks(deps.db)) {
           const policy = await loadPolicy(deps.db, link.tenant_id);
           await reconcileCalendar(deps, {

@@ -2,6 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey, parseKeyring } from '../../../src/domain/token-encryption.ts';
 import { inTransaction } from '../../../src/persistence/db.ts';
 import { listAllConnections } from '../../../src/persistence/repositories/scheduling/calendar-connections.ts';
+import {
+  countMirror,
+  purgeEndedMirrorBlocks,
+  upsertMirrorBlocks,
+} from '../../../src/persistence/repositories/scheduling/calendar-mirror.ts';
 import { openRefreshToken, rotateTokens } from '../../../src/runtime/calendar/token-vault.ts';
 import { eventIdFor } from '../../../src/runtime/calendar/write-back.ts';
 import { confirmHold } from '../../../src/runtime/scheduling/confirm-hold.ts';
@@ -199,5 +204,25 @@ describe('the sealed token', () => {
     expect(after.token_ciphertext.equals(before.token_ciphertext)).toBe(false);
     expect(f.google.liveRefreshTokens()).toContain(openRefreshToken(parseKeyring(k2), after));
     expect(() => openRefreshToken(parseKeyring(K1), after)).toThrow();
+  });
+});
+
+describe('ended busy time', () => {
+  it('is purged a week after it ended; what is ahead stays', async () => {
+    const day = 86_400_000;
+    const now = Date.now();
+    await upsertMirrorBlocks(f.t.system.db, {
+      tenantId: f.t.demo.id,
+      resourceId: f.resourceId,
+      calendarId,
+      source: 'google',
+      blocks: [
+        { eventId: 'long-gone', start: now - 9 * day, end: now - 8 * day },
+        { eventId: 'yesterday', start: now - 1 * day - 3_600_000, end: now - 1 * day },
+      ],
+    });
+    const before = await countMirror(f.t.system.db, f.t.demo.id, calendarId);
+    expect(await purgeEndedMirrorBlocks(f.t.system.db, new Date(now - 7 * day).toISOString())).toBe(1);
+    expect(await countMirror(f.t.system.db, f.t.demo.id, calendarId)).toBe(before - 1);
   });
 });

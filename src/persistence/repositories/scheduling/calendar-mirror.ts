@@ -100,6 +100,15 @@ export async function clearMirror(db: Queryable, tenantId: string, calendarId: s
   return rowCount ?? 0;
 }
 
+/** Mirrored blocks that ended before `before`: nothing reads them (availability looks ahead). */
+export async function purgeEndedMirrorBlocks(db: Queryable, before: string): Promise<number> {
+  const { rowCount } = await db.query(
+    'DELETE FROM sched_external_busy WHERE calendar_id IS NOT NULL AND upper(timeslot) < $1::timestamptz',
+    [before],
+  );
+  return rowCount ?? 0;
+}
+
 export async function countMirror(db: Queryable, tenantId: string, calendarId: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM sched_external_busy WHERE tenant_id = $1 AND calendar_id = $2',
