@@ -48,6 +48,14 @@ async function idle(): Promise<void> {
   }, 10_000);
 }
 
+/** The channel the calendar uses now (the sandbox may still hold channels we replaced). */
+async function ourChannel() {
+  const id = (await linkRow()).channel_id;
+  const channel = f.google.channels.liveChannels().find((c) => c.id === id);
+  if (!channel) throw new Error('no live channel');
+  return channel;
+}
+
 function push(headers: Record<string, string>) {
   return fetch(`${f.t.baseUrl}/webhooks/google/calendar`, { method: 'POST', headers });
 }
@@ -209,12 +217,34 @@ describe('provider faults', () => {
   });
 });
 
+describe('a grant revoked in the Google account', () => {
+  it('marks the connection unauthorized; the sweep stops polling it until the owner reconnects', async () => {
+    await idle();
+    f.google.revokeAllGrants();
+    const slot = await f.freeSlot(9);
+    // The push still arrives (the channel lives on at Google); the sync's token refresh is refused.
+    f.google.addEvent({ start: { dateTime: slot.start }, end: { dateTime: slot.end } });
+    await waitFor(async () => {
+      const res = await f.api('GET', '/api/v1/calendars');
+      return (res.body as { items: Array<{ status: string }> }).items[0]?.status === 'unauthorized';
+    });
+    expect((await f.calendarState())?.sync_error).toContain('reconnect');
+    expect((await sweepCalendars(calendar)).calendars).toBe(0);
+    // Connecting again restores it.
+    await f.connect();
+    const res = await f.api('GET', '/api/v1/calendars');
+    expect((res.body as { items: Array<{ status: string }> }).items[0]?.status).toBe('active');
+    calendarId =
+      (res.body as { items: Array<{ calendars: Array<{ id: string }> }> }).items[0]?.calendars[0]?.id ?? '';
+    await waitFor(async () => !(await f.freeStarts(...around(slot))).includes(slot.start));
+  });
+});
+
 // Last: it holds the system's sync worker and runs its own in its place.
 describe('coalescing', () => {
   it('ten pushes while a sync waits make one sync (coalesced)', async () => {
-    const channel = f.google.channels.liveChannels()[0];
-    if (!channel) throw new Error('no live channel');
     await idle();
+    const channel = await ourChannel();
     // Hold the sync worker so the first push's job is still waiting when the other nine arrive.
     await f.t.system.boss.offWork(QUEUES.calendarSync);
     const jobs = await syncJobs();

@@ -72,6 +72,8 @@ export interface GoogleSandbox {
   denyNextConsent(count?: number): void;
   consents(): Array<{ scope: string; accessType: string | null; prompt: string | null }>;
   liveRefreshTokens(): string[];
+  /** The account owner removes the app's access in their Google account: every grant ends. */
+  revokeAllGrants(): void;
   channels: ReturnType<typeof createPushChannels>;
   deliveries(): Delivery[];
   /** Every API request: method, path and the status answered. */
@@ -365,6 +367,9 @@ export async function startGoogleSandbox(options: GoogleSandboxOptions): Promise
     denyNextConsent: (count) => oauth.denyNextConsent(count),
     consents: () => oauth.consents(),
     liveRefreshTokens: () => oauth.liveRefreshTokens(),
+    revokeAllGrants: () => {
+      for (const token of oauth.liveRefreshTokens()) oauth.revoke(token);
+    },
     channels: push,
     deliveries: () => push.deliveries(),
     requests: () => [...requests],
