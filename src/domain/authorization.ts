@@ -11,6 +11,9 @@ export const ROLES: readonly Role[] = ['OWNER', 'TECH', 'STAFF'];
 export const ACTIONS = [
   'conversations.read',
   'conversations.operate',
+  'conversations.assign',
+  'conversations.note',
+  'quick_replies.manage',
   'catalog.read',
   'catalog.manage',
   'scheduling.read',
@@ -36,6 +39,9 @@ export type Action = (typeof ACTIONS)[number];
 const TECH: readonly Action[] = [
   'conversations.read',
   'conversations.operate',
+  // The team inbox: hand a conversation to a teammate, and write notes the caller never sees.
+  'conversations.assign',
+  'conversations.note',
   'catalog.read',
   'scheduling.read',
   'scheduling.book',
@@ -49,6 +55,8 @@ const TECH: readonly Action[] = [
 const OWNER: readonly Action[] = [
   ...TECH,
   'catalog.manage',
+  // The business's saved replies (every operator reads them; the owner keeps the list).
+  'quick_replies.manage',
   'scheduling.manage',
   'users.read',
   'users.manage',

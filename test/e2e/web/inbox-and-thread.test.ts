@@ -71,19 +71,25 @@ async function missedCallToTakeover(context: BrowserContext, caller: string, sho
   await row.click();
   await inbox.getByRole('heading', { name: nationalFormat(caller) }).waitFor();
   await inbox.getByRole('button', { name: 'Take over' }).click();
-  await inbox.getByText('You have it').waitFor();
+  await inbox.getByText('You have it', { exact: true }).waitFor();
   const text = `Sam here from the office, is 3 PM OK? (${caller.slice(-4)})`;
   await inbox.getByLabel('Text the caller').fill(text);
   await expect.poll(() => inbox.getByText(/1 segment · GSM-7/).count()).toBe(1);
   await inbox.getByRole('button', { name: 'Send' }).click();
   await phone.getByRole('list', { name: 'Texts on this phone' }).getByText(text).waitFor();
   await inbox.getByRole('list', { name: 'Messages' }).getByText(text).waitFor();
+  // An internal note: the team sees it; the caller never gets it.
+  const note = `Gate code 44${caller.slice(-2)}`;
+  await inbox.getByLabel('Add a note for the team').fill(note);
+  await inbox.getByRole('button', { name: 'Add note' }).click();
+  await inbox.getByRole('list', { name: 'Internal notes' }).getByText(note).waitFor();
   if (shots) await screenshot(inbox, 'thread');
+  expect(await phone.getByText(note).count()).toBe(0);
   await expectNoSeriousA11yViolations(inbox, 'thread');
 
   // Hand it back to the assistant.
   await inbox.getByRole('button', { name: 'Release' }).click();
-  await inbox.getByText('The assistant has it').waitFor();
+  await inbox.getByText('The assistant has it', { exact: true }).waitFor();
   return { inbox, phone, appearedMs };
 }
 
@@ -160,6 +166,11 @@ describe('the web app, end to end in headless Chromium', () => {
     }
     await hours.getByRole('button', { name: /^Save hours of / }).click();
     await owner.getByText('Saved. New offers use these hours.').waitFor();
+    await owner.getByRole('button', { name: 'Add a reply' }).click();
+    await owner.getByLabel('Title').fill('On our way');
+    await owner.getByLabel('Text', { exact: true }).fill('Sam here, on our way: about 20 minutes.');
+    await owner.getByRole('button', { name: 'Save quick replies' }).click();
+    await owner.getByText('Saved.', { exact: true }).waitFor();
     await screenshot(owner, 'settings');
     await expectNoSeriousA11yViolations(owner, 'settings');
 

@@ -131,6 +131,27 @@ const EXPECTED: Record<string, Entry> = {
     kind: 'conversation',
     build: () => ({ body: { body: 'hi' } }),
   },
+  'GET /api/v1/teammates': { allowed: TENANT_USERS, kind: 'none' },
+  // The fixture's conversation is closed by then (POST …/close is walked first): a closed
+  // conversation cannot be assigned (409). The 2xx path: test/integration/http/team-inbox.test.ts.
+  'POST /api/v1/conversations/:id/assign': {
+    allowed: TENANT_USERS,
+    kind: 'conversation',
+    build: (_id, own) => ({ body: { user_id: own.user } }),
+    ownStatus: 409,
+  },
+  'GET /api/v1/conversations/:id/notes': { allowed: TENANT_USERS, kind: 'conversation' },
+  'POST /api/v1/conversations/:id/notes': {
+    allowed: TENANT_USERS,
+    kind: 'conversation',
+    build: () => ({ body: { body: 'Called back, no answer; try after 5.' } }),
+  },
+  'GET /api/v1/quick-replies': { allowed: TENANT_USERS, kind: 'none' },
+  'PUT /api/v1/quick-replies': {
+    allowed: OWNER_ONLY,
+    kind: 'none',
+    build: () => ({ body: { items: [{ title: 'On our way', body: 'We are on our way.' }] } }),
+  },
   'GET /api/v1/users': { allowed: OWNER_ONLY, kind: 'none' },
   'PATCH /api/v1/users/:id': { allowed: OWNER_ONLY, kind: 'user', build: () => ({ body: { role: 'TECH' } }) },
   'DELETE /api/v1/users/:id': { allowed: OWNER_ONLY, kind: 'user', fresh: true },

@@ -40,6 +40,8 @@ const REPOSITORY_MODULE: Record<string, string> = {
   'alerts.ts': 'conv',
   'stream-tokens.ts': 'id',
   'web-sessions.ts': 'id',
+  'notes.ts': 'conv',
+  'quick-replies.ts': 'conv',
   'compliance.ts': 'comp',
   'billing.ts': 'bill',
   'reports.ts': 'rep',

@@ -1,5 +1,6 @@
 import { BillingSection } from './billing-section.tsx';
 import { HoursSection } from './hours-section.tsx';
+import { QuickRepliesSection } from './quick-replies-section.tsx';
 import { RegistrationSection } from './registration-section.tsx';
 import { ServicesSection } from './services-section.tsx';
 import { TeamSection } from './team-section.tsx';
@@ -13,11 +14,12 @@ export function SettingsPage() {
       <h1 id="settings-title">Settings</h1>
       <nav aria-label="Settings sections" className="section-links">
         <a href="#hours-title">Opening hours</a> · <a href="#services-title">Services</a> ·{' '}
-        <a href="#team-title">Team</a> · <a href="#billing-title">Billing</a> ·{' '}
-        <a href="#registration-title">Texting registration</a>
+        <a href="#quick-title">Quick replies</a> · <a href="#team-title">Team</a> ·{' '}
+        <a href="#billing-title">Billing</a> · <a href="#registration-title">Texting registration</a>
       </nav>
       <HoursSection />
       <ServicesSection />
+      <QuickRepliesSection />
       <TeamSection />
       <BillingSection />
       <RegistrationSection />

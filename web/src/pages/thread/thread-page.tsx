@@ -7,6 +7,7 @@ import { formatPhone, formatTime } from '../../lib/format.ts';
 import { followLink } from '../../lib/router.ts';
 import { currentSession } from '../../lib/session-store.ts';
 import { inboxStore } from '../inbox/inbox-store.ts';
+import { TeamPanel } from './team-panel.tsx';
 
 // One conversation: the transcript with who spoke and what became of each text, the actions a
 // person takes (take over, release, close), and a composer that counts SMS segments as the
@@ -152,21 +153,31 @@ export function ThreadPage({ id }: { id: string }) {
       {detail.flagged && (
         <div className="banner banner-alert">Needs attention: {detail.flagged.replaceAll('_', ' ')}</div>
       )}
-      <ol className="transcript" aria-label="Messages">
-        {detail.messages.length === 0 && <li className="empty">No messages yet.</li>}
-        {detail.messages.map((m) => (
-          <li key={m.id} className={`message message-${m.direction}`}>
-            <span className="speaker">{SPEAKER[m.participant]}</span>
-            <p className="body">{m.body}</p>
-            <span className="meta">
-              <time dateTime={m.created_at}>{formatTime(m.created_at, zone)}</time>
-              {m.direction === 'out' && <> · {STATUS[m.status]}</>}
-              {m.failure_reason && <> · {m.failure_reason}</>}
-            </span>
-          </li>
-        ))}
-      </ol>
-      {!blocked && detail.state !== 'closed' && <Composer id={id} onSent={setDetail} />}
+      <div className="thread-layout">
+        <div className="thread-main">
+          <ol className="transcript" aria-label="Messages">
+            {detail.messages.length === 0 && <li className="empty">No messages yet.</li>}
+            {detail.messages.map((m) => (
+              <li key={m.id} className={`message message-${m.direction}`}>
+                <span className="speaker">{SPEAKER[m.participant]}</span>
+                <p className="body">{m.body}</p>
+                <span className="meta">
+                  <time dateTime={m.created_at}>{formatTime(m.created_at, zone)}</time>
+                  {m.direction === 'out' && <> · {STATUS[m.status]}</>}
+                  {m.failure_reason && <> · {m.failure_reason}</>}
+                </span>
+              </li>
+            ))}
+          </ol>
+          {!blocked && detail.state !== 'closed' && <Composer id={id} onSent={setDetail} />}
+        </div>
+        <TeamPanel
+          conversationId={id}
+          assignedTo={detail.assigned_to}
+          zone={zone}
+          onAssigned={() => void load()}
+        />
+      </div>
     </section>
   );
 }
@@ -183,6 +194,13 @@ function Composer({ id, onSent }: { id: string; onSent: (detail: Detail) => void
   const [problem, setProblem] = useState<string | null>(null);
   const segments = smsSegments(body);
   const encoding = smsEncoding(body);
+  const [quickReplies, setQuickReplies] = useState<Array<{ title: string; body: string }>>([]);
+  useEffect(() => {
+    void unwrap(api.GET('/api/v1/quick-replies', {})).then(
+      (r) => setQuickReplies(r.items),
+      () => undefined,
+    );
+  }, []);
 
   async function send(event: React.FormEvent) {
     event.preventDefault();
@@ -206,6 +224,19 @@ function Composer({ id, onSent }: { id: string; onSent: (detail: Detail) => void
 
   return (
     <form className="composer" onSubmit={(e) => void send(e)}>
+      {quickReplies.length > 0 && (
+        <label className="inline">
+          <span>Quick reply</span>
+          <select value="" onChange={(e) => setBody(quickReplies[Number(e.target.value)]?.body ?? body)}>
+            <option value="">Insert a saved reply</option>
+            {quickReplies.map((q, i) => (
+              <option key={q.title} value={i}>
+                {q.title}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <label htmlFor="composer-body">Text the caller</label>
       <textarea
         id="composer-body"
