@@ -26,7 +26,7 @@ import { openRefreshToken } from './token-vault.ts';
 // Mirroring one calendar's busy time into sched_external_busy. Decisions:
 // - Incremental by the stored sync token when there is one; otherwise (first sync, backfill, or a
 //   410 Gone answer to the token) a full listing of [now − 1 day, now + horizon) that replaces the
-//   calendar's mirror. A 410 clears the token and resyncs in full in the same run.
+//   calendar's mirror within that window. A 410 clears the token and resyncs in full in the same run.
 // - The provider is asked outside any transaction; the mirror, the new sync token and any conflicts
 //   are written in one transaction under the calendar's row lock, so a half-applied listing never
 //   shows and two syncs of one calendar apply one after the other.
@@ -98,12 +98,13 @@ export async function syncCalendar(deps: CalendarDeps, request: SyncRequest): Pr
       resynced = true;
     }
   }
+  // The window a full listing covers; it is the whole truth for that window only.
+  const window = { from: now - DAY_MS, to: now + (request.days ?? policy['calendar.horizon_days']) * DAY_MS };
   if (listing === null) {
-    const days = request.days ?? policy['calendar.horizon_days'];
     listing = await deps.provider.listEvents(refreshToken, link.external_id, {
       mode: 'full',
-      timeMin: new Date(now - DAY_MS).toISOString(),
-      timeMax: new Date(now + days * DAY_MS).toISOString(),
+      timeMin: new Date(window.from).toISOString(),
+      timeMax: new Date(window.to).toISOString(),
     });
   }
   const result = listing;
@@ -120,11 +121,13 @@ export async function syncCalendar(deps: CalendarDeps, request: SyncRequest): Pr
     if (!locked) return 0;
     let freed = free;
     if (full) {
-      // The listing is the whole truth for the calendar: anything else in its mirror goes.
+      // The listing is the whole truth for its window: a mirrored block in the window that it does
+      // not list goes. Blocks beyond the window stay (a shorter backfill must not drop busy time
+      // further ahead); ended ones are purged nightly.
       const listed = new Set(busy.map((b) => b.eventId));
       freed = (await listMirror(client, tenantId, calendarId))
-        .map((b) => b.eventId)
-        .filter((id) => !listed.has(id));
+        .filter((b) => b.end > window.from && b.start < window.to && !listed.has(b.eventId))
+        .map((b) => b.eventId);
     }
     await deleteMirrorBlocks(client, tenantId, calendarId, freed);
     const news = new Set(

@@ -184,6 +184,57 @@ describe('conflicts', () => {
   });
 });
 
+describe('ended busy time', () => {
+  it('is purged a week after it ended; what is ahead stays', async () => {
+    const day = 86_400_000;
+    const now = Date.now();
+    await upsertMirrorBlocks(f.t.system.db, {
+      tenantId: f.t.demo.id,
+      resourceId: f.resourceId,
+      calendarId,
+      source: 'google',
+      blocks: [
+        { eventId: 'long-gone', start: now - 9 * day, end: now - 8 * day },
+        { eventId: 'yesterday', start: now - 1 * day - 3_600_000, end: now - 1 * day },
+      ],
+    });
+    const before = await countMirror(f.t.system.db, f.t.demo.id, calendarId);
+    expect(await purgeEndedMirrorBlocks(f.t.system.db, new Date(now - 7 * day).toISOString())).toBe(1);
+    expect(await countMirror(f.t.system.db, f.t.demo.id, calendarId)).toBe(before - 1);
+  });
+});
+
+describe('backfill', () => {
+  it('replaces the mirror within its window and keeps busy time beyond it', async () => {
+    const day = 86_400_000;
+    const mirrored = async (eventId: string) =>
+      (
+        await f.t.system.db.query('SELECT 1 FROM sched_external_busy WHERE external_id = $1', [
+          `${calendarId}:${eventId}`,
+        ])
+      ).rowCount === 1;
+    const far = f.google.addEvent({
+      summary: 'Trip',
+      start: { dateTime: new Date(Date.now() + 40 * day).toISOString() },
+      end: { dateTime: new Date(Date.now() + 41 * day).toISOString() },
+    });
+    await waitFor(() => mirrored(far.id));
+    // A change inside the window whose push was lost: the backfill finds it.
+    f.google.dropNextPushes(1);
+    const near = f.google.addEvent({
+      start: { dateTime: new Date(Date.now() + 3 * day).toISOString() },
+      end: { dateTime: new Date(Date.now() + 3 * day + 3_600_000).toISOString() },
+    });
+    await f.google.settle();
+    expect(await mirrored(near.id)).toBe(false);
+    const res = await f.api('POST', `/api/v1/resources/${f.resourceId}/calendar/backfill`, { days: 7 });
+    expect(res.status, res.raw).toBe(200);
+    expect(await mirrored(near.id)).toBe(true);
+    expect(await mirrored(far.id)).toBe(true);
+  });
+});
+
+// Last: the system's own keyring cannot open the tokens once they are re-sealed under k2.
 describe('the sealed token', () => {
   it('rotation re-seals every token under the new key; the old key alone no longer opens them', async () => {
     const [before] = await listAllConnections(f.t.system.db);
@@ -204,25 +255,5 @@ describe('the sealed token', () => {
     expect(after.token_ciphertext.equals(before.token_ciphertext)).toBe(false);
     expect(f.google.liveRefreshTokens()).toContain(openRefreshToken(parseKeyring(k2), after));
     expect(() => openRefreshToken(parseKeyring(K1), after)).toThrow();
-  });
-});
-
-describe('ended busy time', () => {
-  it('is purged a week after it ended; what is ahead stays', async () => {
-    const day = 86_400_000;
-    const now = Date.now();
-    await upsertMirrorBlocks(f.t.system.db, {
-      tenantId: f.t.demo.id,
-      resourceId: f.resourceId,
-      calendarId,
-      source: 'google',
-      blocks: [
-        { eventId: 'long-gone', start: now - 9 * day, end: now - 8 * day },
-        { eventId: 'yesterday', start: now - 1 * day - 3_600_000, end: now - 1 * day },
-      ],
-    });
-    const before = await countMirror(f.t.system.db, f.t.demo.id, calendarId);
-    expect(await purgeEndedMirrorBlocks(f.t.system.db, new Date(now - 7 * day).toISOString())).toBe(1);
-    expect(await countMirror(f.t.system.db, f.t.demo.id, calendarId)).toBe(before - 1);
   });
 });
