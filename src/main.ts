@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { chooseLogFormat, createLogger } from './observability/logger.ts';
+import { registerTracing, tracingRequested } from './observability/tracing-sdk.ts';
 import { EmbeddedPostgresError } from './persistence/embedded-postgres.ts';
 import { removeServerLocation, withoutPassword, writeServerLocation } from './server-location.ts';
 import { startSystem } from './system.ts';
@@ -35,6 +36,10 @@ async function main(): Promise<void> {
       logger.warn({ err }, 'the web app could not be built; /app serves the last build, if any'),
     );
   }
+  // Traces when the standard OTEL_* variables ask for them (docs/operations.md, Traces).
+  const tracing = tracingRequested(process.env)
+    ? await registerTracing({ serviceName: `nevermisscall-${config.NMC_ROLE}` })
+    : null;
   let system: Awaited<ReturnType<typeof startSystem>>;
   try {
     system = await startSystem(config, logger);
@@ -57,7 +62,10 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     system.stop().then(
-      () => process.exit(0),
+      async () => {
+        await tracing?.shutdown().catch(() => undefined);
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   };

@@ -19,8 +19,8 @@ import type { InterpretReply } from '../domain/reply-hint.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Pool } from '../persistence/db.ts';
-import type { CalendarSandboxOwner } from '../providers/google/sandbox/server.ts';
 import type { DevIssuer } from '../providers/auth/dev-issuer.ts';
+import type { CalendarSandboxOwner } from '../providers/google/sandbox/server.ts';
 import type { StripeClient } from '../providers/stripe/client.ts';
 import type { TenDlcProvider } from '../providers/ten-dlc/provider.ts';
 import type { CalendarDeps } from '../runtime/calendar/calendar-deps.ts';
@@ -58,6 +58,7 @@ import { twilioSmsStatusRoutes } from './routes/twilio-sms-status.ts';
 import { twilioVoiceRoutes } from './routes/twilio-voice.ts';
 import { userRoutes } from './routes/users.ts';
 import { isApiSurface, type Surface, surfaceOfRoute } from './surface.ts';
+import { registerTracingHooks } from './tracing-hooks.ts';
 import { createOidcClient, type OidcClient } from './web/oidc-client.ts';
 import { type PhoneSimulatorDeps, phoneSimulatorRoutes } from './web/phone-simulator-routes.ts';
 import { webSessionSettings } from './web/session-cookie.ts';
@@ -181,6 +182,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  // First of the request hooks: everything after it runs inside the request's span.
+  registerTracingHooks(app);
   // Before the authentication hook below, which reads the web app's session cookie.
   await app.register(cookie);
   registerWellFormedText(app);

@@ -21,6 +21,9 @@ export function createBoss(options: BossOptions): PgBoss {
     monitorIntervalSeconds: 2,
     schedule: options.supervise,
     migrate: true,
+    // With an OpenTelemetry SDK registered, a job carries the trace of the transaction that enqueued
+    // it and its processing continues that trace (a no-op otherwise).
+    openTelemetry: { propagateContext: true },
   });
 }
 

@@ -12,6 +12,7 @@ import {
 } from '../machines/conversation-snapshot.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { CORRELATION_ATTRIBUTE, inSpan } from '../observability/tracing.ts';
 import { inTransaction, type Pool, type PoolClient } from '../persistence/db.ts';
 import {
   type ConversationRow,
@@ -103,7 +104,7 @@ const PARTICIPANT_BY_PURPOSE = {
 } as const;
 
 export function createDispatch(deps: DispatcherDeps): Dispatch {
-  return async (tenantId, ref, event, options) => {
+  const dispatch: Dispatch = async (tenantId, ref, event, options) => {
     const stepLog: { dialogue?: string; answers: string[] } = { answers: [] };
     const result = await inTransaction(deps.db, async (client) => {
       if (options.idempotencyKey) {
@@ -267,6 +268,12 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
     }
     return result;
   };
+  return (tenantId, ref, event, options) =>
+    inSpan(
+      `dispatch ${event.type}`,
+      { [CORRELATION_ATTRIBUTE]: options.correlationId, 'nmc.tenant_id': tenantId },
+      () => dispatch(tenantId, ref, event, options),
+    );
 }
 
 async function resolveConversation(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type EventEnvelope, validateEvent } from '../domain/event-catalog.ts';
+import { inSpan } from '../observability/tracing.ts';
 import type { Queryable } from '../persistence/db.ts';
 
 // Writing domain events to the outbox. Only the runtime calls this, always with the client of the
@@ -34,14 +35,16 @@ export async function writeOutboxEvents(db: Queryable, events: NewEvent[]): Prom
     };
   });
   // One round trip: the rows and the NOTIFY (delivered at commit) together.
-  await db.query(
-    `WITH inserted AS (
+  await inSpan('outbox write', { 'nmc.events': envelopes.length }, () =>
+    db.query(
+      `WITH inserted AS (
        INSERT INTO outbox_events (tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload)
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(
          tenant_id uuid, event_id uuid, event_name text, schema_version integer, occurred_at timestamptz,
          correlation_id text, causation_id text, payload jsonb))
      SELECT pg_notify($2, '')`,
-    [JSON.stringify(envelopes), OUTBOX_CHANNEL],
+      [JSON.stringify(envelopes), OUTBOX_CHANNEL],
+    ),
   );
   return envelopes;
 }

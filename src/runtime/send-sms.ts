@@ -4,6 +4,7 @@ import type { SendPurpose } from '../machines/conversation-events.ts';
 import { sendBlockedBy } from '../machines/send-guard.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { inSpan } from '../observability/tracing.ts';
 import { inTransaction, type Pool, type Queryable } from '../persistence/db.ts';
 import { campaignStatus, isOptedOut, recordOptOut } from '../persistence/repositories/compliance.ts';
 import { findConversation, lockConversation } from '../persistence/repositories/conversations.ts';
@@ -158,12 +159,14 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
       }
       const result =
         existing ??
-        (await sendSms(deps.twilio, {
-          from: tenant.twilio_number,
-          to: caller,
-          body: message.body,
-          statusCallback,
-        }));
+        (await inSpan('twilio messages.create', { 'nmc.message_id': message.id }, () =>
+          sendSms(deps.twilio, {
+            from: tenant.twilio_number as string,
+            to: caller,
+            body: message.body,
+            statusCallback,
+          }),
+        ));
       // The SID and the fact that the provider took the text commit together (first-response latency
       // ends here; src/runtime/reports).
       await inTransaction(deps.db, async (tx) => {
