@@ -33,6 +33,8 @@ import { createDispatch } from './runtime/dispatch.ts';
 import { domainLogSubscriber } from './runtime/domain-log.ts';
 import { ensureQueues } from './runtime/job-queues.ts';
 import { createStatusPoller } from './runtime/poll-sms-status.ts';
+import { portalLinks } from './runtime/portal/portal-links.ts';
+import { portalKey } from './runtime/portal/portal-token.ts';
 import { followUpSubscriber } from './runtime/reminders/follow-up.ts';
 import { reminderScheduler } from './runtime/reminders/schedule-reminders.ts';
 import { reportSubscriber } from './runtime/reports/report-subscriber.ts';
@@ -205,6 +207,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         boss,
         connectionString: database.url,
         dispatch,
+        appointmentLinks: portalLinks({ db, publicBaseUrl: config.PUBLIC_BASE_URL }),
         sendSms: createSmsSender({
           db,
           boss,
@@ -261,6 +264,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         : undefined;
       const app = await buildApp({
         config,
+        portalKey: portalKey(keyring),
         db,
         logger,
         metrics,

@@ -13,6 +13,8 @@ export const ERROR_CATALOG = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  // A customer's link that expired, or whose booking was cancelled: it will not work again.
+  gone: 410,
   idempotency_key_reused: 422,
   unprocessable: 422,
   rate_limited: 429,

@@ -48,6 +48,7 @@ import { googleCalendarWebhookRoutes } from './routes/google-calendar-webhook.ts
 import { opsRoutes } from './routes/ops.ts';
 import { publicBookingRoutes } from './routes/public-booking.ts';
 import { quickReplyRoutes } from './routes/quick-replies.ts';
+import { portalRoutes } from './routes/portal.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { schedulingRoutes } from './routes/scheduling.ts';
 import { staffRoutes } from './routes/staff.ts';
@@ -92,6 +93,8 @@ export type AppDeps = {
   streamHub?: StreamHub;
   /** Stripe (the sandbox's when no real account is configured); without it billing answers 503. */
   stripe?: { client: StripeClient; webhookSecret: string };
+  /** Signs and verifies customers' portal tokens (src/runtime/portal/portal-token.ts). */
+  portalKey?: Uint8Array;
   /** The optional language model (LLM_BASE_URL): reads inbound texts into hints; absent = deterministic only. */
   interpretReply?: InterpretReply;
   /** Calendar connections, sync and the Google push webhook; without it those routes answer 503. */
@@ -279,6 +282,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(schedulingRoutes(deps));
   await app.register(appointmentRoutes(deps));
   await app.register(reportRoutes(deps));
+  await app.register(portalRoutes(deps));
   await app.register(publicBookingRoutes(deps));
   await app.register(streamRoutes(deps));
   await app.register(stripeWebhookRoutes(deps));

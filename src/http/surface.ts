@@ -15,6 +15,8 @@ declare module 'fastify' {
 export function surfaceOfRoute(url: string): Surface {
   if (url.startsWith('/api/staff/')) return 'staff';
   if (url.startsWith('/api/public/')) return 'public';
+  // The customer's own page: no login, its own signed token (src/http/routes/portal.ts).
+  if (url.startsWith('/api/portal/')) return 'public';
   if (url.startsWith('/api/')) return 'operator';
   if (url.startsWith('/webhooks/')) return 'webhook';
   return 'ops';

@@ -13,6 +13,7 @@ import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { createOutboxDispatcher, type Subscriber } from './outbox-dispatcher.ts';
 import type { StatusPollJob } from './poll-sms-status.ts';
+import type { LinkFor } from './portal/portal-links.ts';
 import { startAppointmentWorkers } from './reminders/appointment-workers.ts';
 import { runRetention } from './retention.ts';
 import { expireHold, type HoldExpiryJob } from './scheduling/expire-hold.ts';
@@ -39,6 +40,8 @@ export type WorkerDeps = {
   subscribers: Subscriber[];
   outboxBatchSize: number;
   tenDlc: TenDlcProvider;
+  /** The customer's page link that reminders carry (src/runtime/portal). */
+  appointmentLinks?: LinkFor;
   /** Calendar sync, push channels and write-back (src/runtime/calendar). */
   calendar?: CalendarDeps;
   logger: Logger;
@@ -163,6 +166,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     db: deps.db,
     dispatch: deps.dispatch,
     logger: deps.logger,
+    ...(deps.appointmentLinks ? { linkFor: deps.appointmentLinks } : {}),
   });
   const outbox = createOutboxDispatcher({
     db: deps.db,

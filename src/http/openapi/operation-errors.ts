@@ -70,6 +70,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   not_found: 'nothing with this id (or slug) exists for the caller',
   method_not_allowed: 'the path exists but not with this method (see the Allow header)',
   conflict: 'the current state does not allow this (e.g. the slot is taken, the caller opted out)',
+  gone: "a customer's link that expired, or whose booking was cancelled: it will not work again",
   payload_too_large: 'the body is larger than 256 KiB',
   unsupported_media_type: 'the body is not of a content type this operation reads',
   idempotency_key_reused: 'this X-Idempotency-Key was used with a different request',

@@ -248,6 +248,28 @@ const EXPECTED: Record<string, Entry> = {
   'GET /api/v1/reports/funnel.csv': { allowed: OWNER_ONLY, kind: 'none' },
   'GET /api/v1/reports/first-response': { allowed: OWNER_ONLY, kind: 'none' },
   'GET /api/v1/reports/first-response.csv': { allowed: OWNER_ONLY, kind: 'none' },
+  // The customer's page takes no operator token: a link's code (unknown here: 404), then its own
+  // portal token (none here: 401).
+  'POST /api/portal/sessions': {
+    allowed: 'public',
+    kind: 'none',
+    build: () => ({ body: { code: 'Unknown2345Code' } }),
+    ownStatus: 404,
+  },
+  'GET /api/portal/booking': { allowed: 'public', kind: 'none', ownStatus: 401 },
+  'GET /api/portal/booking/availability': {
+    allowed: 'public',
+    kind: 'none',
+    build: () => ({ query: window() }),
+    ownStatus: 401,
+  },
+  'POST /api/portal/booking/cancel': { allowed: 'public', kind: 'none', build: empty, ownStatus: 401 },
+  'POST /api/portal/booking/reschedule': {
+    allowed: 'public',
+    kind: 'none',
+    build: () => ({ body: { start: new Date(Date.now() + DAY_MS).toISOString() } }),
+    ownStatus: 401,
+  },
   'GET /api/v1/billing': { allowed: OWNER_ONLY, kind: 'none' },
   'POST /api/v1/billing/checkout': {
     allowed: OWNER_ONLY,

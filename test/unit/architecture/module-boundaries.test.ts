@@ -44,6 +44,7 @@ const REPOSITORY_MODULE: Record<string, string> = {
   'quick-replies.ts': 'conv',
   'compliance.ts': 'comp',
   'billing.ts': 'bill',
+  'scheduling/portal-links.ts': 'sched',
   'reports.ts': 'rep',
   'policy-values.ts': 'shared',
   'housekeeping.ts': 'shared',
