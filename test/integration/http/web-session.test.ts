@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { settleOutbound, tokenFor } from '../../helpers/operator-api.ts';
+import { buildTestApp, testConfig } from '../../helpers/app.ts';
+import { devIssuerOf, settleOutbound, tokenFor } from '../../helpers/operator-api.ts';
 import { startTestSystem, type TestSystem } from '../../helpers/system.ts';
 import { webSignIn } from '../../helpers/web-session.ts';
 
@@ -95,5 +96,37 @@ describe('web sign-in (OIDC code + PKCE through the dev issuer)', () => {
     });
     expect(callback.status).toBe(401);
     expect(callback.headers.getSetCookie().some((c) => c.startsWith('nmc_session='))).toBe(false);
+  });
+
+  it('has no dev login and no phone simulator in production, even with a dev issuer at hand', async () => {
+    const devIssuer = await devIssuerOf(t.system);
+    const simulator = {
+      phone: t.phone,
+      traffic: { messages: () => [], onChange: () => () => undefined },
+      businessNumber: '+15005550006',
+    };
+    for (const NODE_ENV of ['production', 'development']) {
+      const { app } = await buildTestApp(t.system.db, {
+        config: { ...testConfig(), NODE_ENV },
+        auth: {
+          verify: async () => ({}),
+          orgClaim: 'org_id',
+          roleClaim: 'org_role',
+          staffOrgId: null,
+          devIssuer,
+        },
+        phoneSimulator: simulator,
+      });
+      const login = await app.inject({ method: 'GET', url: '/app/dev-login?tenant=demo&role=OWNER' });
+      const phone = await app.inject({ method: 'GET', url: '/app/phone/api/business' });
+      if (NODE_ENV === 'production') {
+        expect(login.statusCode).toBe(404);
+        expect(phone.statusCode).toBe(404);
+      } else {
+        expect(login.statusCode).toBe(302);
+        expect(phone.statusCode).toBe(200);
+      }
+      await app.close();
+    }
   });
 });
