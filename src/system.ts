@@ -33,6 +33,7 @@ import { createDispatch } from './runtime/dispatch.ts';
 import { domainLogSubscriber } from './runtime/domain-log.ts';
 import { ensureQueues } from './runtime/job-queues.ts';
 import { createStatusPoller } from './runtime/poll-sms-status.ts';
+import type { ProvisioningDeps } from './runtime/provisioning/provisioning-deps.ts';
 import { portalLinks } from './runtime/portal/portal-links.ts';
 import { portalKey } from './runtime/portal/portal-token.ts';
 import { followUpSubscriber } from './runtime/reminders/follow-up.ts';
@@ -200,6 +201,20 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         logger.error(sealed, 'calendar tokens no key opens; their owners must reconnect');
     }
 
+    // Stripe: the real account when configured, else the sandbox on a loopback port of its own. The
+    // API takes payments with it, the workers provision tenants with it.
+    const stripe = await openStripe(config, logger);
+    onStop('stripe', () => stripe.close());
+    // Convergence and reconciliation (src/runtime/provisioning): the same SDK clients as the rest.
+    const provisioning: ProvisioningDeps = {
+      db,
+      boss,
+      twilio,
+      stripe: stripe.client,
+      webhookBaseUrl: config.PUBLIC_BASE_URL,
+      logger,
+    };
+
     let workers: { running(): boolean } = { running: () => true };
     if (runsWorkers) {
       const started = await startWorkers({
@@ -231,6 +246,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
           ...(calendar ? [calendarWriteSubscriber(calendar)] : []),
         ],
         ...(calendar ? { calendar } : {}),
+        provisioning,
         tenDlc,
         outboxBatchSize: config.OUTBOX_BATCH_SIZE,
         logger,
@@ -244,14 +260,11 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     if (twilioSandbox) system.twilioSandbox = twilioSandbox;
     if (google.sandbox) system.googleSandbox = google.sandbox;
     if (calendar) system.calendar = calendar;
+    if (stripe.sandbox) system.stripeSandbox = stripe.sandbox;
     if (config.NMC_ROLE !== 'worker') {
       const streamHub = createStreamHub({ db, connectionString: database.url, logger });
       await streamHub.start();
       onStop('stream-hub', () => streamHub.stop());
-      // Stripe: the real account when configured, else the sandbox on a loopback port of its own.
-      const stripe = await openStripe(config, logger);
-      onStop('stripe', () => stripe.close());
-      if (stripe.sandbox) system.stripeSandbox = stripe.sandbox;
       // The language model only when configured (and its client only then loaded): without it the
       // assistant is deterministic.
       const interpretReply = config.LLM_BASE_URL
@@ -280,6 +293,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         auth: await createOperatorAuth(config),
         streamHub,
         stripe: { client: stripe.client, webhookSecret: stripe.webhookSecret },
+        provisioning,
         ...(interpretReply ? { interpretReply } : {}),
         ...(calendar ? { calendar } : {}),
         ...(google.sandbox && config.NODE_ENV !== 'production' ? { calendarSandbox: google.sandbox } : {}),

@@ -109,6 +109,26 @@ export const EVENT_CATALOG = {
     version: 1,
     payload: z.object({ ...appointmentFacts, outcome: z.enum(['completed', 'no_show']) }),
   },
+  // Convergence (src/runtime/provisioning): every status change of a step, and a desired-state
+  // version reached in every system.
+  'nmc.provisioning.StepChanged': {
+    version: 1,
+    payload: z.object({
+      step: z.string(),
+      status: z.enum(['pending', 'running', 'done', 'waiting', 'failed']),
+      desired_version: z.number().int(),
+      attempt: z.number().int(),
+      reason: z.string().nullable(),
+    }),
+  },
+  'nmc.provisioning.TenantConverged': {
+    version: 1,
+    payload: z.object({ desired_version: z.number().int(), lifecycle: z.enum(['active', 'closed']) }),
+  },
+  'nmc.provisioning.DriftFound': {
+    version: 1,
+    payload: z.object({ kind: z.string(), subject: z.string(), repaired: z.boolean() }),
+  },
   'nmc.compliance.CampaignStatusChanged': {
     version: 1,
     payload: z.object({

@@ -24,6 +24,7 @@ import type { CalendarSandboxOwner } from '../providers/google/sandbox/server.ts
 import type { StripeClient } from '../providers/stripe/client.ts';
 import type { TenDlcProvider } from '../providers/ten-dlc/provider.ts';
 import type { CalendarDeps } from '../runtime/calendar/calendar-deps.ts';
+import type { ProvisioningDeps } from '../runtime/provisioning/provisioning-deps.ts';
 import type { Dispatch } from '../runtime/dispatch.ts';
 import type { StreamHub } from '../runtime/stream-hub.ts';
 import { acceptEmptyJsonBody } from './action-body.ts';
@@ -51,6 +52,7 @@ import { quickReplyRoutes } from './routes/quick-replies.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { schedulingRoutes } from './routes/scheduling.ts';
+import { provisioningRoutes } from './routes/provisioning.ts';
 import { staffRoutes } from './routes/staff.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.ts';
@@ -97,6 +99,8 @@ export type AppDeps = {
   portalKey?: Uint8Array;
   /** The optional language model (LLM_BASE_URL): reads inbound texts into hints; absent = deterministic only. */
   interpretReply?: InterpretReply;
+  /** Tenant provisioning and reconciliation (the staff API); without it those routes answer 503. */
+  provisioning?: ProvisioningDeps;
   /** Calendar connections, sync and the Google push webhook; without it those routes answer 503. */
   calendar?: CalendarDeps;
   /** The Google sandbox's owner side (outside production only): add events as in Google Calendar. */
@@ -279,6 +283,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(catalogRoutes(deps));
   await app.register(complianceRoutes(deps));
   await app.register(staffRoutes(deps));
+  await app.register(provisioningRoutes(deps));
   await app.register(schedulingRoutes(deps));
   await app.register(appointmentRoutes(deps));
   await app.register(reportRoutes(deps));

@@ -152,3 +152,30 @@ async function refreshSubscription(
     });
   });
 }
+
+/**
+ * Applies Stripe's current copy of a subscription to the mirror (reconciliation and backfill: the
+ * provider's state, fetched, wins over what the events told us). Returns whether anything changed.
+ */
+export async function syncSubscriptionFromStripe(
+  deps: { db: Pool },
+  subscription: unknown,
+  context: { correlationId: string },
+): Promise<'applied' | 'unchanged' | 'unknown_customer'> {
+  const fetched = readSubscription(subscription);
+  if (fetched === null) return 'unchanged';
+  return inTransaction(deps.db, async (client) => {
+    const tenantId = await lockTenantByStripeCustomer(client, fetched.customerId);
+    if (tenantId === null) return 'unknown_customer';
+    const result = await applyChange(client, {
+      tenantId,
+      subscriptionId: fetched.subscriptionId,
+      change: fetched.change,
+      created: Math.floor(Date.now() / 1000),
+      fetched: true,
+      correlationId: context.correlationId,
+      causationId: context.correlationId,
+    });
+    return result.outcome;
+  });
+}

@@ -1,4 +1,10 @@
-import { ALL_GATES, DEFAULT_GRACE_DAYS, type Gates, gatesForSubscriptions } from '../domain/feature-gates.ts';
+import {
+  ALL_GATES,
+  DEFAULT_GRACE_DAYS,
+  type Gates,
+  gatesForSubscriptions,
+  NO_GATES,
+} from '../domain/feature-gates.ts';
 import type { Queryable } from '../persistence/db.ts';
 import { listSubscriptions, type SubscriptionRow } from '../persistence/repositories/billing.ts';
 import type { GatesReader } from './conversation-facts.ts';
@@ -36,7 +42,13 @@ export async function readBillingState(
   tenantId: string,
   at: string | Date,
 ): Promise<BillingState> {
-  return billingStateOf(await listSubscriptions(db, tenantId), at);
+  const state = billingStateOf(await listSubscriptions(db, tenantId), at);
+  // A closed tenant (src/runtime/provisioning, the stop_sending step) uses nothing, paid or not.
+  const { rows } = await db.query<{ closed: boolean }>(
+    'SELECT closed_at IS NOT NULL AND closed_at <= $2 AS closed FROM id_tenants WHERE id = $1',
+    [tenantId, at],
+  );
+  return rows[0]?.closed ? { ...state, gates: { ...NO_GATES } } : state;
 }
 
 export const readGatesFromBilling: GatesReader = async (db, tenantId, at) =>

@@ -21,6 +21,9 @@ export const QUEUES = {
   calendarWrite: 'calendar-write',
   calendarWriteDead: 'calendar-write-dead',
   calendarSweep: 'calendar-sweep',
+  provisioningConverge: 'provisioning-converge',
+  provisioningConvergeDead: 'provisioning-converge-dead',
+  provisioningReconcile: 'provisioning-reconcile',
   appointmentReminder: 'appointment-reminder',
   appointmentSweep: 'appointment-sweep',
 } as const;
@@ -72,6 +75,19 @@ export const QUEUE_SPECS: QueueSpec[] = [
     expireInSeconds: 120,
   },
   { name: QUEUES.calendarSweep, retryLimit: 0, notify: false },
+  // Convergence: one queued and one running run per tenant (the singleton key is the tenant).
+  // Provider failures are the steps' own backoff (src/runtime/provisioning/converge.ts); pg-boss's
+  // retries only cover a run whose database went away, then its dead-letter queue.
+  { name: QUEUES.provisioningConvergeDead, retryLimit: 0, notify: false },
+  {
+    name: QUEUES.provisioningConverge,
+    deadLetter: QUEUES.provisioningConvergeDead,
+    retryLimit: 3,
+    notify: true,
+    expireInSeconds: 600,
+    policy: 'stately',
+  },
+  { name: QUEUES.provisioningReconcile, retryLimit: 1, notify: false, expireInSeconds: 1800 },
   // Appointment care: reminders are delayed jobs (their id is the appointment, start and offset);
   // the sweep completes appointments nobody marked.
   { name: QUEUES.appointmentReminder, retryLimit: 3, notify: false },

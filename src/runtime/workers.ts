@@ -12,6 +12,8 @@ import { startCalendarWorkers } from './calendar/calendar-workers.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { createOutboxDispatcher, type Subscriber } from './outbox-dispatcher.ts';
+import type { ProvisioningDeps } from './provisioning/provisioning-deps.ts';
+import { startProvisioningWorkers } from './provisioning/provisioning-workers.ts';
 import type { StatusPollJob } from './poll-sms-status.ts';
 import type { LinkFor } from './portal/portal-links.ts';
 import { startAppointmentWorkers } from './reminders/appointment-workers.ts';
@@ -44,6 +46,8 @@ export type WorkerDeps = {
   appointmentLinks?: LinkFor;
   /** Calendar sync, push channels and write-back (src/runtime/calendar). */
   calendar?: CalendarDeps;
+  /** Tenant convergence and the daily reconciliation (src/runtime/provisioning). */
+  provisioning?: ProvisioningDeps;
   logger: Logger;
   metrics: Metrics;
 };
@@ -162,6 +166,9 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     }
   });
   const calendarWorkers = deps.calendar ? await startCalendarWorkers(deps.boss, deps.calendar) : null;
+  const provisioningWorkers = deps.provisioning
+    ? await startProvisioningWorkers(deps.boss, deps.provisioning)
+    : null;
   const appointmentWorkers = await startAppointmentWorkers(deps.boss, {
     db: deps.db,
     dispatch: deps.dispatch,
@@ -190,6 +197,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       await deps.boss.offWork(QUEUES.alertSend).catch(() => undefined);
       await deps.boss.offWork(QUEUES.alertReminder).catch(() => undefined);
       await calendarWorkers?.stop();
+      await provisioningWorkers?.stop();
       await appointmentWorkers.stop();
       await outbox.stop();
     },

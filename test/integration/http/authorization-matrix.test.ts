@@ -337,6 +337,37 @@ const EXPECTED: Record<string, Entry> = {
     kind: 'tenant',
     build: () => ({ body: { status: 'approved' } }),
   },
+  // Provisioning: a new tenant per call (its convergence runs against the sandboxes); the matrix's
+  // own tenants were seeded, not provisioned, so changing their desired state is a 409.
+  'POST /api/staff/tenants': {
+    allowed: STAFF_ONLY,
+    kind: 'none',
+    build: () => ({
+      body: {
+        slug: `matrix-${randomUUID().slice(0, 8)}`,
+        name: 'Matrix Plumbing',
+        time_zone: 'America/New_York',
+        auth_org_id: null,
+        forwarding_phone: '+14155550100',
+      },
+    }),
+  },
+  'GET /api/staff/tenants/:tenantId': { allowed: STAFF_ONLY, kind: 'tenant' },
+  'PATCH /api/staff/tenants/:tenantId': {
+    allowed: STAFF_ONLY,
+    kind: 'tenant',
+    build: () => ({ body: { forwarding_phone: '+14155550101' } }),
+    ownStatus: 409,
+  },
+  'POST /api/staff/tenants/:tenantId/converge': { allowed: STAFF_ONLY, kind: 'tenant', ownStatus: 409 },
+  'POST /api/staff/tenants/:tenantId/close': { allowed: STAFF_ONLY, kind: 'tenant', ownStatus: 409 },
+  'GET /api/staff/tenants/:tenantId/export': { allowed: STAFF_ONLY, kind: 'tenant' },
+  'GET /api/staff/drift': { allowed: STAFF_ONLY, kind: 'none' },
+  'POST /api/staff/reconcile': {
+    allowed: STAFF_ONLY,
+    kind: 'none',
+    build: () => ({ body: { dry_run: true } }),
+  },
   'GET /api/staff/dead-letters': { allowed: STAFF_ONLY, kind: 'none' },
   'POST /api/staff/dead-letters/replay': {
     allowed: STAFF_ONLY,
@@ -763,7 +794,9 @@ describe('the matrix', () => {
     const expected = audited.flatMap((route) =>
       casesOf(entryOf(route)).map((idCase) => {
         const allowed = route.action !== null && can('STAFF', route.action);
-        const result = !allowed ? 'forbidden' : idCase === 'own' ? 'success' : 'rejected_404';
+        const own = entryOf(route).ownStatus;
+        const ownResult = own !== undefined && own >= 400 ? `rejected_${own}` : 'success';
+        const result = !allowed ? 'forbidden' : idCase === 'own' ? ownResult : 'rejected_404';
         return `${route.action} ${result}`;
       }),
     );

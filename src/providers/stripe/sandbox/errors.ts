@@ -1,6 +1,11 @@
 // Stripe's error envelope, as the SDK reads it into its typed errors.
 
-export type Answer = { status: number; body: unknown };
+export type Answer = {
+  status: number;
+  body: unknown;
+  /** The webhook event Stripe sends because of this request (a subscription created, updated, canceled). */
+  emits?: { type: string; object: Record<string, unknown> & { id: string; object: string } };
+};
 
 export function stripeError(status: number, message: string, extra: Record<string, unknown> = {}): Answer {
   const type =

@@ -2,7 +2,7 @@ import { type Answer, missing, stripeError } from './errors.ts';
 import { type FormObject, listOf, metadataOf, newStripeId, objectOf, textOf } from './form.ts';
 
 // The sandbox's Stripe objects (customers, prices, Checkout and billing-portal sessions,
-// subscriptions) and the REST resources that create and read them. No HTTP here: the server hands
+// subscriptions) and the REST resources that create, search, change and read them. No HTTP here: the server hands
 // each authenticated request's method, path and parsed form to `route`.
 
 export type StripeObject = Record<string, unknown> & { id: string; object: string };
@@ -157,6 +157,100 @@ export function createStripeResources(baseUrl: () => string) {
     return { status: 200, body: customer };
   }
 
+  // GET /v1/customers/search: the one query form NMC uses, `metadata['key']:'value'` (Stripe's
+  // search syntax), answered at once (Stripe's own index lags by up to a minute, which is why
+  // creates carry an Idempotency-Key and search is only the second line).
+  function searchCustomers(query: FormObject): Answer {
+    const text = textOf(query.query) ?? '';
+    const clause = /^metadata\['([^']+)'\]\s*:\s*'([^']*)'$/.exec(text.trim());
+    if (!clause) {
+      return stripeError(400, `Invalid search query: ${text}`, {
+        code: 'parameter_invalid_string',
+        param: 'query',
+      });
+    }
+    const [, key, value] = clause;
+    const data = [...customers.values()].filter(
+      (c) => (c.metadata as Record<string, string>)[key ?? ''] === value && c.deleted !== true,
+    );
+    return {
+      status: 200,
+      body: { object: 'search_result', data, has_more: false, next_page: null, url: '/v1/customers/search' },
+    };
+  }
+
+  function priceById(id: string | undefined): StripeObject | undefined {
+    return id === undefined ? undefined : prices.get(id);
+  }
+
+  // POST /v1/subscriptions: a subscription billed by invoice (collection_method send_invoice), so it
+  // is active without a card, as for a business staff sign up; Stripe then sends
+  // customer.subscription.created.
+  function createSubscription(params: FormObject): Answer {
+    const customer = textOf(params.customer);
+    if (customer === undefined || !customers.has(customer))
+      return missing('customer', customer ?? '', 'customer');
+    const item = objectOf(listOf(params.items)[0]);
+    const price = priceById(textOf(item?.price));
+    if (!price) return missing('price', textOf(item?.price) ?? '', 'items[0][price]');
+    const plan = (price.metadata as Record<string, string>).plan ?? 'starter';
+    const object = subscriptionObject({ customer, status: 'active', plan });
+    object.metadata = { ...metadataOf(params.metadata), plan };
+    object.collection_method = textOf(params.collection_method) ?? 'charge_automatically';
+    remember(object, nowS());
+    return { status: 200, body: object, emits: { type: 'customer.subscription.created', object } };
+  }
+
+  function listSubscriptions(query: FormObject): Answer {
+    const customer = textOf(query.customer);
+    const status = textOf(query.status);
+    const data = [...subscriptions.values()]
+      .map((s) => s.object)
+      .filter(
+        (s) =>
+          (customer === undefined || s.customer === customer) &&
+          (status === 'all' || (status === undefined ? s.status !== 'canceled' : s.status === status)),
+      );
+    return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/subscriptions' } };
+  }
+
+  // POST /v1/subscriptions/:id with items[0][id] + items[0][price]: a plan change.
+  function updateSubscription(id: string, params: FormObject): Answer {
+    const known = subscriptions.get(id);
+    if (!known) return missing('subscription', id);
+    const item = objectOf(listOf(params.items)[0]);
+    const price = priceById(textOf(item?.price));
+    if (textOf(item?.price) !== undefined && !price)
+      return missing('price', textOf(item?.price) ?? '', 'items[0][price]');
+    const plan = price
+      ? ((price.metadata as Record<string, string>).plan ?? 'starter')
+      : String((known.object.metadata as Record<string, string>).plan);
+    const object = subscriptionObject({
+      id,
+      customer: String(known.object.customer),
+      status: String(known.object.status),
+      plan,
+      created: Number(known.object.created),
+    });
+    object.metadata = {
+      ...(known.object.metadata as Record<string, string>),
+      ...metadataOf(params.metadata),
+      plan,
+    };
+    remember(object, nowS());
+    return { status: 200, body: object, emits: { type: 'customer.subscription.updated', object } };
+  }
+
+  // DELETE /v1/subscriptions/:id: canceled at once; Stripe sends customer.subscription.deleted.
+  function cancelSubscription(id: string): Answer {
+    const known = subscriptions.get(id);
+    if (!known) return missing('subscription', id);
+    const at = nowS();
+    const object: StripeObject = { ...known.object, status: 'canceled', canceled_at: at, ended_at: at };
+    remember(object, at);
+    return { status: 200, body: object, emits: { type: 'customer.subscription.deleted', object } };
+  }
+
   function listPrices(query: FormObject): Answer {
     const keys = listOf(query.lookup_keys).filter((k): k is string => typeof k === 'string');
     const data = [...prices.values()].filter(
@@ -238,6 +332,9 @@ export function createStripeResources(baseUrl: () => string) {
 
   function route(method: string, path: string, params: FormObject, query: FormObject): Answer {
     if (method === 'POST' && path === '/v1/customers') return createCustomer(params);
+    if (method === 'GET' && path === '/v1/customers/search') return searchCustomers(query);
+    if (method === 'POST' && path === '/v1/subscriptions') return createSubscription(params);
+    if (method === 'GET' && path === '/v1/subscriptions') return listSubscriptions(query);
     if (method === 'GET' && path === '/v1/prices') return listPrices(query);
     if (method === 'POST' && path === '/v1/checkout/sessions') return createCheckoutSession(params);
     if (method === 'POST' && path === '/v1/billing_portal/sessions') return createPortalSession(params);
@@ -251,6 +348,8 @@ export function createStripeResources(baseUrl: () => string) {
       const found = subscriptions.get(subscription);
       return found ? { status: 200, body: found.object } : missing('subscription', subscription);
     }
+    if (method === 'POST' && subscription !== undefined) return updateSubscription(subscription, params);
+    if (method === 'DELETE' && subscription !== undefined) return cancelSubscription(subscription);
     return stripeError(404, `Unrecognized request URL (${method}: ${path}).`);
   }
 

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../../observability/logger.ts';
 import { readBody } from '../../sandbox-body.ts';
 import { listenOnLoopback } from '../../sandbox-server.ts';
@@ -24,8 +25,8 @@ import {
 export type { EmittedEvent, InvoiceEventType, SubscriptionEventType } from './events.ts';
 export type { SandboxSubscriptionInput, StripeObject } from './resources.ts';
 
-// A stand-in for the slice of Stripe's REST API that NMC uses (customers, prices by lookup key,
-// Checkout and billing-portal sessions, subscriptions), close enough on the wire that the real
+// A stand-in for the slice of Stripe's REST API that NMC uses (customers with search, prices by
+// lookup key, Checkout and billing-portal sessions, subscriptions created, changed and canceled), close enough on the wire that the real
 // `stripe` SDK talks to it unchanged through createStripeClient's apiBaseUrl. It also plays Stripe's
 // side of webhooks: test and demo helpers build events shaped like Stripe's and post them, signed
 // with the webhook secret exactly as Stripe signs them (Stripe-Signature: t=…,v1=…).
@@ -57,6 +58,15 @@ export interface StripeSandbox {
   checkoutSessions(): StripeObject[];
   portalSessions(): StripeObject[];
   subscription(id: string): StripeObject | undefined;
+  subscriptions(): StripeObject[];
+  /** The next `count` authenticated API requests answer this error instead (nothing is done). */
+  failNext(count: number, fault: { status: number; message?: string }): void;
+  /** The next `count` authenticated API requests are processed, but answered `ms` later. */
+  delayNext(count: number, ms: number): void;
+  /** The next request matching (method, path) answers this error (nothing is done). */
+  failOn(match: { method: string; path: RegExp }, fault: { status: number; message?: string }): void;
+  /** The next request matching (method, path) is processed, but answered `ms` later. */
+  delayOn(match: { method: string; path: RegExp }, ms: number): void;
   /** Every API request: method, path and the status answered. */
   requests(): Array<{ method: string; path: string; status: number }>;
   /** Stores a subscription as Stripe would hold it after a checkout; no event is sent. */
@@ -110,6 +120,17 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     ...(logger === undefined ? {} : { logger }),
   });
   const idempotent = new Map<string, Answer>();
+  let failures: Array<{ status: number; message?: string }> = [];
+  let delays: number[] = [];
+  let targeted: Array<{
+    match: { method: string; path: RegExp };
+    fault: { status: number; message?: string } | null;
+    delayMs: number;
+  }> = [];
+  const takeTargeted = (method: string, path: string) => {
+    const index = targeted.findIndex((t) => t.match.method === method && t.match.path.test(path));
+    return index < 0 ? null : (targeted.splice(index, 1)[0] ?? null);
+  };
   let requests: Array<{ method: string; path: string; status: number }> = [];
 
   async function completeCheckout(sessionId: string, opts: { status?: string } = {}) {
@@ -129,6 +150,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
       return;
 
     let answer: Answer;
+    let aimed: { fault: { status: number; message?: string } | null; delayMs: number } | null = null;
     const idempotencyHeader = req.headers['idempotency-key'];
     const idempotencyKey =
       method === 'POST' && typeof idempotencyHeader === 'string' ? `${path} ${idempotencyHeader}` : null;
@@ -140,9 +162,26 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     } else if (replayed) {
       answer = replayed;
     } else {
-      answer = resources.route(method, path, parseStripeForm(raw), parseStripeForm(url.search.slice(1)));
-      if (idempotencyKey !== null && answer.status < 500) idempotent.set(idempotencyKey, answer);
+      aimed = takeTargeted(method, path);
+      const fault = aimed?.fault ?? failures.shift();
+      answer = fault
+        ? stripeError(
+            fault.status,
+            fault.message ?? (fault.status === 429 ? 'Too many requests' : 'An unknown error occurred'),
+            fault.status === 429 ? { code: 'rate_limit' } : {},
+          )
+        : resources.route(method, path, parseStripeForm(raw), parseStripeForm(url.search.slice(1)));
+      if (idempotencyKey !== null && answer.status < 500 && answer.status !== 429)
+        idempotent.set(idempotencyKey, answer);
+      // The event of a change, as Stripe sends it after answering (never again for a replay).
+      if (answer.emits) {
+        const { type, object } = answer.emits;
+        void emitEvent(eventObject(type, object, nowS())).catch(() => undefined);
+      }
     }
+    // A delayed answer is still processed: the change exists even if the client gave up waiting.
+    const delayMs = aimed?.delayMs || (delays.shift() ?? 0);
+    if (delayMs > 0) await sleep(delayMs);
     requests.push({ method, path, status: answer.status });
     const payload = JSON.stringify(answer.body);
     res.writeHead(answer.status, {
@@ -172,6 +211,19 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     checkoutSessions: () => [...resources.sessions.values()],
     portalSessions: () => [...resources.portal.values()],
     subscription: (id) => resources.subscriptions.get(id)?.object,
+    subscriptions: () => [...resources.subscriptions.values()].map((s) => s.object),
+    failNext: (count, fault) => {
+      for (let i = 0; i < count; i += 1) failures.push(fault);
+    },
+    delayNext: (count, ms) => {
+      for (let i = 0; i < count; i += 1) delays.push(ms);
+    },
+    failOn: (match, fault) => {
+      targeted.push({ match, fault, delayMs: 0 });
+    },
+    delayOn: (match, ms) => {
+      targeted.push({ match, fault: null, delayMs: ms });
+    },
     requests: () => [...requests],
     putSubscription: (input) => {
       const object = resources.subscriptionObject(input);
@@ -206,6 +258,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     reset: () => {
       resources.reset();
       idempotent.clear();
+      failures = [];
+      delays = [];
+      targeted = [];
       requests = [];
     },
     close: () => server.close(),

@@ -16,7 +16,19 @@ export interface DeliveryFailure {
   errorCode: number;
 }
 
+/** Which requests a targeted fault applies to: a method and a path pattern. */
+export interface RequestMatch {
+  method: string;
+  path: RegExp;
+}
+
 export interface FaultPlan {
+  /** The next request matching `match` answers this error (nothing is done). */
+  failOn(match: RequestMatch, fault: HttpFault): void;
+  /** The next request matching `match` is processed, then answered `ms` later. */
+  delayOn(match: RequestMatch, ms: number): void;
+  /** The targeted fault of this request, if one matches (consumed). */
+  takeTargeted(method: string, path: string): { failure: HttpFault | null; delayMs: number };
   failNext(count: number, fault: HttpFault): void;
   delayNext(count: number, ms: number): void;
   rejectTo(number: string, code: number): void;
@@ -41,8 +53,21 @@ export function createFaultPlan(): FaultPlan {
   let callbackDrops = 0;
   const rejections = new Map<string, number>();
   const deliveryFailures = new Map<string, DeliveryFailure>();
+  let targeted: { match: RequestMatch; failure: HttpFault | null; delayMs: number }[] = [];
 
   return {
+    failOn(match, fault) {
+      targeted.push({ match, failure: fault, delayMs: 0 });
+    },
+    delayOn(match, ms) {
+      targeted.push({ match, failure: null, delayMs: ms });
+    },
+    takeTargeted(method, path) {
+      const index = targeted.findIndex((t) => t.match.method === method && t.match.path.test(path));
+      if (index < 0) return { failure: null, delayMs: 0 };
+      const [hit] = targeted.splice(index, 1);
+      return { failure: hit?.failure ?? null, delayMs: hit?.delayMs ?? 0 };
+    },
     failNext(count, fault) {
       assertCount(count, 'failNext');
       if (!Number.isInteger(fault.status) || fault.status < 400 || fault.status > 599) {
@@ -68,6 +93,7 @@ export function createFaultPlan(): FaultPlan {
     clear() {
       failures = [];
       delays = [];
+      targeted = [];
       callbackDrops = 0;
       rejections.clear();
       deliveryFailures.clear();

@@ -5,10 +5,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../../observability/logger.ts';
 import { readBody } from '../../sandbox-body.ts';
 import { listenOnLoopback } from '../../sandbox-server.ts';
+import { createA2pApi } from './a2p-api.ts';
+import {
+  type AccountResources,
+  createAccountResources,
+  type SandboxBrand,
+  type SandboxCampaign,
+  type SandboxNumber,
+  type SandboxService,
+} from './account-resources.ts';
 import { createCarrier, type SandboxDeliveryOptions } from './carrier.ts';
-import { createFaultPlan, type DeliveryFailure, type HttpFault } from './faults.ts';
+import { createFaultPlan, type DeliveryFailure, type HttpFault, type RequestMatch } from './faults.ts';
 import type { SandboxMessage } from './message-resource.ts';
 import { type Answer, createMessagesApi, errorAnswer } from './messages-api.ts';
+import { createNumbersApi } from './numbers-api.ts';
 import { defaultCodeForStatus, twilioErrorBody } from './rest-error.ts';
 import { newSid } from './sids.ts';
 import { now } from './timestamp.ts';
@@ -21,10 +31,14 @@ import {
   waitForTraffic,
 } from './traffic-store.ts';
 
+export type { SandboxBrand, SandboxCampaign, SandboxNumber, SandboxService } from './account-resources.ts';
 export type { SandboxDeliveryOptions } from './carrier.ts';
+export type { HttpFault, RequestMatch } from './faults.ts';
 
 // A stand-in for the slice of Twilio's REST API that NMC uses (send a message, fetch it back, list
-// messages by To/From/DateSent> to check whether an ambiguous send went through), close
+// messages by To/From/DateSent> to check whether an ambiguous send went through; search, buy,
+// re-point and release phone numbers; register A2P 10DLC brands, messaging services and
+// campaigns), close
 // enough on the wire that the real `twilio` SDK talks to it unchanged through createTwilioClient's
 // apiBaseUrl. After accepting a message it plays the carrier: the message moves queued → sent →
 // delivered on timers, and each step is announced to the message's StatusCallback with a signed
@@ -39,7 +53,8 @@ export type { SandboxDeliveryOptions } from './carrier.ts';
 
 // This file is the HTTP side (authentication, scripted faults on the answer, the traffic record)
 // and the composition: the Messages resource is messages-api.ts, the carrier carrier.ts, the faults
-// faults.ts, the recorded traffic traffic-store.ts.
+// faults.ts, the recorded traffic traffic-store.ts; phone numbers numbers-api.ts, A2P registration
+// a2p-api.ts, both over the account's resources in account-resources.ts.
 
 export interface TwilioSandboxOptions {
   accountSid: string;
@@ -71,14 +86,32 @@ export interface TwilioSandbox {
   failNext(count: number, fault: HttpFault): void;
   /** The next `count` authenticated API requests are processed, but answered `ms` later. */
   delayNext(count: number, ms: number): void;
+  /** The next request matching `match` answers this error instead (nothing is done). */
+  failOn(match: RequestMatch, fault: HttpFault): void;
+  /** The next request matching `match` is processed, but answered `ms` later (a timeout after acting). */
+  delayOn(match: RequestMatch, ms: number): void;
   /** Every create to `number` is refused with 400 and `code` (21610 opted out, 21211 invalid, 21614 not mobile). */
   rejectTo(number: string, code: number): void;
   /** Messages to `number` are accepted, then end `undelivered`/`failed` with the given ErrorCode. */
   undeliverableTo(number: string, failure: DeliveryFailure): void;
   /** The next `count` status callbacks are not sent (recorded as dropped); statuses still move. */
   dropNextCallbacks(count: number): void;
+  /** The account's numbers, brands, services and campaigns (a test may change them to make drift). */
+  readonly account: AccountResources;
+  numbers(): SandboxNumber[];
+  brands(): SandboxBrand[];
+  services(): SandboxService[];
+  campaigns(): SandboxCampaign[];
+  /** The next `count` purchases fail with 21422: someone else bought the number a moment earlier. */
+  snatchNextNumbers(count: number): void;
+  /** The next brand registration is reviewed FAILED with this reason. */
+  rejectNextBrand(reason: string): void;
+  /** The next campaign is reviewed FAILED with this reason. */
+  rejectNextCampaign(reason: string): void;
+  /** How long brand and campaign reviews take (default 0: decided by the first read after creation). */
+  setReviewDelay(ms: number): void;
   clearFaults(): void;
-  /** Forget all faults and recorded traffic. */
+  /** Forget all faults, recorded traffic and the account's resources. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -130,7 +163,10 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions): Promise
     shutdown: shutdown.signal,
     logger,
   });
-  const route = createMessagesApi({
+  const account = createAccountResources();
+  const numbersRoute = createNumbersApi({ accountSid, resources: account });
+  const a2pRoute = createA2pApi({ accountSid, resources: account });
+  const messagesRoute = createMessagesApi({
     accountSid,
     store,
     faults,
@@ -160,16 +196,20 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions): Promise
         headers: { 'www-authenticate': 'Basic realm="Twilio API"' },
       };
     } else {
-      delayMs = faults.takeDelayMs();
-      const fault = faults.takeFailure();
+      const aimed = faults.takeTargeted(method, path);
+      delayMs = aimed.delayMs || faults.takeDelayMs();
+      const fault = aimed.failure ?? faults.takeFailure();
       answer =
         fault === null
-          ? route(method, path, requestUrl.searchParams, params, receivedAt)
+          ? (numbersRoute(method, path, requestUrl.searchParams, params) ??
+            a2pRoute(method, path, params) ??
+            messagesRoute(method, path, requestUrl.searchParams, params, receivedAt))
           : errorAnswer(fault.status, fault.code ?? defaultCodeForStatus(fault.status), fault.message);
     }
 
     if (delayMs > 0) await sleep(delayMs, undefined, { signal: shutdown.signal });
-    const payload = JSON.stringify(answer.body);
+    // A DELETE answers 204 with no body, as Twilio does.
+    const payload = answer.status === 204 ? '' : JSON.stringify(answer.body);
     res.writeHead(answer.status, {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(payload),
@@ -228,13 +268,38 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions): Promise
       ),
     failNext: (count, fault) => faults.failNext(count, fault),
     delayNext: (count, ms) => faults.delayNext(count, ms),
+    failOn: (match, fault) => faults.failOn(match, fault),
+    delayOn: (match, ms) => faults.delayOn(match, ms),
     rejectTo: (number, code) => faults.rejectTo(number, code),
     undeliverableTo: (number, failure) => faults.undeliverableTo(number, failure),
     dropNextCallbacks: (count) => faults.dropNextCallbacks(count),
-    clearFaults: () => faults.clear(),
+    account,
+    numbers: () => [...account.numbers.values()],
+    brands: () => [...account.brands.values()],
+    services: () => [...account.services.values()],
+    campaigns: () => [...account.campaigns.values()],
+    snatchNextNumbers: (count) => {
+      account.scripted.snatchNext += count;
+    },
+    rejectNextBrand: (reason) => {
+      account.scripted.brandRejections.push(reason);
+    },
+    rejectNextCampaign: (reason) => {
+      account.scripted.campaignRejections.push(reason);
+    },
+    setReviewDelay: (ms) => {
+      account.scripted.reviewDelayMs = ms;
+    },
+    clearFaults: () => {
+      faults.clear();
+      account.scripted.snatchNext = 0;
+      account.scripted.brandRejections = [];
+      account.scripted.campaignRejections = [];
+    },
     reset: () => {
       faults.clear();
       store.trigger.reset();
+      account.reset();
     },
     close: async () => {
       if (shutdown.signal.aborted) return;
