@@ -174,7 +174,7 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags,
           summary: 'Where Google returns after consent (OAuth redirect URI)',
           description:
-            'Public: the provider redirects the browser here without a login. The single-use `state` minted by the connect route names the tenant, the resource and the person; an unknown, used or expired state is 400.',
+            'Public: the provider redirects the browser here without a login. The single-use `state` minted by the connect route names the tenant, the resource and the person; an unknown, used or expired state is 400. A browser (Accept: text/html) is sent on to the web app instead: 302 to /app/calendar?calendar=connected, or ?calendar_error=<code>.',
           querystring: z.object({
             state: z.string().min(16).max(200),
             code: z.string().min(1).max(2000).optional(),
@@ -184,14 +184,26 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           response: { 200: z.object({ connected: z.literal(true), connection: connectionSchema }) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const calendar = calendarOf(deps);
-        const connected = await completeConnect(calendar, {
-          state: request.query.state,
-          code: request.query.code ?? null,
-          error: request.query.error ?? null,
-          correlationId: request.id,
-        });
+        // The owner's browser comes back here from Google's consent: it belongs in the web app.
+        const browser = (request.headers.accept ?? '').includes('text/html');
+        let connected: Awaited<ReturnType<typeof completeConnect>>;
+        try {
+          connected = await completeConnect(calendar, {
+            state: request.query.state,
+            code: request.query.code ?? null,
+            error: request.query.error ?? null,
+            correlationId: request.id,
+          });
+        } catch (err) {
+          if (!browser) throw err;
+          const code = err instanceof AppError ? err.code : 'internal';
+          if (code === 'internal') request.log.error({ err }, 'calendar connection failed');
+          return reply.redirect(`${deps.config.PUBLIC_BASE_URL}/app/calendar?calendar_error=${code}`, 302);
+        }
+        if (browser)
+          return reply.redirect(`${deps.config.PUBLIC_BASE_URL}/app/calendar?calendar=connected`, 302);
         return {
           connected: true as const,
           connection: await connectionView(deps.db, connected.connection, Date.now()),

@@ -8,6 +8,7 @@ import {
   clearBookingCalendar,
   deleteConnection,
   findConnectionOfResource,
+  findLink,
   insertOAuthState,
   listLinks,
   replaceConnection,
@@ -214,10 +215,9 @@ export async function selectCalendars(
   const before = await listLinks(deps.db, input.tenantId, connection.id);
   const chosen = new Map(input.choices.map((c) => [c.external_id, c]));
   const dropped = before.filter((l) => l.blocks_time && !chosen.get(l.external_id)?.blocks_time);
-  for (const link of dropped) await stopChannel(deps, { link, connection });
-  return inTransaction(deps.db, async (client) => {
+  const links = await inTransaction(deps.db, async (client) => {
     await clearBookingCalendar(client, input.tenantId, connection.id);
-    const links: CalendarLink[] = [];
+    const picked: CalendarLink[] = [];
     // Calendars not named keep nothing: neither blocking nor receiving.
     for (const link of before) {
       if (!chosen.has(link.external_id)) {
@@ -250,7 +250,7 @@ export async function selectCalendars(
         blocksTime: choice.blocks_time,
         receivesBookings: choice.receives_bookings,
       });
-      links.push(link);
+      picked.push(link);
       if (link.blocks_time && !existing?.blocks_time) {
         await enqueueSync(deps.boss, {
           tenantId: input.tenantId,
@@ -262,6 +262,13 @@ export async function selectCalendars(
         });
       }
     }
-    return links;
+    return picked;
   });
+  // After the commit: a sync running meanwhile now sees the calendar no longer blocks time and
+  // opens no channel for it.
+  for (const link of dropped) {
+    const current = await findLink(deps.db, input.tenantId, link.id);
+    if (current) await stopChannel(deps, { link: current, connection });
+  }
+  return links;
 }

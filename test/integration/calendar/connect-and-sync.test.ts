@@ -3,6 +3,7 @@ import {
   SANDBOX_GOOGLE_ACCOUNT,
   SANDBOX_SECOND_CALENDAR,
 } from '../../../src/providers/google/sandbox/server.ts';
+import { appOf, call } from '../../helpers/operator-api.ts';
 import { waitFor } from '../../helpers/system.ts';
 import { type CalendarFixture, startCalendarFixture } from './calendar-fixture.ts';
 
@@ -65,6 +66,16 @@ describe('connecting a calendar', () => {
     expect(back.searchParams.get('error')).toBe('access_denied');
     const res = await f.api('GET', `${back.pathname}${back.search}`);
     expect(res.status).toBe(400);
+    // A browser lands in the web app either way.
+    const browser = await call(appOf(f.t.system), {
+      method: 'GET',
+      url: '/api/v1/calendar/oauth/callback?state=bbbbbbbbbbbbbbbbbbbbbbbb&code=x',
+      headers: { accept: 'text/html,application/xhtml+xml' },
+    });
+    expect(browser.status).toBe(302);
+    expect(String(browser.headers.location)).toBe(
+      `${f.t.baseUrl}/app/calendar?calendar_error=validation_failed`,
+    );
     const connections = await f.api('GET', '/api/v1/calendars');
     expect((connections.body as { items: unknown[] }).items).toEqual([]);
   });
