@@ -1131,7 +1131,7 @@ export interface paths {
         };
         /**
          * Where Google returns after consent (OAuth redirect URI)
-         * @description Public: the provider redirects the browser here without a login. The single-use `state` minted by the connect route names the tenant, the resource and the person; an unknown, used or expired state is 400.
+         * @description Public: the provider redirects the browser here without a login. The single-use `state` minted by the connect route names the tenant, the resource and the person; an unknown, used or expired state is 400. A browser (Accept: text/html) is sent on to the web app instead: 302 to /app/calendar?calendar=connected, or ?calendar_error=<code>.
          */
         get: operations["getCalendarOauthCallback"];
         put?: never;
