@@ -10,6 +10,7 @@ import { runPostgresRestart } from './faults/pg-restart.ts';
 import { stopChildren } from './faults/processes.ts';
 import { runReplays } from './faults/replays.ts';
 import { runTwilioFaults } from './faults/twilio-faults.ts';
+import { runScaleOut } from './faults/scale-out.ts';
 import { runTwoWorkers } from './faults/two-workers.ts';
 
 // `npm run faults`: the fault-injection suite. Starts everything it needs (an embedded Postgres
@@ -19,7 +20,7 @@ import { runTwoWorkers } from './faults/two-workers.ts';
 //
 //   npm run faults                 every scenario
 //   npm run faults -- fuzz replays only those (by name: replays, kill, postgres, twilio, fuzz,
-//                                  two-workers)
+//                                  two-workers, scale-out)
 
 const GLOBAL_DEADLINE_MS = 9 * 60_000;
 const startedAt = new Date();
@@ -41,6 +42,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'kill', title: '2 kill -9 worker', budgetMs: 200_000, run: runKillWorker },
   { name: 'postgres', title: '3 Postgres restart', budgetMs: 90_000, run: runPostgresRestart },
   { name: 'two-workers', title: '7 two workers share the load', budgetMs: 150_000, run: runTwoWorkers },
+  { name: 'scale-out', title: '8 scale-out: 1 process, 2 api + 1 worker, 1 api + 2 workers', budgetMs: 240_000, run: runScaleOut },
 ];
 
 function cell(text: string): string {

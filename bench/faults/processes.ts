@@ -83,7 +83,7 @@ export async function stopGracefully(spawned: Spawned): Promise<void> {
   }
 }
 
-/** Starts the NMC_ROLE=api process (with the demo tenant), waits for /healthz, and lets every ring time count as missed. */
+/** Starts an API process (NMC_ROLE=api unless env says all; with the demo tenant), waits for /healthz, and lets every ring time count as missed. */
 export async function startApiProcess(
   ctx: RunContext,
   name: string,
@@ -91,7 +91,7 @@ export async function startApiProcess(
   apiUrl: string,
   db: Pool,
 ): Promise<Spawned> {
-  const api = spawnMain(ctx, name, { ...env, NMC_ROLE: 'api', NMC_DEMO: 'on' });
+  const api = spawnMain(ctx, name, { NMC_ROLE: 'api', ...env, NMC_DEMO: 'on' });
   const ready = await waitUntil(
     async () => {
       try {
@@ -121,8 +121,10 @@ export function fireMissedCalls(
   apiUrl: string,
   callers: readonly string[],
   concurrency: number,
+  /** The URL the app validates signatures against (PUBLIC_BASE_URL), when not apiUrl. */
+  publicBaseUrl: string = apiUrl,
 ): { fired(): number; done: Promise<number[]> } {
-  const post = twilioPoster({ appBaseUrl: apiUrl, authToken: SANDBOX_ACCOUNT.authToken });
+  const post = twilioPoster({ appBaseUrl: apiUrl, publicBaseUrl, authToken: SANDBOX_ACCOUNT.authToken });
   const sid = SANDBOX_ACCOUNT.accountSid;
   const statuses: number[] = [];
   let next = 0;
