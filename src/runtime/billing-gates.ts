@@ -7,6 +7,7 @@ import {
 } from '../domain/feature-gates.ts';
 import type { Queryable } from '../persistence/db.ts';
 import { listSubscriptions, type SubscriptionRow } from '../persistence/repositories/billing.ts';
+import { isTenantClosed } from '../persistence/repositories/tenants.ts';
 import type { GatesReader } from './conversation-facts.ts';
 
 // Feature gates from the billing module. A tenant with no subscription at all keeps every gate
@@ -44,11 +45,7 @@ export async function readBillingState(
 ): Promise<BillingState> {
   const state = billingStateOf(await listSubscriptions(db, tenantId), at);
   // A closed tenant (src/runtime/provisioning, the stop_sending step) uses nothing, paid or not.
-  const { rows } = await db.query<{ closed: boolean }>(
-    'SELECT closed_at IS NOT NULL AND closed_at <= $2 AS closed FROM id_tenants WHERE id = $1',
-    [tenantId, at],
-  );
-  return rows[0]?.closed ? { ...state, gates: { ...NO_GATES } } : state;
+  return (await isTenantClosed(db, tenantId, at)) ? { ...state, gates: { ...NO_GATES } } : state;
 }
 
 export const readGatesFromBilling: GatesReader = async (db, tenantId, at) =>

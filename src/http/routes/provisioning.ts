@@ -8,6 +8,7 @@ import { TRADE_TEMPLATES } from '../../domain/provisioning/trade-templates.ts';
 import { registrationSchema } from '../../domain/ten-dlc.ts';
 import { listDrift } from '../../persistence/repositories/drift.ts';
 import { latestDesired, latestExport } from '../../persistence/repositories/provisioning.ts';
+import { findTenantById } from '../../persistence/repositories/tenants.ts';
 import {
   changeDesired,
   closeTenant,
@@ -138,8 +139,8 @@ async function viewOr404(deps: AppDeps, tenantId: string) {
 
 async function provisionedOr(deps: AppDeps, tenantId: string): Promise<void> {
   if (await latestDesired(deps.db, tenantId)) return;
-  const { rowCount } = await deps.db.query('SELECT 1 FROM id_tenants WHERE id = $1', [tenantId]);
-  if (rowCount) throw new AppError('conflict', 'this tenant was not provisioned by convergence');
+  if (await findTenantById(deps.db, tenantId))
+    throw new AppError('conflict', 'this tenant was not provisioned by convergence');
   throw new AppError('not_found', 'no such tenant');
 }
 

@@ -143,3 +143,12 @@ export async function recordCheckoutSession(
     [tenantId, sessionId, plan],
   );
 }
+
+/** The tenant's Stripe customer, if one was stored. */
+export async function findStripeCustomerId(db: Queryable, tenantId: string): Promise<string | null> {
+  const { rows } = await db.query<{ stripe_customer_id: string | null }>(
+    'SELECT stripe_customer_id FROM bill_customers WHERE tenant_id = $1',
+    [tenantId],
+  );
+  return rows[0]?.stripe_customer_id ?? null;
+}

@@ -37,12 +37,6 @@ export async function appendDesired(
   return version;
 }
 
-/** Serialises changes to one tenant's desired state. */
-export async function lockTenantForProvisioning(db: Queryable, tenantId: string): Promise<boolean> {
-  const { rowCount } = await db.query('SELECT 1 FROM id_tenants WHERE id = $1 FOR UPDATE', [tenantId]);
-  return rowCount === 1;
-}
-
 /** Marks a version converged once; true the first time. */
 export async function markConverged(db: Queryable, tenantId: string, version: number): Promise<boolean> {
   const { rowCount } = await db.query(
@@ -226,3 +220,14 @@ export async function latestExport(
   );
   return rows[0] ?? null;
 }
+
+export async function isConverged(db: Queryable, tenantId: string, version: number): Promise<boolean> {
+  const { rows } = await db.query<{ converged: boolean }>(
+    'SELECT converged_at IS NOT NULL AS converged FROM prov_desired_states WHERE tenant_id = $1 AND version = $2',
+    [tenantId, version],
+  );
+  return rows[0]?.converged ?? false;
+}
+
+/** The tables whose rows are the export itself, left out of it. */
+export const EXPORT_TABLES = ['prov_exports'] as const;

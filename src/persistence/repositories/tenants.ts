@@ -99,3 +99,93 @@ export async function listTenants(db: Queryable): Promise<
   );
   return rows;
 }
+
+// Provisioning's writes to the tenant row (src/runtime/provisioning): the profile, the number, the
+// lifecycle, and the whole tenant's data for its export and deletion.
+
+export async function lockTenant(db: Queryable, tenantId: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM id_tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+  return rowCount === 1;
+}
+
+export async function updateTenantProfile(
+  db: Queryable,
+  tenantId: string,
+  profile: { name: string; time_zone: string; forwarding_phone: string },
+): Promise<void> {
+  await db.query(
+    'UPDATE id_tenants SET name = $2, time_zone = $3, forwarding_phone = $4, updated_at = now() WHERE id = $1',
+    [tenantId, profile.name, profile.time_zone, profile.forwarding_phone],
+  );
+}
+
+export async function setTenantNumber(db: Queryable, tenantId: string, number: string | null): Promise<void> {
+  await db.query('UPDATE id_tenants SET twilio_number = $2, updated_at = now() WHERE id = $1', [
+    tenantId,
+    number,
+  ]);
+}
+
+/** Marks the tenant closed at `at` (the first close counts). */
+export async function closeTenantRow(db: Queryable, tenantId: string, at: Date): Promise<void> {
+  await db.query(
+    'UPDATE id_tenants SET closed_at = coalesce(closed_at, $2), updated_at = now() WHERE id = $1',
+    [tenantId, at],
+  );
+}
+
+export async function tenantClosedAt(db: Queryable, tenantId: string): Promise<Date | null> {
+  const { rows } = await db.query<{ closed_at: Date | null }>(
+    'SELECT closed_at FROM id_tenants WHERE id = $1',
+    [tenantId],
+  );
+  return rows[0]?.closed_at ?? null;
+}
+
+/** Every table that keeps tenant rows (a `tenant_id` column), found in the catalog, not listed by hand. */
+async function tenantTables(db: Queryable, except: readonly string[]): Promise<string[]> {
+  const { rows } = await db.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.columns
+     WHERE table_schema = current_schema() AND column_name = 'tenant_id' AND NOT (table_name = ANY($1::text[]))
+     ORDER BY table_name`,
+    [except],
+  );
+  return rows.map((r) => r.table_name);
+}
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** All of the tenant's rows, table by table (the tenant row under `id_tenants`). */
+export async function readTenantData(
+  db: Queryable,
+  tenantId: string,
+  except: readonly string[],
+): Promise<Record<string, unknown[]>> {
+  const tables: Record<string, unknown[]> = {};
+  tables.id_tenants = (await db.query('SELECT * FROM id_tenants WHERE id = $1', [tenantId])).rows;
+  for (const table of await tenantTables(db, except)) {
+    const { rows } = await db.query(`SELECT * FROM ${quoteIdent(table)} WHERE tenant_id = $1`, [tenantId]);
+    if (rows.length > 0) tables[table] = rows;
+  }
+  return tables;
+}
+
+/**
+ * Deletes the tenant and every row that names it: the tenant first (its tables cascade), then the
+ * tables that keep tenant rows without a foreign key (the outbox, audit and idempotency records).
+ */
+export async function deleteTenantData(db: Queryable, tenantId: string): Promise<void> {
+  await db.query('DELETE FROM id_tenants WHERE id = $1', [tenantId]);
+  for (const table of await tenantTables(db, [])) {
+    await db.query(`DELETE FROM ${quoteIdent(table)} WHERE tenant_id = $1`, [tenantId]);
+  }
+}
+
+/** Whether the tenant was closed at or before `at` (a closed tenant sends nothing). */
+export async function isTenantClosed(db: Queryable, tenantId: string, at: string | Date): Promise<boolean> {
+  const { rows } = await db.query<{ closed: boolean }>(
+    'SELECT closed_at IS NOT NULL AND closed_at <= $2 AS closed FROM id_tenants WHERE id = $1',
+    [tenantId, at],
+  );
+  return rows[0]?.closed ?? false;
+}

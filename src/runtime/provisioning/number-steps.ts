@@ -1,4 +1,5 @@
 import type { NumberWish } from '../../domain/provisioning/desired-state.ts';
+import { setTenantNumber } from '../../persistence/repositories/tenants.ts';
 import {
   buyNumber,
   fetchNumber,
@@ -65,12 +66,7 @@ export async function ensureNumber(run: StepRun): Promise<StepResult> {
   return {
     status: 'done',
     outputs: { number_sid: chosen.sid, phone_number: chosen.phoneNumber },
-    commit: async (client) => {
-      await client.query('UPDATE id_tenants SET twilio_number = $2, updated_at = now() WHERE id = $1', [
-        run.tenantId,
-        chosen.phoneNumber,
-      ]);
-    },
+    commit: (client) => setTenantNumber(client, run.tenantId, chosen.phoneNumber),
   };
 }
 
@@ -101,10 +97,6 @@ export async function releaseTenantNumbers(run: StepRun): Promise<StepResult> {
   return {
     status: 'done',
     outputs: { released: [...new Set(released)] },
-    commit: async (client) => {
-      await client.query('UPDATE id_tenants SET twilio_number = NULL, updated_at = now() WHERE id = $1', [
-        run.tenantId,
-      ]);
-    },
+    commit: (client) => setTenantNumber(client, run.tenantId, null),
   };
 }

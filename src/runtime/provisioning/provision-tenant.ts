@@ -6,13 +6,20 @@ import { describeSteps, type StepView } from '../../domain/provisioning/plan.ts'
 import { inTransaction, type Pool, type Queryable } from '../../persistence/db.ts';
 import {
   appendDesired,
+  isConverged,
   latestDesired,
   loadSteps,
-  lockTenantForProvisioning,
   observedOf,
   resetFailedSteps,
 } from '../../persistence/repositories/provisioning.ts';
-import { findTenantById, type Tenant, upsertTenantBySlug } from '../../persistence/repositories/tenants.ts';
+import {
+  findTenantByAuthOrg,
+  findTenantById,
+  lockTenant,
+  type Tenant,
+  tenantClosedAt,
+  upsertTenantBySlug,
+} from '../../persistence/repositories/tenants.ts';
 import { type ConvergeJob, scheduleConvergence } from './provisioning-jobs.ts';
 
 // The ways a tenant's desired state changes: a new tenant (staff, or self-serve onboarding), a
@@ -69,10 +76,8 @@ export async function provisionTenant(
   const spec = desiredFromRequest(request);
   return inTransaction(deps.db, async (client) => {
     if (request.auth_org_id !== null) {
-      const { rowCount } = await client.query('SELECT 1 FROM id_tenants WHERE auth_org_id = $1', [
-        request.auth_org_id,
-      ]);
-      if (rowCount) throw new AppError('conflict', 'this organisation already has a tenant');
+      if (await findTenantByAuthOrg(client, request.auth_org_id))
+        throw new AppError('conflict', 'this organisation already has a tenant');
     }
     const { tenant, created } = await upsertTenantBySlug(client, {
       id: randomUUID(),
@@ -102,8 +107,7 @@ export async function changeDesired(
   requestedBy: string,
 ): Promise<number> {
   return inTransaction(deps.db, async (client) => {
-    if (!(await lockTenantForProvisioning(client, tenantId)))
-      throw new AppError('not_found', 'no such tenant');
+    if (!(await lockTenant(client, tenantId))) throw new AppError('not_found', 'no such tenant');
     const latest = await latestDesired(client, tenantId);
     if (!latest) throw new AppError('not_found', 'this tenant is not provisioned by convergence');
     if (latest.spec.lifecycle === 'closed') throw new AppError('conflict', 'the tenant is closed');
@@ -142,19 +146,10 @@ export async function provisioningView(
 ): Promise<ProvisioningView | null> {
   const tenant = await findTenantById(db, tenantId);
   if (!tenant) return null;
-  const closed = await db.query<{ closed_at: Date | null }>(
-    'SELECT closed_at FROM id_tenants WHERE id = $1',
-    [tenantId],
-  );
-  const closedAt = closed.rows[0]?.closed_at ?? null;
+  const closedAt = await tenantClosedAt(db, tenantId);
   const desired = await latestDesired(db, tenantId);
   const stored = await loadSteps(db, tenantId);
-  const convergedRow = desired
-    ? await db.query<{ converged_at: Date | null }>(
-        'SELECT converged_at FROM prov_desired_states WHERE tenant_id = $1 AND version = $2',
-        [tenantId, desired.version],
-      )
-    : null;
+  const converged = desired ? await isConverged(db, tenantId, desired.version) : false;
   const steps = desired
     ? describeSteps({ desired: desired.spec, observed: observedOf(stored), webhookBaseUrl }).map((view) => ({
         ...view,
@@ -167,7 +162,7 @@ export async function provisioningView(
       ? {
           version: desired.version,
           spec: desired.spec,
-          converged: convergedRow?.rows[0]?.converged_at != null,
+          converged,
         }
       : null,
     steps,

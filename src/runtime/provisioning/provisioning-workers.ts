@@ -15,7 +15,9 @@ export async function startProvisioningWorkers(
 ): Promise<{ stop(): Promise<void> }> {
   await boss.work<ConvergeJob>(
     QUEUES.provisioningConverge,
-    { pollingIntervalSeconds: 1, localConcurrency: 2 },
+    // A retry or a review poll is a deferred job: no NOTIFY announces it when it falls due, so the
+    // worker also polls every second.
+    { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1, localConcurrency: 2 },
     async (jobs) => {
       for (const job of jobs) await convergeTenant(deps, job.data.tenant_id, `converge:${job.id}`);
     },

@@ -1,4 +1,8 @@
-import { lockStripeCustomer, setStripeCustomer } from '../../persistence/repositories/billing.ts';
+import {
+  findStripeCustomerId,
+  lockStripeCustomer,
+  setStripeCustomer,
+} from '../../persistence/repositories/billing.ts';
 import type { StepResult, StepRun } from './provisioning-deps.ts';
 
 // The Stripe steps: the tenant's customer, its subscription for the desired plan, and the
@@ -10,13 +14,7 @@ const ALIVE = new Set(['active', 'trialing', 'past_due', 'incomplete', 'unpaid',
 
 export async function ensureCustomer(run: StepRun): Promise<StepResult> {
   const { stripe, db } = run.deps;
-  const stored = (
-    await db.query<{ stripe_customer_id: string | null }>(
-      'SELECT stripe_customer_id FROM bill_customers WHERE tenant_id = $1',
-      [run.tenantId],
-    )
-  ).rows[0]?.stripe_customer_id;
-  let customerId = stored ?? null;
+  let customerId = await findStripeCustomerId(db, run.tenantId);
   if (customerId === null) {
     const found = await stripe.customers.search({
       query: `metadata['tenant_id']:'${run.tenantId}'`,

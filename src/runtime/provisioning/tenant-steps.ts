@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { TEMPLATE_CATALOGS } from '../../domain/provisioning/trade-templates.ts';
-import type { Queryable } from '../../persistence/db.ts';
 import { ensureService } from '../../persistence/repositories/catalog.ts';
-import { saveExport } from '../../persistence/repositories/provisioning.ts';
+import { EXPORT_TABLES, saveExport } from '../../persistence/repositories/provisioning.ts';
 import { ensureResource } from '../../persistence/repositories/scheduling/resources.ts';
+import {
+  closeTenantRow,
+  deleteTenantData,
+  readTenantData,
+  tenantClosedAt,
+  updateTenantProfile,
+} from '../../persistence/repositories/tenants.ts';
 import { demoRowId } from '../../persistence/seed-demo-scheduling.ts';
 import { DEFAULT_CLOSED_RETENTION_DAYS, type StepResult, type StepRun } from './provisioning-deps.ts';
 
@@ -15,12 +21,7 @@ export async function applyProfile(run: StepRun): Promise<StepResult> {
   return {
     status: 'done',
     outputs: {},
-    commit: async (client) => {
-      await client.query(
-        `UPDATE id_tenants SET name = $2, time_zone = $3, forwarding_phone = $4, updated_at = now() WHERE id = $1`,
-        [run.tenantId, name, time_zone, forwarding_phone],
-      );
-    },
+    commit: (client) => updateTenantProfile(client, run.tenantId, { name, time_zone, forwarding_phone }),
   };
 }
 
@@ -49,30 +50,9 @@ export async function seedCatalog(run: StepRun): Promise<StepResult> {
   };
 }
 
-/** Every table of ours that holds tenant rows (a `tenant_id` column), outside the export itself. */
-async function tenantTables(db: Queryable): Promise<string[]> {
-  const { rows } = await db.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.columns
-     WHERE table_schema = 'public' AND column_name = 'tenant_id' AND table_name <> 'prov_exports'
-     ORDER BY table_name`,
-  );
-  return rows.map((r) => r.table_name);
-}
-
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
 /** A JSON archive of all the tenant's rows, table by table, kept for the owner before any deletion. */
 export async function exportData(run: StepRun): Promise<StepResult> {
-  const { db } = run.deps;
-  const tables: Record<string, unknown[]> = {};
-  const tenant = await db.query('SELECT * FROM id_tenants WHERE id = $1', [run.tenantId]);
-  tables.id_tenants = tenant.rows;
-  for (const table of await tenantTables(db)) {
-    const { rows } = await db.query(`SELECT * FROM ${quoteIdent(table)} WHERE tenant_id = $1`, [
-      run.tenantId,
-    ]);
-    if (rows.length > 0) tables[table] = rows;
-  }
+  const tables = await readTenantData(run.deps.db, run.tenantId, EXPORT_TABLES);
   const id = randomUUID();
   const archive = {
     format: 'nmc-tenant-export',
@@ -93,23 +73,13 @@ export async function stopSending(run: StepRun): Promise<StepResult> {
   return {
     status: 'done',
     outputs: {},
-    commit: async (client) => {
-      await client.query(
-        'UPDATE id_tenants SET closed_at = coalesce(closed_at, $2), updated_at = now() WHERE id = $1',
-        [run.tenantId, run.now],
-      );
-    },
+    commit: (client) => closeTenantRow(client, run.tenantId, run.now),
   };
 }
 
 /** Deletes the tenant's data once the retention period after closing has passed; waits until then. */
 export async function purgeAfterRetention(run: StepRun): Promise<StepResult> {
-  const { db } = run.deps;
-  const { rows } = await db.query<{ closed_at: Date | null }>(
-    'SELECT closed_at FROM id_tenants WHERE id = $1',
-    [run.tenantId],
-  );
-  const closedAt = rows[0]?.closed_at ?? run.now;
+  const closedAt = (await tenantClosedAt(run.deps.db, run.tenantId)) ?? run.now;
   const days = run.deps.closedRetentionDays ?? DEFAULT_CLOSED_RETENTION_DAYS;
   const due = new Date(closedAt.getTime() + days * 86_400_000);
   if (run.now < due) {
@@ -123,13 +93,6 @@ export async function purgeAfterRetention(run: StepRun): Promise<StepResult> {
   return {
     status: 'done',
     outputs: { purged_at: run.now.toISOString() },
-    commit: async (client) => {
-      // The tenant first (its tables cascade), then the tables that keep tenant rows without a
-      // foreign key (the outbox, audit and idempotency records).
-      await client.query('DELETE FROM id_tenants WHERE id = $1', [run.tenantId]);
-      for (const table of await tenantTables(client)) {
-        await client.query(`DELETE FROM ${quoteIdent(table)} WHERE tenant_id = $1`, [run.tenantId]);
-      }
-    },
+    commit: (client) => deleteTenantData(client, run.tenantId),
   };
 }

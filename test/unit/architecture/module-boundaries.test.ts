@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 // repository functions, so no other source file names a module table at all.
 
 const ROOT = join(import.meta.dirname, '..', '..', '..', 'src');
-const MODULE_PREFIXES = ['conv', 'sched', 'catalog', 'id', 'comp', 'bill', 'rep'];
+const MODULE_PREFIXES = ['conv', 'sched', 'catalog', 'id', 'comp', 'bill', 'rep', 'prov'];
 
 // The module tables, as the migrations create them.
 const MODULE_TABLES = readdirSync(join(ROOT, 'persistence', 'migrations'))
@@ -46,6 +46,8 @@ const REPOSITORY_MODULE: Record<string, string> = {
   'billing.ts': 'bill',
   'scheduling/portal-links.ts': 'sched',
   'reports.ts': 'rep',
+  'provisioning.ts': 'prov',
+  'drift.ts': 'prov',
   'policy-values.ts': 'shared',
   'housekeeping.ts': 'shared',
 };
