@@ -193,27 +193,41 @@ describe('mirroring changes', () => {
     const slot = await f.freeSlot(6);
     const window = [at(Date.parse(slot.start) - 3_600_000), at(Date.parse(slot.end) + 3_600_000)] as const;
     const timed = { start: { dateTime: slot.start }, end: { dateTime: slot.end } };
-    f.google.addEvent({ ...timed, summary: 'Marked free', transparency: 'transparent' });
-    f.google.addEvent({
-      ...timed,
-      summary: 'Declined invitation',
-      attendees: [
-        { email: SANDBOX_GOOGLE_ACCOUNT, self: true, responseStatus: 'declined' },
-        { email: 'boss@example.com', organizer: true, responseStatus: 'accepted' },
-      ],
-    });
-    f.google.addEvent({ ...timed, summary: 'Working from office', eventType: 'workingLocation' });
-    f.google.addEvent({
-      ...timed,
-      summary: 'Drain cleaning',
-      extendedProperties: { private: { nmc_appointment_id: '00000000-0000-4000-8000-000000000000' } },
-    });
+    const mirroredIds = async () =>
+      (
+        await f.t.system.db.query('SELECT external_id FROM sched_external_busy WHERE calendar_id = $1', [
+          calendarId,
+        ])
+      ).rows.map((r) => String(r.external_id).slice(calendarId.length + 1));
+    const free = [];
+    free.push(f.google.addEvent({ ...timed, summary: 'Marked free', transparency: 'transparent' }));
+    free.push(
+      f.google.addEvent({
+        ...timed,
+        summary: 'Declined invitation',
+        attendees: [
+          { email: SANDBOX_GOOGLE_ACCOUNT, self: true, responseStatus: 'declined' },
+          { email: 'boss@example.com', organizer: true, responseStatus: 'accepted' },
+        ],
+      }),
+    );
+    free.push(f.google.addEvent({ ...timed, summary: 'Working from office', eventType: 'workingLocation' }));
+    free.push(
+      f.google.addEvent({
+        ...timed,
+        summary: 'Drain cleaning',
+        extendedProperties: { private: { nmc_appointment_id: '00000000-0000-4000-8000-000000000000' } },
+      }),
+    );
+    // A busy event added last: once it is mirrored, the four before it have been seen too.
     const marker = f.google.addEvent({
       summary: 'marker',
       start: { dateTime: window[1] },
       end: { dateTime: at(Date.parse(window[1]) + 1_800_000) },
     });
-    await waitFor(async () => (await f.calendarState())?.mirrored_blocks === 3);
+    await waitFor(async () => (await mirroredIds()).includes(marker.id));
+    const ids = await mirroredIds();
+    for (const event of free) expect(ids, event.summary).not.toContain(event.id);
     expect(await f.freeStarts(...window)).toContain(slot.start);
     f.google.deleteEvent(marker.id);
   });
