@@ -8024,6 +8024,11 @@ export interface operations {
                     resource_id: string;
                     /** Format: date-time */
                     start: string;
+                    /**
+                     * Format: uuid
+                     * @description the caller's conversation this booking is for
+                     */
+                    conversation_id?: string;
                 };
             };
         };

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { inTransaction } from '../persistence/db.ts';
+import { findConversation } from '../persistence/repositories/conversations.ts';
 import { findReservation } from '../persistence/repositories/scheduling/holds.ts';
 import type { Reservation } from '../persistence/repositories/scheduling/reservation-rows.ts';
-
 import type { EventTrace } from '../runtime/scheduling/appointment-events.ts';
 import { confirmHold } from '../runtime/scheduling/confirm-hold.ts';
 import { findAvailability } from '../runtime/scheduling/find-availability.ts';
@@ -26,6 +26,10 @@ export const availabilityQuery = z.object({
 });
 export const availabilityResponse = listOf(slotSchema);
 export const holdBody = z.object({ service_id: z.uuid(), resource_id: z.uuid(), start: instant });
+/** An operator's hold may name the caller's conversation it is for (the public API's never does). */
+export const operatorHoldBody = holdBody.extend({
+  conversation_id: z.uuid().optional().describe("the caller's conversation this booking is for"),
+});
 export const holdSchema = z
   .object({ id: z.uuid(), resource_id: z.uuid(), start: instant, end: instant, expires_at: instant })
   .meta({ id: 'Hold' });
@@ -55,7 +59,10 @@ export function bookingOperations(deps: AppDeps) {
       });
       return { items: result.items, next_cursor: null };
     },
-    async hold(tenantId: string, body: z.infer<typeof holdBody>) {
+    async hold(tenantId: string, body: z.infer<typeof operatorHoldBody>) {
+      // Another tenant's conversation answers exactly like one that does not exist.
+      if (body.conversation_id && !(await findConversation(deps.db, tenantId, body.conversation_id)))
+        throw new AppError('not_found', 'conversation not found');
       const settings = await settingsFor(tenantId);
       return inTransaction(deps.db, (client) =>
         placeHold(client, {
@@ -65,6 +72,7 @@ export function bookingOperations(deps: AppDeps) {
           start: new Date(Date.parse(body.start)).toISOString(),
           now: new Date().toISOString(),
           holdTtlMinutes: settings.hold_ttl_minutes,
+          conversationId: body.conversation_id ?? null,
           boss: deps.boss,
           settings,
         }),

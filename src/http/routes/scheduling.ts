@@ -22,8 +22,8 @@ import {
   availabilityQuery,
   availabilityResponse,
   bookingOperations,
-  holdBody,
   holdSchema,
+  operatorHoldBody,
 } from '../booking-operations.ts';
 import { traceOf } from '../correlation-id.ts';
 import { calendarDate, idParam, listOf } from '../schemas.ts';
@@ -203,7 +203,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['scheduling'],
           summary: 'Hold a time',
           security,
-          body: holdBody,
+          body: operatorHoldBody,
           response: { 201: holdSchema },
         },
       },

@@ -204,8 +204,16 @@ describe('the web app, end to end in headless Chromium', () => {
     const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     const caller = '+13105550143';
     const { inbox } = await missedCallToTakeover(context, caller, true);
-    // The desktop run's booking is on the calendar.
-    await calendarShows(inbox, '+13105550142');
+    // Here the owner books for the caller from the thread: service, open time, hold, confirm.
+    await inbox.getByLabel('Service').selectOption({ index: 1 });
+    await inbox.getByLabel('Open time').selectOption({ index: 1 });
+    await inbox.getByRole('button', { name: 'Hold this time' }).click();
+    await inbox.getByRole('button', { name: 'Confirm booking of Drain cleaning' }).click();
+    await inbox
+      .getByRole('list', { name: "This caller's appointments" })
+      .getByText(/Drain cleaning/)
+      .waitFor();
+    await calendarShows(inbox, caller);
     await screenshot(inbox, 'calendar');
     await context.close();
   });

@@ -127,3 +127,56 @@ describe('quick replies', () => {
     expect(techPut.status).toBe(403);
   });
 });
+
+describe('booking for a caller', () => {
+  it("holds and books a time for the conversation's caller, shown with the caller on the appointment", async () => {
+    const caller = '+13105550174';
+    const id = await startConversation(t.system, t.demo.id, caller);
+    const services = await call(app, { method: 'GET', url: '/api/v1/services', token: tech });
+    const service = (services.body as { items: Array<{ id: string; active: boolean }> }).items.find(
+      (x) => x.active,
+    );
+    const from = new Date().toISOString();
+    const to = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const open = await call(app, {
+      method: 'GET',
+      url: `/api/v1/availability?service_id=${service?.id}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`,
+      token: tech,
+    });
+    const slot = (open.body as { items: Array<{ resource_id: string; start: string }> }).items[0];
+    const held = await call(app, {
+      method: 'POST',
+      url: '/api/v1/holds',
+      token: tech,
+      body: {
+        service_id: service?.id,
+        resource_id: slot?.resource_id,
+        start: slot?.start,
+        conversation_id: id,
+      },
+    });
+    expect(held.status, held.raw).toBe(201);
+    const holdId = (held.body as { id: string }).id;
+    const booked = await call(app, {
+      method: 'POST',
+      url: `/api/v1/holds/${holdId}/confirm`,
+      token: tech,
+      body: {},
+    });
+    expect(booked.status, booked.raw).toBe(201);
+    expect(booked.body).toMatchObject({ conversation_id: id, customer: { phone: caller } });
+
+    const strange = await call(app, {
+      method: 'POST',
+      url: '/api/v1/holds',
+      token: tech,
+      body: {
+        service_id: service?.id,
+        resource_id: slot?.resource_id,
+        start: slot?.start,
+        conversation_id: '00000000-0000-4000-8000-000000000000',
+      },
+    });
+    expect(strange.status).toBe(404);
+  });
+});

@@ -7,6 +7,7 @@ import { formatPhone, formatTime } from '../../lib/format.ts';
 import { followLink } from '../../lib/router.ts';
 import { currentSession } from '../../lib/session-store.ts';
 import { inboxStore } from '../inbox/inbox-store.ts';
+import { CallerBookings } from './caller-bookings.tsx';
 import { TeamPanel } from './team-panel.tsx';
 
 // One conversation: the transcript with who spoke and what became of each text, the actions a
@@ -171,12 +172,15 @@ export function ThreadPage({ id }: { id: string }) {
           </ol>
           {!blocked && detail.state !== 'closed' && <Composer id={id} onSent={setDetail} />}
         </div>
-        <TeamPanel
-          conversationId={id}
-          assignedTo={detail.assigned_to}
-          zone={zone}
-          onAssigned={() => void load()}
-        />
+        <div className="thread-side">
+          <TeamPanel
+            conversationId={id}
+            assignedTo={detail.assigned_to}
+            zone={zone}
+            onAssigned={() => void load()}
+          />
+          <CallerBookings conversationId={id} zone={zone} />
+        </div>
       </div>
     </section>
   );
