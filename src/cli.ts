@@ -9,6 +9,7 @@ import type { GlobalOptions } from './cli/options.ts';
 import { registerPhone } from './cli/phone.ts';
 import { registerReports } from './cli/reports.ts';
 import { CliError } from './cli/server.ts';
+import { registerTenants } from './cli/tenants.ts';
 import { registerToken } from './cli/token.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -71,6 +72,7 @@ registerDeadLetters(program, readGlobals);
 registerMigrate(program, readGlobals);
 registerReports(program, readGlobals);
 registerBackup(program, readGlobals);
+registerTenants(program, readGlobals);
 program.addHelpText('after', `\nEvery command (each also takes --help):\n${commandTree(program)}\n`);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

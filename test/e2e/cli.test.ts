@@ -158,6 +158,43 @@ describe('nmc against a server on non-default ports', () => {
     expect(run.stdout).toMatch(/^\d+ appointments? on 2026-12-04 \(\w+\/\w+\)$/m);
   }, 30_000);
 
+  it('tenants create provisions a business whose number answers; show and reconcile report on it', async () => {
+    const created = await nmc([
+      'tenants',
+      'create',
+      '--slug',
+      'cli-plumbing',
+      '--name',
+      'CLI Plumbing',
+      '--time-zone',
+      'America/New_York',
+      '--forwarding-phone',
+      '+16465550100',
+      '--area-code',
+      '646',
+    ]);
+    expect(created.stderr).not.toMatch(/nmc:/);
+    expect(created.code).toBe(0);
+    const id = /tenant ([0-9a-f-]{36}) \(cli-plumbing\) created/.exec(created.stdout)?.[1];
+    const number = /converged: (\+1646555\d{4})/.exec(created.stdout)?.[1];
+    expect(id, created.stdout).toBeDefined();
+    expect(number, created.stdout).toBeDefined();
+    expect(created.stdout).toMatch(/ten_dlc_campaign\s+done/);
+
+    const missed = await nmc(['phone', 'missed', '--from', '+16465550111', '--to', number ?? '']);
+    expect(missed.code).toBe(0);
+    expect(missed.stdout).toContain('CLI Plumbing');
+
+    const show = await nmc(['tenants', 'show', id ?? '']);
+    expect(show.stdout).toContain(`number ${number}`);
+    expect(show.stdout).toMatch(/desired v1 active, converged/);
+
+    const reconcile = await nmc(['reconcile', '--dry-run']);
+    expect(reconcile.code).toBe(0);
+    expect(reconcile.stdout).toMatch(/^KIND\s+FOUND\s+REPAIRED\s+FAILED$/m);
+    expect(reconcile.stdout).toMatch(/1 provisioned tenant\(s\) scanned, 0 drift finding\(s\) \(dry run\)/);
+  }, 90_000);
+
   it('--help lists every command; each command has its own --help', async () => {
     const help = await nmc(['--help']);
     expect(help.code).toBe(0);
@@ -176,6 +213,11 @@ describe('nmc against a server on non-default ports', () => {
       'dead-letters list',
       'dead-letters replay',
       'migrate',
+      'tenants create --slug <slug>',
+      'tenants show <id>',
+      'tenants converge <id>',
+      'tenants close <id>',
+      'reconcile [--tenant <id>] [--dry-run]',
     ]) {
       expect(help.stdout).toContain(`nmc ${command}`);
     }

@@ -202,7 +202,6 @@ export async function convergeTenant(
         nextAttemptAt: result.status === 'waiting' ? (result.recheckAt ?? null) : null,
       });
       if (!ok) return false;
-      await result.commit?.(client);
       await writeOutboxEvents(client, [
         stepEvent(
           tenantId,
@@ -217,6 +216,8 @@ export async function convergeTenant(
           new Date(),
         ),
       ]);
+      // After the event: the purge's deletion takes the tenant's events with it, its own included.
+      await result.commit?.(client);
       return true;
     });
     done.push({ step, status: result.status });

@@ -268,3 +268,110 @@ describe('faults at each step still end with exactly one number, one customer, o
     },
   );
 });
+
+const REGISTRATION = {
+  brand: {
+    legal_name: 'Acme Plumbing LLC',
+    ein: '12-3456789',
+    website: 'https://acme.example',
+    vertical: 'Home services',
+    contact_email: 'owner@acme.example',
+  },
+  campaign: {
+    use_case: 'CUSTOMER_CARE' as const,
+    description: 'Texts to callers whose call we missed, to book a visit or answer a question.',
+    sample_messages: ['Sorry we missed your call! Reply here to book.', 'Your visit is booked for Tue 9am.'],
+    opt_in_description: 'Callers call the business and receive a text because the call was missed.',
+  },
+};
+
+describe('rejections and changes', () => {
+  it('a rejected brand fails its step with the carrier’s reason; new brand data registers a new brand', async () => {
+    const tenant = await newTenant();
+    h.twilio.rejectNextBrand('TAX_ID_MISMATCH: the EIN does not match the legal name');
+    expect(await h.runUntilSettled(tenant.id)).toEqual({
+      kind: 'blocked',
+      step: 'ten_dlc_brand',
+      reason: 'brand rejected: TAX_ID_MISMATCH: the EIN does not match the legal name',
+    });
+    // Retrying the same data is pointless: a replay leaves it rejected.
+    await replayConvergence(h.deps, tenant.id);
+    expect(await h.runUntilSettled(tenant.id)).toMatchObject({ kind: 'blocked', step: 'ten_dlc_brand' });
+    const rejectedEvent = await h.database.pool.query(
+      `SELECT payload FROM outbox_events WHERE tenant_id = $1 AND event_name = 'nmc.provisioning.StepChanged'
+         AND payload->>'status' = 'failed'`,
+      [tenant.id],
+    );
+    expect(rejectedEvent.rows[0]?.payload).toMatchObject({
+      step: 'ten_dlc_brand',
+      reason: expect.stringContaining('TAX_ID'),
+    });
+
+    await changeDesired(h.deps, tenant.id, { ten_dlc: REGISTRATION }, 'test');
+    expect(await h.runUntilSettled(tenant.id)).toEqual({ kind: 'converged' });
+    const steps = observedOf(await loadSteps(h.database.pool, tenant.id));
+    const brand = h.twilio.brands().find((b) => b.sid === steps.ten_dlc_brand?.outputs.brand_sid);
+    expect(brand?.brandType).toBe('STANDARD');
+    expect(
+      h.twilio.brands().filter((b) => b.a2pProfileBundleSid === brand?.a2pProfileBundleSid),
+    ).toHaveLength(2);
+  });
+
+  it('a rejected campaign keeps texts off with the reason in the compliance record', async () => {
+    const tenant = await newTenant();
+    h.twilio.rejectNextCampaign('the opt-in description does not say how callers agree');
+    expect(await h.runUntilSettled(tenant.id)).toMatchObject({ kind: 'blocked', step: 'ten_dlc_campaign' });
+    const { rows } = await h.database.pool.query(
+      'SELECT status, reason FROM comp_campaigns WHERE tenant_id = $1',
+      [tenant.id],
+    );
+    expect(rows[0]).toEqual({
+      status: 'rejected',
+      reason: 'the opt-in description does not say how callers agree',
+    });
+  });
+
+  it('a plan change moves the one subscription to the new price, nothing else acts', async () => {
+    const tenant = await newTenant();
+    expect(await h.runUntilSettled(tenant.id)).toEqual({ kind: 'converged' });
+    const before = h.twilio.requests().length;
+    await changeDesired(h.deps, tenant.id, { plan: 'pro' }, 'test');
+    expect(await h.runUntilSettled(tenant.id)).toEqual({ kind: 'converged' });
+    expect(h.twilio.requests().length).toBe(before);
+    const subs = mine(tenant.id).subscriptions();
+    expect(subs).toHaveLength(1);
+    expect(subs[0]).toMatchObject({ status: 'active', metadata: { plan: 'pro' } });
+  });
+
+  it('closing waits out the retention period, then deletes the tenant and its rows', async () => {
+    const tenant = await newTenant();
+    expect(await h.runUntilSettled(tenant.id)).toEqual({ kind: 'converged' });
+    await closeTenant(h.deps, tenant.id, 'test');
+    const waiting = await convergeTenant(h.deps, tenant.id, 'test');
+    expect(waiting.plan).toMatchObject({ kind: 'later', step: 'purge', why: 'provider' });
+    expect(mine(tenant.id).numbers()).toHaveLength(0);
+    expect(
+      mine(tenant.id)
+        .subscriptions()
+        .map((s) => s.status),
+    ).toEqual(['canceled']);
+    // The retention period is over.
+    await h.database.pool.query(
+      "UPDATE id_tenants SET closed_at = now() - interval '31 days' WHERE id = $1",
+      [tenant.id],
+    );
+    await h.database.pool.query(
+      "UPDATE prov_steps SET next_attempt_at = now() WHERE tenant_id = $1 AND step = 'purge'",
+      [tenant.id],
+    );
+    expect((await convergeTenant(h.deps, tenant.id, 'test')).plan).toEqual({ kind: 'converged' });
+    for (const table of ['id_tenants', 'prov_steps', 'catalog_services', 'comp_campaigns', 'outbox_events']) {
+      const column = table === 'id_tenants' ? 'id' : 'tenant_id';
+      const { rows } = await h.database.pool.query(
+        `SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`,
+        [tenant.id],
+      );
+      expect(rows[0].n, table).toBe(0);
+    }
+  });
+});
