@@ -7,8 +7,10 @@ import {
   purgeEndedMirrorBlocks,
   upsertMirrorBlocks,
 } from '../../../src/persistence/repositories/scheduling/calendar-mirror.ts';
+import { calendarDriftCheck } from '../../../src/runtime/calendar/calendar-drift-check.ts';
 import { openRefreshToken, rotateTokens } from '../../../src/runtime/calendar/token-vault.ts';
 import { eventIdFor } from '../../../src/runtime/calendar/write-back.ts';
+import type { ScanContext } from '../../../src/runtime/provisioning/reconcile.ts';
 import { confirmHold } from '../../../src/runtime/scheduling/confirm-hold.ts';
 import { placeHold } from '../../../src/runtime/scheduling/place-hold.ts';
 import { startConversation } from '../../helpers/operator-api.ts';
@@ -231,6 +233,40 @@ describe('backfill', () => {
     expect(res.status, res.raw).toBe(200);
     expect(await mirrored(near.id)).toBe(true);
     expect(await mirrored(far.id)).toBe(true);
+  });
+});
+
+describe("reconciliation's drift report", () => {
+  it('finds a calendar without a live channel and a mirror that misses a change; repairs both', async () => {
+    const calendar = f.t.system.calendar;
+    if (!calendar) throw new Error('no calendar runtime');
+    const check = calendarDriftCheck(calendar, { days: 30 });
+    const ctx = { tenantId: f.t.demo.id } as ScanContext;
+    expect(await check.scan(ctx)).toEqual([]);
+    // A lost push, and a channel that died.
+    f.google.dropNextPushes(1);
+    const missed = f.google.addEvent({
+      start: { dateTime: new Date(Date.now() + 5 * 86_400_000).toISOString() },
+      end: { dateTime: new Date(Date.now() + 5 * 86_400_000 + 3_600_000).toISOString() },
+    });
+    await f.google.settle();
+    await f.t.system.db.query(
+      "UPDATE sched_calendar_links SET channel_expires_at = now() - interval '1 minute' WHERE id = $1",
+      [calendarId],
+    );
+    const findings = await check.scan(ctx);
+    expect(findings.map((x) => [x.kind, x.subject])).toEqual([
+      ['calendar_channel', calendarId],
+      ['calendar_mirror', calendarId],
+    ]);
+    expect(findings[1]?.actual).toMatchObject({ drift: { missing: 1, extra: 0, moved: 0 } });
+    for (const finding of findings) await finding.repair();
+    expect(await check.scan(ctx)).toEqual([]);
+    const { rowCount } = await f.t.system.db.query(
+      'SELECT 1 FROM sched_external_busy WHERE external_id = $1',
+      [`${calendarId}:${missed.id}`],
+    );
+    expect(rowCount).toBe(1);
   });
 });
 
