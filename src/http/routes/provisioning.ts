@@ -148,12 +148,14 @@ export function provisioningRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     const security = [{ bearer: [] }];
     const config = { action: 'staff.tenants' as const, audit: true };
+    // A taken slug or organisation, a closed tenant, or one made before convergence.
+    const conflicting = { ...config, errors: ['conflict' as const] };
     const actor = (subject: string | undefined) => `staff:${subject ?? 'unknown'}`;
 
     app.post(
       '/api/staff/tenants',
       {
-        config,
+        config: conflicting,
         schema: {
           tags: ['staff'],
           summary: 'Provision a tenant: its desired state is stored and convergence starts',
@@ -190,7 +192,7 @@ export function provisioningRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.patch(
       '/api/staff/tenants/:tenantId',
       {
-        config,
+        config: conflicting,
         schema: {
           tags: ['staff'],
           summary: 'Change the desired state (a new version); convergence re-runs the affected steps',
@@ -216,7 +218,7 @@ export function provisioningRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/staff/tenants/:tenantId/converge',
       {
-        config,
+        config: conflicting,
         schema: {
           tags: ['staff'],
           summary: 'Replay: failed steps start over and convergence runs now',
@@ -236,7 +238,7 @@ export function provisioningRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/staff/tenants/:tenantId/close',
       {
-        config,
+        config: conflicting,
         schema: {
           tags: ['staff'],
           summary:
