@@ -5868,6 +5868,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -6620,6 +6629,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -6738,6 +6756,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -6849,6 +6876,15 @@ export interface operations {
             };
             /** @description `not_found`: nothing with this id (or slug) exists for the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
