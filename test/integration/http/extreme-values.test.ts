@@ -698,7 +698,53 @@ describe('extreme values reach no 5xx on the webhooks and ops routes', () => {
   it('covers every webhook the app serves', () => {
     const doc = app.swagger() as unknown as OpenApi;
     const served = Object.keys(doc.paths).filter((path) => path.startsWith('/webhooks/'));
-    expect(served.sort()).toEqual([...TWILIO_WEBHOOKS.map((hook) => hook.path), '/webhooks/stripe'].sort());
+    expect(served.sort()).toEqual(
+      [...TWILIO_WEBHOOKS.map((hook) => hook.path), '/webhooks/stripe', '/webhooks/google/calendar'].sort(),
+    );
+  });
+
+  it('on the Google Calendar push webhook, with extreme headers', async () => {
+    const doc = app.swagger() as unknown as OpenApi;
+    const op = doc.paths['/webhooks/google/calendar']?.post;
+    expect(op).toBeDefined();
+    const generated = await walk(
+      'POST /webhooks/google/calendar',
+      requestArbitrary(doc, 'POST', '/webhooks/google/calendar', op as never),
+      2,
+    );
+    // Header values the schema allows but the push must still refuse cleanly: a channel id that
+    // looks like ours, a message number past 2^53, negative, fractional or in another script.
+    const failures: string[] = generated ? [generated] : [];
+    const extreme = fc.record({
+      'x-goog-channel-id': fc.oneof(
+        fc.uuid(),
+        fc.string({ maxLength: 200 }),
+        fc.constant('00000000-0000-0000-0000-000000000000'),
+      ),
+      'x-goog-channel-token': fc.string({ minLength: 1, maxLength: 500 }),
+      'x-goog-resource-state': fc.constantFrom('sync', 'exists', 'not_exists', '٣', ''),
+      'x-goog-message-number': fc.constantFrom(
+        '1',
+        '0',
+        '-1',
+        '1.5',
+        '9007199254740993',
+        '99999999999999999999',
+        '١٢',
+        'NaN',
+      ),
+    });
+    for (const headers of fc.sample(extreme, 60)) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/webhooks/google/calendar',
+        headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => /^[\x20-\x7e]*$/.test(v))),
+      });
+      // No channel matches: refused as forged, whatever else the headers say.
+      if (res.statusCode !== 403)
+        failures.push(`${res.statusCode} for ${JSON.stringify(headers)}: ${res.body.slice(0, 200)}`);
+    }
+    expect(failures).toEqual([]);
   });
 
   it('on every Twilio webhook, validly signed, with extreme parameters', async () => {
