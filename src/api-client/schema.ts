@@ -1768,6 +1768,18 @@ export interface components {
             last_message_at: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @description the conversation's latest message, for an inbox row (a failed send shows here) */
+            last_message: {
+                body: string;
+                /** @enum {string} */
+                direction: "in" | "out";
+                /** @enum {string} */
+                participant: "caller" | "assistant" | "operator" | "system";
+                /** @enum {string} */
+                status: "received" | "queued" | "sending" | "sent" | "delivered" | "failed";
+                /** Format: date-time */
+                created_at: string;
+            } | null;
         };
         ConversationDetail: {
             /** Format: uuid */
@@ -1781,6 +1793,18 @@ export interface components {
             last_message_at: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @description the conversation's latest message, for an inbox row (a failed send shows here) */
+            last_message: {
+                body: string;
+                /** @enum {string} */
+                direction: "in" | "out";
+                /** @enum {string} */
+                participant: "caller" | "assistant" | "operator" | "system";
+                /** @enum {string} */
+                status: "received" | "queued" | "sending" | "sent" | "delivered" | "failed";
+                /** Format: date-time */
+                created_at: string;
+            } | null;
             messages: {
                 /** Format: uuid */
                 id: string;
@@ -1790,6 +1814,8 @@ export interface components {
                 direction: "in" | "out";
                 /** @enum {string} */
                 participant: "caller" | "assistant" | "operator" | "system";
+                /** @description the user who wrote an operator message */
+                operator_id: string | null;
                 body: string;
                 media: string[];
                 /** @enum {string} */

@@ -8,7 +8,7 @@ import {
   forceCloseConversation,
   listConversations,
 } from '../../persistence/repositories/conversations.ts';
-import { listMessages } from '../../persistence/repositories/messages.ts';
+import { lastMessagesOf, listMessages, type MessageRow } from '../../persistence/repositories/messages.ts';
 import type { EventInput } from '../../runtime/dispatch.ts';
 import { actionBody } from '../action-body.ts';
 import type { AppDeps } from '../app.ts';
@@ -20,6 +20,17 @@ import { decodeKeysetCursor, encodeCursor, idParam, instant, listOf, pageQuery }
 // operator message in `open` takes the conversation over first, in the same transition.
 
 const state = z.enum(['open', 'human', 'closed', 'blocked']);
+const messageStatus = z.enum(['received', 'queued', 'sending', 'sent', 'delivered', 'failed']);
+const lastMessage = z
+  .object({
+    body: z.string(),
+    direction: z.enum(['in', 'out']),
+    participant: z.enum(['caller', 'assistant', 'operator', 'system']),
+    status: messageStatus,
+    created_at: instant,
+  })
+  .nullable()
+  .describe("the conversation's latest message, for an inbox row (a failed send shows here)");
 const conversation = z
   .object({
     id: z.uuid(),
@@ -29,6 +40,7 @@ const conversation = z
     flagged: z.string().nullable(),
     last_message_at: instant.nullable(),
     created_at: instant,
+    last_message: lastMessage,
   })
   .meta({ id: 'Conversation' });
 const message = z.object({
@@ -39,9 +51,10 @@ const message = z.object({
     .describe("the message's place in the transcript (1, 2, …); messages are listed by it"),
   direction: z.enum(['in', 'out']),
   participant: z.enum(['caller', 'assistant', 'operator', 'system']),
+  operator_id: z.string().nullable().describe('the user who wrote an operator message'),
   body: z.string(),
   media: z.array(z.string()),
-  status: z.enum(['received', 'queued', 'sending', 'sent', 'delivered', 'failed']),
+  status: messageStatus,
   failure_reason: z.string().nullable(),
   created_at: instant,
 });
@@ -49,7 +62,18 @@ const conversationDetail = conversation
   .extend({ messages: z.array(message) })
   .meta({ id: 'ConversationDetail' });
 
-function toJson(row: ConversationSummary) {
+function lastMessageJson(row: MessageRow | undefined) {
+  if (!row) return null;
+  return {
+    body: row.body,
+    direction: row.direction,
+    participant: row.participant,
+    status: row.status,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+function toJson(row: ConversationSummary, last: MessageRow | undefined) {
   return {
     id: row.id,
     caller: row.caller,
@@ -58,6 +82,7 @@ function toJson(row: ConversationSummary) {
     flagged: row.flagged,
     last_message_at: row.last_message_at?.toISOString() ?? null,
     created_at: row.created_at.toISOString(),
+    last_message: lastMessageJson(last),
   };
 }
 
@@ -69,12 +94,13 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       if (!row) throw new AppError('not_found', 'conversation not found');
       const messages = await listMessages(deps.db, tenantId, id);
       return {
-        ...toJson(row),
+        ...toJson(row, messages[messages.length - 1]),
         messages: messages.map((m) => ({
           id: m.id,
           seq: m.seq,
           direction: m.direction,
           participant: m.participant,
+          operator_id: m.operator_id,
           body: m.body,
           media: m.media,
           status: m.status,
@@ -139,8 +165,13 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         });
         const page = rows.slice(0, limit);
         const last = page[page.length - 1];
+        const latest = await lastMessagesOf(
+          deps.db,
+          tenantId,
+          page.map((row) => row.id),
+        );
         return {
-          items: page.map(toJson),
+          items: page.map((row) => toJson(row, latest.get(row.id))),
           next_cursor:
             rows.length > limit && last ? encodeCursor([last.last_activity_at.toISOString(), last.id]) : null,
         };

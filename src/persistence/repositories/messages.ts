@@ -87,6 +87,22 @@ export async function findMessage(db: Queryable, tenantId: string, id: string): 
   return rows[0] ?? null;
 }
 
+/** The last message of each of these conversations (for the inbox's rows), by conversation id. */
+export async function lastMessagesOf(
+  db: Queryable,
+  tenantId: string,
+  conversationIds: string[],
+): Promise<Map<string, MessageRow>> {
+  if (conversationIds.length === 0) return new Map();
+  const { rows } = await db.query<MessageRow>(
+    `SELECT DISTINCT ON (conversation_id) ${COLUMNS} FROM conv_messages
+     WHERE tenant_id = $1 AND conversation_id = ANY($2::uuid[])
+     ORDER BY conversation_id, seq DESC`,
+    [tenantId, conversationIds],
+  );
+  return new Map(rows.map((row) => [row.conversation_id, row]));
+}
+
 export async function listMessages(
   db: Queryable,
   tenantId: string,

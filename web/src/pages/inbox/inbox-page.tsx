@@ -29,6 +29,13 @@ const STATE_LABEL: Record<Conversation['state'], string> = {
   blocked: 'Blocked',
 };
 
+const PREVIEW_SPEAKER: Record<NonNullable<Conversation['last_message']>['participant'], string> = {
+  caller: 'Caller',
+  assistant: 'Assistant',
+  operator: 'Operator',
+  system: 'System',
+};
+
 const sameRows = (a: Conversation[], b: Conversation[]) =>
   a.length === b.length && a.every((row, i) => row === b[i]);
 
@@ -126,6 +133,13 @@ function ConversationRow({ conversation: c }: { conversation: Conversation }) {
           </span>
         )}
         <span className="when">{timeAgo(c.last_message_at ?? c.created_at)}</span>
+        {c.last_message && (
+          <span className="preview">
+            {PREVIEW_SPEAKER[c.last_message.participant]}: {c.last_message.body.slice(0, 90)}
+            {c.last_message.body.length > 90 ? '…' : ''}
+            {c.last_message.status === 'failed' && <strong className="error"> (not delivered)</strong>}
+          </span>
+        )}
       </a>
     </li>
   );

@@ -37,8 +37,9 @@ export const inboxStore = createStore({
   },
 });
 
+/** Flagged for a person (OperatorAttentionNeeded), or its latest text could not be delivered. */
 export function needsAttention(c: Conversation): boolean {
-  return c.flagged !== null && c.state !== 'closed';
+  return c.state !== 'closed' && (c.flagged !== null || c.last_message?.status === 'failed');
 }
 
 function activity(c: Conversation): string {

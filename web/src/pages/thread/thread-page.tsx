@@ -39,6 +39,14 @@ export function ThreadPage({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const zone = currentSession().tenant?.time_zone ?? 'UTC';
+  // Operators' messages carry their user id; the team's names come from the teammates list.
+  const [names, setNames] = useState<Record<string, string>>({});
+  useEffect(() => {
+    void unwrap(api.GET('/api/v1/teammates', {})).then(
+      (r) => setNames(Object.fromEntries(r.items.map((u) => [u.id, u.name]))),
+      () => undefined,
+    );
+  }, []);
 
   const load = useCallback(async () => {
     try {
@@ -160,7 +168,11 @@ export function ThreadPage({ id }: { id: string }) {
             {detail.messages.length === 0 && <li className="empty">No messages yet.</li>}
             {detail.messages.map((m) => (
               <li key={m.id} className={`message message-${m.direction}`}>
-                <span className="speaker">{SPEAKER[m.participant]}</span>
+                <span className="speaker">
+                  {m.participant === 'operator' && m.operator_id
+                    ? (names[m.operator_id] ?? SPEAKER.operator)
+                    : SPEAKER[m.participant]}
+                </span>
                 <p className="body">{m.body}</p>
                 <span className="meta">
                   <time dateTime={m.created_at}>{formatTime(m.created_at, zone)}</time>
