@@ -14,6 +14,7 @@ export const ACTIONS = [
   'conversations.assign',
   'conversations.note',
   'quick_replies.manage',
+  'settings.manage',
   'catalog.read',
   'catalog.manage',
   'scheduling.read',
@@ -57,6 +58,8 @@ const OWNER: readonly Action[] = [
   'catalog.manage',
   // The business's saved replies (every operator reads them; the owner keeps the list).
   'quick_replies.manage',
+  // What the assistant says first and whether the public booking page answers.
+  'settings.manage',
   'scheduling.manage',
   'users.read',
   'users.manage',

@@ -47,6 +47,7 @@ import { conversationRoutes } from './routes/conversations.ts';
 import { DEV_WEB_CLIENT_ID, devIssuerRoutes } from './routes/dev-issuer.ts';
 import { googleCalendarWebhookRoutes } from './routes/google-calendar-webhook.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { messagingSettingsRoutes } from './routes/messaging-settings.ts';
 import { publicBookingRoutes } from './routes/public-booking.ts';
 import { quickReplyRoutes } from './routes/quick-replies.ts';
 import { portalRoutes } from './routes/portal.ts';
@@ -278,6 +279,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(conversationAssignRoutes(deps));
   await app.register(conversationNoteRoutes(deps));
   await app.register(quickReplyRoutes(deps));
+  await app.register(messagingSettingsRoutes(deps));
   await app.register(userRoutes(deps));
   await app.register(alertRoutes(deps));
   await app.register(catalogRoutes(deps));

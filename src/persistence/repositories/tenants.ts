@@ -84,6 +84,35 @@ export async function ensureTenantSetting(
   );
 }
 
+/**
+ * Sets the business's messaging settings: the two greeting templates (null: back to the default)
+ * and whether public booking is on. Keys left out are kept.
+ */
+export async function setMessagingSettings(
+  db: Queryable,
+  tenantId: string,
+  change: { greeting?: string | null; greetingAfterHours?: string | null; publicBookingEnabled?: boolean },
+): Promise<void> {
+  const set: Record<string, string> = {};
+  const cleared: string[] = [];
+  for (const [key, value] of [
+    ['greeting', change.greeting],
+    ['greetingAfterHours', change.greetingAfterHours],
+  ] as const) {
+    if (typeof value === 'string') set[key] = value;
+    else if (value === null) cleared.push(key);
+  }
+  await db.query(
+    `UPDATE id_tenants SET settings = settings
+       || jsonb_build_object('templates', (COALESCE(settings->'templates', '{}'::jsonb) - $3::text[]) || $2::jsonb)
+       || CASE WHEN $4::boolean IS NULL THEN '{}'::jsonb
+               ELSE jsonb_build_object('public_booking_enabled', $4::boolean) END,
+       updated_at = now()
+     WHERE id = $1`,
+    [tenantId, JSON.stringify(set), cleared, change.publicBookingEnabled ?? null],
+  );
+}
+
 export async function listTenants(db: Queryable): Promise<
   {
     id: string;

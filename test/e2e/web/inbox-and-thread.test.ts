@@ -166,6 +166,9 @@ describe('the web app, end to end in headless Chromium', () => {
     }
     await hours.getByRole('button', { name: /^Save hours of / }).click();
     await owner.getByText('Saved. New offers use these hours.').waitFor();
+    // The greeting's live preview names the business and counts its segments.
+    await owner.getByLabel('Greeting (open hours)').fill('Hi from {business}! Text us what you need.');
+    await owner.getByText('Hi from Demo Plumbing! Text us what you need.').waitFor();
     await owner.getByRole('button', { name: 'Add a reply' }).click();
     await owner.getByLabel('Title').fill('On our way');
     await owner.getByLabel('Text', { exact: true }).fill('Sam here, on our way: about 20 minutes.');

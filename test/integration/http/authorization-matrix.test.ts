@@ -147,6 +147,12 @@ const EXPECTED: Record<string, Entry> = {
     build: () => ({ body: { body: 'Called back, no answer; try after 5.' } }),
   },
   'GET /api/v1/quick-replies': { allowed: TENANT_USERS, kind: 'none' },
+  'GET /api/v1/settings/messaging': { allowed: OWNER_ONLY, kind: 'none' },
+  'PATCH /api/v1/settings/messaging': {
+    allowed: OWNER_ONLY,
+    kind: 'none',
+    build: () => ({ body: { greeting: 'Hi, this is {business}. Sorry we missed you! Reply here to book.' } }),
+  },
   'PUT /api/v1/quick-replies': {
     allowed: OWNER_ONLY,
     kind: 'none',
