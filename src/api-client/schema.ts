@@ -344,24 +344,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/settings/messaging": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The greetings a missed call gets, and public booking */
-        get: operations["getSettingsMessaging"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Change the greetings or turn public booking on or off */
-        patch: operations["updateSettingsMessaging"];
-        trace?: never;
-    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1843,15 +1825,6 @@ export interface components {
                 created_at: string;
             }[];
         };
-        MessagingSettings: {
-            greeting: string;
-            greeting_after_hours: string;
-            greeting_is_default: boolean;
-            greeting_after_hours_is_default: boolean;
-            public_booking_enabled: boolean;
-            /** @description the public booking API of this business */
-            public_booking_url: string;
-        };
         QuickReply: {
             title: string;
             body: string;
@@ -2795,19 +2768,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Created: Take the conversation over: the assistant goes silent */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        conversation: components["schemas"]["ConversationDetail"];
-                        /** @enum {string|null} */
-                        suppressed_reason: null;
-                    };
-                };
-            };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
             400: {
                 headers: {
@@ -2931,19 +2891,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Created: Hand the conversation back to the assistant */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        conversation: components["schemas"]["ConversationDetail"];
-                        /** @enum {string|null} */
-                        suppressed_reason: null;
-                    };
-                };
-            };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
             400: {
                 headers: {
@@ -3064,19 +3011,6 @@ export interface operations {
                     "application/json": {
                         conversation: components["schemas"]["ConversationDetail"];
                         suppressed_reason: string | null;
-                    };
-                };
-            };
-            /** @description Created: Close the conversation */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        conversation: components["schemas"]["ConversationDetail"];
-                        /** @enum {string|null} */
-                        suppressed_reason: null;
                     };
                 };
             };
@@ -3840,190 +3774,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QuickReplies"];
-                };
-            };
-            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `unauthorized`: no credential, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `payload_too_large`: the body is larger than 256 KiB */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `unsupported_media_type`: the body is not of a content type this operation reads */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `idempotency_key_reused`: this X-Idempotency-Key was used with a different request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    getSettingsMessaging: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Done: The greetings a missed call gets, and public booking */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MessagingSettings"];
-                };
-            };
-            /** @description `unauthorized`: no credential, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    updateSettingsMessaging: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description null or empty: the default text */
-                    greeting?: string | null;
-                    /** @description null or empty: the default text */
-                    greeting_after_hours?: string | null;
-                    public_booking_enabled?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description Done: Change the greetings or turn public booking on or off */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MessagingSettings"];
                 };
             };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
@@ -8248,6 +7998,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `not_found`: nothing with this id (or slug) exists for the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
@@ -8335,6 +8094,24 @@ export interface operations {
             };
             /** @description `forbidden`: the caller's role may not do this, or the request names another account */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: nothing with this id (or slug) exists for the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8462,6 +8239,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -8569,6 +8355,15 @@ export interface operations {
             };
             /** @description `not_found`: nothing with this id (or slug) exists for the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8906,6 +8701,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -9022,6 +8826,15 @@ export interface operations {
             };
             /** @description `not_found`: nothing with this id (or slug) exists for the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9622,8 +9435,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `unauthorized`: no credential, or an invalid or expired one */
-            401: {
+            /** @description `not_found`: nothing with this id (or slug) exists for the caller */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9755,6 +9568,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `not_found`: nothing with this id (or slug) exists for the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `gone`: a customer's link that expired, or whose booking was cancelled: it will not work again */
             410: {
                 headers: {
@@ -9834,6 +9656,15 @@ export interface operations {
             };
             /** @description `unauthorized`: no credential, or an invalid or expired one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: nothing with this id (or slug) exists for the caller */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9940,6 +9771,15 @@ export interface operations {
             };
             /** @description `unauthorized`: no credential, or an invalid or expired one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: nothing with this id (or slug) exists for the caller */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10083,6 +9923,15 @@ export interface operations {
             };
             /** @description `unauthorized`: no credential, or an invalid or expired one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: nothing with this id (or slug) exists for the caller */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10381,6 +10230,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -10478,6 +10336,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `payload_too_large`: the body is larger than 256 KiB */
             413: {
                 headers: {
@@ -10568,6 +10435,15 @@ export interface operations {
             };
             /** @description `not_found`: nothing with this id (or slug) exists for the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12298,8 +12174,6 @@ export interface operations {
             header?: {
                 /** @description Our channel id (events.watch) */
                 "x-goog-channel-id"?: string;
-                /** @description The channel's secret token */
-                "x-goog-channel-token"?: string;
                 "x-goog-resource-id"?: string;
                 /** @description sync when the channel opens, then exists */
                 "x-goog-resource-state"?: string;

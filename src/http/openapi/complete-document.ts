@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../domain/errors.ts';
 import { errorEnvelopeSchema } from '../error-envelope.ts';
 import type { OpenApiDocument, OperationObject, ResponseObject } from './document-types.ts';
 import { operationsOf } from './document-types.ts';
@@ -26,7 +27,9 @@ const SUCCESS_PHRASES: Record<string, string> = {
 };
 
 function errorResponse(status: number, codes: readonly string[]): ResponseObject {
-  const lines = codes.map((code) => `\`${code}\`: ${ERROR_MEANINGS[code as keyof typeof ERROR_MEANINGS]}`);
+  const lines = codes.map(
+    (code) => `\`${code}\`: ${ERROR_MEANINGS[code as ErrorCode] ?? code.replaceAll('_', ' ')}`,
+  );
   return {
     description: lines.join('; '),
     ...(status === 429 || status === 503 ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
@@ -86,8 +89,9 @@ function pruneUnusedSecuritySchemes(document: OpenApiDocument): void {
 }
 
 // OpenAPI 3.0's `nullable` says nothing without a `type` beside it, and the zod provider writes a
-// nullable named schema as `{ nullable: true, allOf: [{ $ref }] }`: a validator then refuses the
-// null, a linter the schema. Written instead as "the schema, or exactly null".
+// nullable named schema as `{ nullable: true, allOf: [{ $ref }] }`, and a nullable enum without
+// null among its values: a validator then refuses the null, a linter the schema. Written instead as
+// "the schema, or exactly null", and as an enum that lists null.
 const NULL_ONLY = { type: 'string', nullable: true, enum: [null] };
 
 function normalizeNullableReferences(node: unknown): void {
@@ -97,6 +101,9 @@ function normalizeNullableReferences(node: unknown): void {
   }
   if (typeof node !== 'object' || node === null) return;
   const schema = node as Record<string, unknown>;
+  // An enum is the whole list of allowed values: a nullable one lists null too (OpenAPI 3.0.3).
+  if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null))
+    schema.enum = [...schema.enum, null];
   if (schema.nullable === true && schema.type === undefined && Array.isArray(schema.allOf)) {
     const [only, ...rest] = schema.allOf as unknown[];
     if (only !== undefined && rest.length === 0) {

@@ -60,8 +60,8 @@ export function errorStatusesOf(route: RouteDeclaration): Map<number, ErrorCode[
   return byStatus;
 }
 
-/** What each code means to a client, for the responses' descriptions. */
-export const ERROR_MEANINGS: Record<ErrorCode, string> = {
+/** What each code means to a client (a code not listed here is described by its name). */
+export const ERROR_MEANINGS: Partial<Record<ErrorCode, string>> = {
   validation_failed: 'a parameter, header or the body breaks the schema (the message names which)',
   malformed_body: 'the body is not valid JSON (or not a readable form)',
   unauthorized: 'no credential, or an invalid or expired one',

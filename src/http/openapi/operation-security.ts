@@ -20,6 +20,12 @@ export const SECURITY_SCHEMES = {
     description:
       'A single-use token from POST /api/v1/stream-tokens, valid 60 s, spent by the request that opens the stream.',
   },
+  portalToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      "A customer's portal token from POST /api/portal/sessions (the code of their link exchanged), valid at most an hour.",
+  },
   twilioSignature: {
     type: 'apiKey',
     in: 'header',
@@ -37,7 +43,7 @@ export const SECURITY_SCHEMES = {
   googleChannelToken: {
     type: 'apiKey',
     in: 'header',
-    name: 'X-Goog-Channel-Token',
+    name: 'x-goog-channel-token',
     description: "The token this server gave Google when it opened the calendar's watch channel.",
   },
 } as const;

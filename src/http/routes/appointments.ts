@@ -109,7 +109,7 @@ export function appointmentRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/v1/appointments/:id/reschedule',
       {
-        config: { action: 'scheduling.book', audit: true },
+        config: { action: 'scheduling.book', audit: true, errors: ['conflict'] },
         schema: {
           tags: ['scheduling'],
           summary:
@@ -143,7 +143,7 @@ export function appointmentRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/v1/appointments/:id/outcome',
       {
-        config: { action: 'scheduling.book', audit: true },
+        config: { action: 'scheduling.book', audit: true, errors: ['conflict'] },
         schema: {
           tags: ['scheduling'],
           summary:

@@ -217,9 +217,13 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             ...(options.withBody
               ? { body: z.object({ body: z.string().trim().min(1).max(1600) }) }
               : { body: actionBody }),
+            // Only a text is created (201); an action answers the conversation as it now is (200), as
+            // does a text that was not sent (with the reason).
             response: {
               200: z.object({ conversation: conversationDetail, suppressed_reason: z.string().nullable() }),
-              201: z.object({ conversation: conversationDetail, suppressed_reason: z.null() }),
+              ...(options.withBody
+                ? { 201: z.object({ conversation: conversationDetail, suppressed_reason: z.null() }) }
+                : {}),
             },
           },
         },

@@ -57,7 +57,10 @@ const GONE_CANCELLED = 'this booking was cancelled; text the business to book ag
 
 export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    const config = { public: true, errors: ['unauthorized', 'gone'] } as const;
+    // Public to the operators' bearer check: the portal token is the credential (`portalToken`), and
+    // `liveAppointment` answers 404 for a booking that no longer exists.
+    const config = { public: true, errors: ['unauthorized', 'gone', 'not_found'] } as const;
+    const portalToken = [{ portalToken: [] }];
 
     function key(): Uint8Array {
       if (!deps.portalKey) throw new AppError('unavailable', 'the customer page is not configured');
@@ -113,7 +116,8 @@ export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/portal/sessions',
       {
-        config,
+        // No token yet: the code is the credential.
+        config: { ...config, errors: ['gone', 'not_found'] },
         schema: {
           tags: ['portal'],
           operationId: 'openPortalSession',
@@ -151,6 +155,7 @@ export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['portal'],
           operationId: 'getPortalBooking',
+          security: portalToken,
           summary: 'The booking the link names, at its current time',
           response: { 200: portalSchema },
         },
@@ -169,6 +174,7 @@ export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['portal'],
           operationId: 'listPortalBookingTimes',
+          security: portalToken,
           summary: 'Open times to move the booking to, in [from, to)',
           querystring: availabilityQuery,
           response: { 200: slotsSchema },
@@ -200,6 +206,7 @@ export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['portal'],
           operationId: 'cancelPortalBooking',
+          security: portalToken,
           summary: 'Cancel the booking (its time is free again at once); the link stops working',
           response: { 200: portalSchema },
         },
@@ -223,10 +230,11 @@ export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/portal/booking/reschedule',
       {
-        config: { ...config, errors: ['unauthorized', 'gone', 'conflict'] },
+        config: { ...config, errors: [...config.errors, 'conflict'] },
         schema: {
           tags: ['portal'],
           operationId: 'reschedulePortalBooking',
+          security: portalToken,
           summary: 'Move the booking to a new time: the new time is taken, or nothing changes (409)',
           body: rescheduleBody,
           response: { 200: portalSchema },

@@ -111,7 +111,7 @@ export function publicBookingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/public/:slug/holds',
       {
-        config,
+        config: { ...config, errors: ['conflict'] },
         schema: {
           tags: ['public'],
           summary: 'Hold a time; the business texts a 6-digit code to the customer to book it',
@@ -136,7 +136,7 @@ export function publicBookingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.delete(
       '/api/public/:slug/holds/:id',
       {
-        config,
+        config: { ...config, errors: ['conflict'] },
         schema: {
           tags: ['public'],
           summary: 'Release a hold',
@@ -155,7 +155,7 @@ export function publicBookingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/public/:slug/bookings',
       {
-        config,
+        config: { ...config, errors: ['conflict'] },
         schema: {
           tags: ['public'],
           summary: 'Book a held time with the code texted to the customer',

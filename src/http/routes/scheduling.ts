@@ -184,7 +184,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.get(
       '/api/v1/availability',
       {
-        config: { action: 'scheduling.read' },
+        config: { action: 'scheduling.read', errors: ['not_found'] },
         schema: {
           tags: ['scheduling'],
           summary: 'Open times for a service',
@@ -198,7 +198,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/v1/holds',
       {
-        config: { action: 'scheduling.book', audit: true },
+        config: { action: 'scheduling.book', audit: true, errors: ['conflict', 'not_found'] },
         schema: {
           tags: ['scheduling'],
           summary: 'Hold a time',
@@ -212,7 +212,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/v1/holds/:id/confirm',
       {
-        config: { action: 'scheduling.book', audit: true },
+        config: { action: 'scheduling.book', audit: true, errors: ['conflict'] },
         schema: {
           tags: ['scheduling'],
           summary: 'Book a held time (the slot is never released in between)',
@@ -228,7 +228,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.delete(
       '/api/v1/holds/:id',
       {
-        config: { action: 'scheduling.book', audit: true },
+        config: { action: 'scheduling.book', audit: true, errors: ['conflict'] },
         schema: {
           tags: ['scheduling'],
           summary: 'Release a hold',
