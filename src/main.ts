@@ -4,7 +4,7 @@ import { registerTracing, tracingRequested } from './observability/tracing-sdk.t
 import { EmbeddedPostgresError } from './persistence/embedded-postgres.ts';
 import { removeServerLocation, withoutPassword, writeServerLocation } from './server-location.ts';
 import { startSystem } from './system.ts';
-import { ensureWebBuild } from './web-build.ts';
+import { ensureWebBuildInChild } from './web-build.ts';
 
 // `npm start`: the whole system on this machine. Failures a person can fix (bad configuration, a
 // busy port) end the process with one clear line instead of a stack trace.
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   // serves it with no third command. Without the build tools (an install without dev
   // dependencies) the last build is served, or a page that says how to build it.
   if (config.NMC_ROLE !== 'worker') {
-    await ensureWebBuild((line) => logger.info(line)).catch((err: unknown) =>
+    await ensureWebBuildInChild((line) => logger.info(line)).catch((err: unknown) =>
       logger.warn({ err }, 'the web app could not be built; /app serves the last build, if any'),
     );
   }

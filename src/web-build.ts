@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -66,6 +67,42 @@ export async function ensureWebBuild(
   } finally {
     await rm(temporary, { recursive: true, force: true });
   }
+  log(`web app built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return 'built';
+}
+
+/**
+ * ensureWebBuild for the server: the build itself runs in a child process (scripts/build-web.ts),
+ * so the server never loads Vite and its memory stays what serving needs (an in-process build left
+ * the server at ~320 MB for the rest of its life).
+ */
+export async function ensureWebBuildInChild(
+  log: (line: string) => void = () => undefined,
+): Promise<'fresh' | 'built'> {
+  if ((await builtHash()) === webSourceHash()) return 'fresh';
+  log('building the web app (web/ changed since the last build)…');
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'build-web.ts')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-4_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(
+            `the web build ended with ${signal ?? `code ${code}`}: ${output.trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        );
+    });
+  });
   log(`web app built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 'built';
 }
