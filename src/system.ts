@@ -26,6 +26,7 @@ import { createAlertSender } from './runtime/alerts/send-alert-text.ts';
 import { readGatesFromBilling } from './runtime/billing-gates.ts';
 import { createBoss } from './runtime/boss.ts';
 import type { CalendarDeps } from './runtime/calendar/calendar-deps.ts';
+import { calendarDriftCheck } from './runtime/calendar/calendar-drift-check.ts';
 import { loadKeyring } from './runtime/calendar/keyring.ts';
 import { rotateTokens } from './runtime/calendar/token-vault.ts';
 import { calendarWriteSubscriber } from './runtime/calendar/write-back.ts';
@@ -33,9 +34,9 @@ import { createDispatch } from './runtime/dispatch.ts';
 import { domainLogSubscriber } from './runtime/domain-log.ts';
 import { ensureQueues } from './runtime/job-queues.ts';
 import { createStatusPoller } from './runtime/poll-sms-status.ts';
-import type { ProvisioningDeps } from './runtime/provisioning/provisioning-deps.ts';
 import { portalLinks } from './runtime/portal/portal-links.ts';
 import { portalKey } from './runtime/portal/portal-token.ts';
+import type { ProvisioningDeps } from './runtime/provisioning/provisioning-deps.ts';
 import { followUpSubscriber } from './runtime/reminders/follow-up.ts';
 import { reminderScheduler } from './runtime/reminders/schedule-reminders.ts';
 import { reportSubscriber } from './runtime/reports/report-subscriber.ts';
@@ -213,6 +214,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       stripe: stripe.client,
       webhookBaseUrl: config.PUBLIC_BASE_URL,
       logger,
+      ...(calendar ? { driftChecks: [calendarDriftCheck(calendar)] } : {}),
     };
 
     let workers: { running(): boolean } = { running: () => true };

@@ -5,6 +5,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { Pool, PoolClient } from '../../persistence/db.ts';
 import type { StripeClient } from '../../providers/stripe/client.ts';
 import type { TwilioClient } from '../../providers/twilio/client.ts';
+import type { DriftCheck } from './reconcile.ts';
 
 // What convergence needs: the database, the job queue, the providers' clients (the real SDKs, at
 // the sandboxes in local runs and tests) and where our webhooks live.
@@ -24,6 +25,8 @@ export type ProvisioningDeps = {
   /** Days a closed tenant's data is kept before it is deleted. Default 30. */
   closedRetentionDays?: number;
   random?: () => number;
+  /** Drift checks of other modules (the calendars' watch channels), run with ours on every reconciliation. */
+  driftChecks?: readonly DriftCheck[];
 };
 
 /** One step's run: its input, the outputs it recorded last time, and the other steps' outputs. */

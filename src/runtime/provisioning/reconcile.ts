@@ -179,7 +179,7 @@ export async function reconcileAll(
   deps: ProvisioningDeps,
   options: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
-  const checks = [...DRIFT_CHECKS, ...(options.extraChecks ?? [])];
+  const checks = [...DRIFT_CHECKS, ...(deps.driftChecks ?? []), ...(options.extraChecks ?? [])];
   const ids = options.tenantId ? [options.tenantId] : await listProvisionedTenantIds(deps.db);
   const report: ReconcileReport = { tenants: 0, findings: [] };
   let done = 0;
