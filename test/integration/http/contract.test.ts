@@ -291,6 +291,9 @@ const VALID: Record<string, (ctx: Ctx) => Req | Promise<Req>> = {
       json: { start: new Date(start).toISOString(), end: new Date(start + 3_600_000).toISOString() },
     };
   },
+  getSettingsMessaging: () => ({}),
+  // Public booking stays on: the public routes above are called with the demo's slug.
+  updateSettingsMessaging: () => ({ json: { greeting: null, public_booking_enabled: true } }),
   listTeammates: () => ({}),
   assignConversation: async (ctx) => ({
     path: { id: await ctx.freshConversation() },
