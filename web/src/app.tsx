@@ -7,6 +7,7 @@ import { CalendarPage } from './pages/calendar/calendar-page.tsx';
 import { InboxPage } from './pages/inbox/inbox-page.tsx';
 import { followInbox, loadInbox } from './pages/inbox/inbox-store.ts';
 import { PhonePage } from './pages/phone/phone-page.tsx';
+import { PortalPage } from './pages/portal/portal-page.tsx';
 import { SettingsPage } from './pages/settings/settings-page.tsx';
 import { SignInPage } from './pages/sign-in/sign-in-page.tsx';
 import { StaffPage } from './pages/staff/staff-page.tsx';
@@ -32,6 +33,8 @@ export function App() {
 
   // The simulator is a caller's phone: it needs nobody signed in.
   if (path === '/app/phone') return <PhoneFrame />;
+  // The customer's page (from a reminder's link): the code is the credential, no sign-in.
+  if (path === '/app/portal') return <PortalPage />;
   if (state.status === 'loading')
     return (
       <main className="page">

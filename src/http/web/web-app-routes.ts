@@ -49,6 +49,7 @@ const CLIENT_ROUTES = [
   '/app/staff',
   '/app/staff/:section',
   '/app/phone',
+  '/app/portal',
 ];
 /** The app's page paths as written: lower-case segments (names and ids). */
 const CLIENT_PATH = /^\/app(\/[a-z0-9-]+)*$/;

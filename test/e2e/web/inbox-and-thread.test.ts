@@ -200,6 +200,11 @@ describe('the web app, end to end in headless Chromium', () => {
     await staff.getByText('Demo Plumbing').waitFor();
     await screenshot(staff, 'staff');
     await expectNoSeriousA11yViolations(staff, 'staff');
+    // The customer's page needs the code from a reminder's link; without it, it says so.
+    const portal = await context.newPage();
+    await portal.goto(`${t.baseUrl}/app/portal`);
+    await portal.getByText('This link is incomplete.', { exact: false }).waitFor();
+    await expectNoSeriousA11yViolations(portal, 'customer page');
     await context.close();
   });
 

@@ -31,7 +31,12 @@ afterAll(async () => {
 
 describe('the web app shell and assets', () => {
   it('serves the shell on page paths with a CSP that allows no inline script and no framing', async () => {
-    for (const url of ['/app', '/app/calendar', '/app/conversations/0b9f5c1e-6a8e-4c39-9a4e-2f4f4f7f0e11']) {
+    for (const url of [
+      '/app',
+      '/app/calendar',
+      '/app/portal',
+      '/app/conversations/0b9f5c1e-6a8e-4c39-9a4e-2f4f4f7f0e11',
+    ]) {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);
       const csp = String(res.headers['content-security-policy']);
