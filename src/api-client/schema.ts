@@ -1518,6 +1518,15 @@ export interface components {
         QuickRepliesInput: {
             items: components["schemas"]["QuickReplyInput"][];
         };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "validation_failed",
+         *         "message": "body.start: must be between years 0001 and 9999",
+         *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+         *       }
+         *     }
+         */
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
@@ -1536,9 +1545,17 @@ export interface components {
             urgent: boolean;
             /** @enum {string} */
             state: "open" | "acknowledged";
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             created_at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             acknowledged_at: string | null;
             /** @enum {string|null} */
             acknowledged_via: "app" | "sms" | null;
@@ -1560,9 +1577,17 @@ export interface components {
             resource_id: string;
             /** Format: uuid */
             service_id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             start: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             end: string;
             /**
              * @description confirmed until its outcome is marked (completed, no_show); cancelled frees the slot
@@ -1577,9 +1602,17 @@ export interface components {
             resource_id: string;
             /** Format: uuid */
             service_id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             start: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             end: string;
             /**
              * @description confirmed until its outcome is marked (completed, no_show); cancelled frees the slot
@@ -1607,18 +1640,34 @@ export interface components {
             id: string;
             /** Format: uuid */
             resource_id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             start: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             end: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             expires_at: string;
         };
         Billing: {
             plan: string | null;
             /** @enum {string} */
             status: "none" | "active" | "trialing" | "past_due" | "canceled" | "unpaid" | "incomplete" | "incomplete_expired" | "paused";
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             current_period_end: string | null;
             gates: {
                 sms: boolean;
@@ -1645,15 +1694,31 @@ export interface components {
              * @enum {string}
              */
             mode: "push" | "poll" | "off";
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             last_synced_at: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             last_full_sync_at: string | null;
             /** @description Seconds since the last sync */
             lag_seconds: number | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             last_push_at: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             channel_expires_at: string | null;
             sync_error: string | null;
             /** @description Busy blocks of this calendar in the mirror */
@@ -1673,7 +1738,11 @@ export interface components {
              * @enum {string}
              */
             status: "active" | "unauthorized";
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             connected_at: string;
             calendars: components["schemas"]["LinkedCalendar"][];
         };
@@ -1699,19 +1768,39 @@ export interface components {
             /** Format: uuid */
             calendar_id: string;
             appointment: {
-                /** Format: date-time */
+                /**
+                 * Format: date-time
+                 * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                 * @example 2026-12-04T17:00:00Z
+                 */
                 start: string;
-                /** Format: date-time */
+                /**
+                 * Format: date-time
+                 * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                 * @example 2026-12-04T17:00:00Z
+                 */
                 end: string;
             };
             /** @description The busy block in the owner’s calendar */
             busy: {
-                /** Format: date-time */
+                /**
+                 * Format: date-time
+                 * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                 * @example 2026-12-04T17:00:00Z
+                 */
                 start: string;
-                /** Format: date-time */
+                /**
+                 * Format: date-time
+                 * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                 * @example 2026-12-04T17:00:00Z
+                 */
                 end: string;
             };
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             detected_at: string;
         };
         Service: {
@@ -1731,9 +1820,17 @@ export interface components {
             /** @enum {string} */
             status: "none" | "pending" | "approved" | "rejected";
             reason: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             submitted_at: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             reviewed_at: string | null;
             registration: {
                 brand: {
@@ -1771,7 +1868,11 @@ export interface components {
             author_user_id: string;
             author_name: string | null;
             body: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             created_at: string;
         };
         Conversation: {
@@ -1782,9 +1883,17 @@ export interface components {
             state: "open" | "human" | "closed" | "blocked";
             assigned_to: string | null;
             flagged: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             last_message_at: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             created_at: string;
             /** @description the conversation's latest message, for an inbox row (a failed send shows here) */
             last_message: {
@@ -1795,7 +1904,11 @@ export interface components {
                 participant: "caller" | "assistant" | "operator" | "system";
                 /** @enum {string} */
                 status: "received" | "queued" | "sending" | "sent" | "delivered" | "failed";
-                /** Format: date-time */
+                /**
+                 * Format: date-time
+                 * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                 * @example 2026-12-04T17:00:00Z
+                 */
                 created_at: string;
             } | null;
         };
@@ -1807,9 +1920,17 @@ export interface components {
             state: "open" | "human" | "closed" | "blocked";
             assigned_to: string | null;
             flagged: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             last_message_at: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             created_at: string;
             /** @description the conversation's latest message, for an inbox row (a failed send shows here) */
             last_message: {
@@ -1820,7 +1941,11 @@ export interface components {
                 participant: "caller" | "assistant" | "operator" | "system";
                 /** @enum {string} */
                 status: "received" | "queued" | "sending" | "sent" | "delivered" | "failed";
-                /** Format: date-time */
+                /**
+                 * Format: date-time
+                 * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                 * @example 2026-12-04T17:00:00Z
+                 */
                 created_at: string;
             } | null;
             messages: {
@@ -1839,7 +1964,11 @@ export interface components {
                 /** @enum {string} */
                 status: "received" | "queued" | "sending" | "sent" | "delivered" | "failed";
                 failure_reason: string | null;
-                /** Format: date-time */
+                /**
+                 * Format: date-time
+                 * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                 * @example 2026-12-04T17:00:00Z
+                 */
                 created_at: string;
             }[];
         };
@@ -1881,7 +2010,11 @@ export interface components {
             time_zone: string;
             /** @description The tenant's organisation at the identity provider (what a tenant user's token names) */
             auth_org_id: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             created_at: string;
         };
         DeadLetter: {
@@ -1892,7 +2025,11 @@ export interface components {
             event_name: string;
             attempts: number;
             last_error: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             dead_at: string;
         };
         User: {
@@ -1902,14 +2039,26 @@ export interface components {
             /** @enum {string} */
             role: "OWNER" | "TECH";
             active: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             created_at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             last_seen_at: string;
         };
         StreamToken: {
             stoken: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
             expires_at: string;
         };
     };
@@ -2598,6 +2747,7 @@ export interface operations {
                 state?: "open" | "human" | "closed" | "blocked";
                 /** @description digits the caller number contains */
                 caller?: string;
+                /** @description opaque: the previous page's next_cursor, passed back unchanged (its contents may change) */
                 cursor?: string;
                 limit?: number;
             };
@@ -2615,6 +2765,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Conversation"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -3301,6 +3452,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Teammate"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -3517,6 +3669,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["ConversationNote"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -4091,6 +4244,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["User"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -4398,6 +4552,7 @@ export interface operations {
             query?: {
                 state?: "open" | "acknowledged" | "all";
                 conversation_id?: string;
+                /** @description opaque: the previous page's next_cursor, passed back unchanged (its contents may change) */
                 cursor?: string;
                 limit?: number;
             };
@@ -4415,6 +4570,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Alert"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -5015,6 +5171,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Service"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -5682,9 +5839,14 @@ export interface operations {
                         items: {
                             phone: string;
                             source: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             opted_out_at: string;
                         }[];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -5835,6 +5997,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["TenantSummary"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -5964,7 +6127,11 @@ export interface operations {
                             auth_org_id: string | null;
                             twilio_number: string | null;
                             forwarding_phone: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             closed_at: string | null;
                         };
                         /** @description null for a tenant made before convergence (the seeded demo) */
@@ -6027,13 +6194,21 @@ export interface operations {
                             attempts: number;
                             /** @description why it failed or what it waits for */
                             last_error: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             next_attempt_at: string | null;
                             /** @description provider ids this step recorded */
                             outputs: {
                                 [key: string]: unknown;
                             };
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             updated_at: string | null;
                         }[];
                     };
@@ -6155,9 +6330,17 @@ export interface operations {
                             /** @enum {string} */
                             status: "none" | "pending" | "approved" | "rejected";
                             reason: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             submitted_at: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             reviewed_at: string | null;
                             registration: {
                                 brand: {
@@ -6181,6 +6364,7 @@ export interface operations {
                             /** Format: uuid */
                             tenant_id: string;
                         }[];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -6380,6 +6564,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["DeadLetter"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -6581,7 +6766,11 @@ export interface operations {
                             auth_org_id: string | null;
                             twilio_number: string | null;
                             forwarding_phone: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             closed_at: string | null;
                         };
                         /** @description null for a tenant made before convergence (the seeded demo) */
@@ -6644,13 +6833,21 @@ export interface operations {
                             attempts: number;
                             /** @description why it failed or what it waits for */
                             last_error: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             next_attempt_at: string | null;
                             /** @description provider ids this step recorded */
                             outputs: {
                                 [key: string]: unknown;
                             };
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             updated_at: string | null;
                         }[];
                     };
@@ -7171,7 +7368,11 @@ export interface operations {
                         export: {
                             /** Format: uuid */
                             id: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             created_at: string;
                             archive: unknown;
                         } | null;
@@ -7277,15 +7478,32 @@ export interface operations {
                             subject: string;
                             expected: unknown;
                             actual: unknown;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             first_seen_at: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             last_seen_at: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             repaired_at: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             resolved_at: string | null;
                         }[];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -7506,6 +7724,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Resource"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -7572,6 +7791,10 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
+                    /**
+                     * @description an IANA time zone name, e.g. America/Los_Angeles (the zone database names, not abbreviations)
+                     * @example America/Los_Angeles
+                     */
                     time_zone: string;
                     /**
                      * @default internal
@@ -7581,7 +7804,9 @@ export interface operations {
                     /** @default {} */
                     weekly_hours?: {
                         [key: string]: {
+                            /** @description local wall-clock time, HH:MM */
                             start: string;
+                            /** @description local wall-clock time, HH:MM, after start; 24:00 ends the day */
                             end: string;
                         }[];
                     };
@@ -7698,12 +7923,18 @@ export interface operations {
             content: {
                 "application/json": {
                     name?: string;
+                    /**
+                     * @description an IANA time zone name, e.g. America/Los_Angeles (the zone database names, not abbreviations)
+                     * @example America/Los_Angeles
+                     */
                     time_zone?: string;
                     /** @enum {string} */
                     calendar_kind?: "internal" | "google" | "jobber";
                     weekly_hours?: {
                         [key: string]: {
+                            /** @description local wall-clock time, HH:MM */
                             start: string;
+                            /** @description local wall-clock time, HH:MM, after start; 24:00 ends the day */
                             end: string;
                         }[];
                     };
@@ -7819,7 +8050,9 @@ export interface operations {
     listResourceExceptions: {
         parameters: {
             query: {
+                /** @description a calendar date YYYY-MM-DD, years 0001–9999 */
                 from: string;
+                /** @description a calendar date YYYY-MM-DD, years 0001–9999 */
                 to: string;
             };
             header?: never;
@@ -7846,6 +8079,7 @@ export interface operations {
                                 end: string;
                             }[];
                         }[];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -7925,6 +8159,7 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
+                /** @description a calendar date YYYY-MM-DD, years 0001–9999 */
                 date: string;
             };
             cookie?: never;
@@ -7933,7 +8168,9 @@ export interface operations {
             content: {
                 "application/json": {
                     intervals: {
+                        /** @description local wall-clock time, HH:MM */
                         start: string;
+                        /** @description local wall-clock time, HH:MM, after start; 24:00 ends the day */
                         end: string;
                     }[];
                 };
@@ -8049,6 +8286,7 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
+                /** @description a calendar date YYYY-MM-DD, years 0001–9999 */
                 date: string;
             };
             cookie?: never;
@@ -8153,7 +8391,9 @@ export interface operations {
         parameters: {
             query: {
                 service_id: string;
+                /** @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC */
                 from: string;
+                /** @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC */
                 to: string;
                 resource_id?: string;
             };
@@ -8173,11 +8413,20 @@ export interface operations {
                         items: {
                             /** Format: uuid */
                             resource_id: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             start: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             end: string;
                         }[];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -8265,7 +8514,11 @@ export interface operations {
                     service_id: string;
                     /** Format: uuid */
                     resource_id: string;
-                    /** Format: date-time */
+                    /**
+                     * Format: date-time
+                     * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                     * @example 2026-12-04T17:00:00Z
+                     */
                     start: string;
                     /**
                      * Format: uuid
@@ -8657,6 +8910,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Appointment"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -8856,6 +9110,7 @@ export interface operations {
                     /**
                      * Format: date-time
                      * @description the new start; must be a time availability offers
+                     * @example 2026-12-04T17:00:00Z
                      */
                     start: string;
                     /**
@@ -9833,7 +10088,9 @@ export interface operations {
     listPortalBookingTimes: {
         parameters: {
             query: {
+                /** @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC */
                 from: string;
+                /** @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC */
                 to: string;
             };
             header?: never;
@@ -10080,6 +10337,7 @@ export interface operations {
                     /**
                      * Format: date-time
                      * @description a start the availability route offered
+                     * @example 2026-12-04T17:00:00Z
                      */
                     start: string;
                 };
@@ -10247,6 +10505,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Service"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -10306,7 +10565,9 @@ export interface operations {
         parameters: {
             query: {
                 service_id: string;
+                /** @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC */
                 from: string;
+                /** @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC */
                 to: string;
                 resource_id?: string;
             };
@@ -10328,11 +10589,20 @@ export interface operations {
                         items: {
                             /** Format: uuid */
                             resource_id: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             start: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
                             end: string;
                         }[];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -10404,7 +10674,11 @@ export interface operations {
                     service_id: string;
                     /** Format: uuid */
                     resource_id: string;
-                    /** Format: date-time */
+                    /**
+                     * Format: date-time
+                     * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                     * @example 2026-12-04T17:00:00Z
+                     */
                     start: string;
                     customer: {
                         name: string;
@@ -11824,6 +12098,7 @@ export interface operations {
                             busy: number;
                             pages: number;
                         }[];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -11970,9 +12245,17 @@ export interface operations {
                             /** Format: uuid */
                             calendar_id: string;
                             window: {
-                                /** Format: date-time */
+                                /**
+                                 * Format: date-time
+                                 * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                                 * @example 2026-12-04T17:00:00Z
+                                 */
                                 from: string;
-                                /** Format: date-time */
+                                /**
+                                 * Format: date-time
+                                 * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                                 * @example 2026-12-04T17:00:00Z
+                                 */
                                 to: string;
                             };
                             /** @description Busy blocks in the mirror within the window */
@@ -11986,6 +12269,7 @@ export interface operations {
                             };
                             repaired: boolean;
                         }[];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -12109,9 +12393,17 @@ export interface operations {
                 "application/json": {
                     /** @default Busy */
                     summary?: string;
-                    /** Format: date-time */
+                    /**
+                     * Format: date-time
+                     * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                     * @example 2026-12-04T17:00:00Z
+                     */
                     start: string;
-                    /** Format: date-time */
+                    /**
+                     * Format: date-time
+                     * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                     * @example 2026-12-04T17:00:00Z
+                     */
                     end: string;
                 };
             };
@@ -12252,6 +12544,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["CalendarConnection"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };
@@ -12324,6 +12617,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["CalendarConflict"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
                         next_cursor: string | null;
                     };
                 };

@@ -29,20 +29,34 @@ function realOffset(iso: string): boolean {
 export const instant = z.iso
   .datetime({ offset: true })
   .refine(realOffset, 'the offset must be at most ±14:00')
-  .refine(withinStorableYears, 'must be between years 0001 and 9999');
+  .refine(withinStorableYears, 'must be between years 0001 and 9999')
+  .describe('an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC')
+  .meta({ example: '2026-12-04T17:00:00Z' });
 
 /** A calendar date `YYYY-MM-DD`, years 0001–9999. */
 export const calendarDate = z.iso
   .date()
-  .refine((date) => !date.startsWith('0000'), 'must be between years 0001 and 9999');
+  .refine((date) => !date.startsWith('0000'), 'must be between years 0001 and 9999')
+  .describe('a calendar date YYYY-MM-DD, years 0001–9999')
+  .meta({ example: '2026-12-04' });
 export const idParam = z.object({ id: z.uuid() });
 
 export function listOf<T extends z.ZodType>(item: T) {
-  return z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+  return z.object({
+    items: z.array(item),
+    next_cursor: z
+      .string()
+      .nullable()
+      .describe('opaque; pass it as `cursor` for the next page; null on the last'),
+  });
 }
 
 export const pageQuery = {
-  cursor: z.string().max(200).optional(),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .describe("opaque: the previous page's next_cursor, passed back unchanged (its contents may change)"),
   limit: z.coerce.number().int().min(1).max(100).default(25),
 };
 

@@ -43,7 +43,8 @@ export function openApiOptions(config: Config, version: string): FastifyDynamicS
         description:
           "Turns a small business's missed calls into booked appointments over SMS. Every error answers " +
           'the one envelope `{ error: { code, message, correlation_id } }`; lists answer `{ items, next_cursor }` ' +
-          'with an opaque cursor; times are RFC 3339.',
+          'with an opaque cursor; times are RFC 3339. Text anywhere in a request refuses NUL and unpaired ' +
+          'surrogates (400). A known path called with a method it does not have answers 405 with `Allow`.',
       },
       servers: [{ url: config.PUBLIC_BASE_URL }],
       components: { securitySchemes: structuredClone(SECURITY_SCHEMES) as never },

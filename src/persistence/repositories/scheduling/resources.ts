@@ -30,6 +30,8 @@ export type Resource = {
 };
 
 const HHMM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
+/** An interval's end may also be the end of the day. */
+const HHMM_OR_END_OF_DAY = /^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/;
 
 function minutesOf(hhmm: string): number {
   return hhmm === '24:00' ? 24 * 60 : Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
@@ -37,9 +39,13 @@ function minutesOf(hhmm: string): number {
 
 export const localIntervalSchema = z
   .object({
-    start: z.string().regex(HHMM, 'must be a local time HH:MM'),
-    end: z.string().refine((v) => v === '24:00' || HHMM.test(v), 'must be a local time HH:MM (or 24:00)'),
+    start: z.string().regex(HHMM, 'must be a local time HH:MM').describe('local wall-clock time, HH:MM'),
+    end: z
+      .string()
+      .regex(HHMM_OR_END_OF_DAY, 'must be a local time HH:MM (or 24:00)')
+      .describe('local wall-clock time, HH:MM, after start; 24:00 ends the day'),
   })
+  .meta({ example: { start: '08:00', end: '17:00' } })
   .refine((i) => minutesOf(i.end) > minutesOf(i.start), 'an interval must end after it starts');
 
 export const intervalsSchema = z.array(localIntervalSchema).max(12);
@@ -52,7 +58,11 @@ export const weeklyHoursSchema = z.partialRecord(
 const timeZoneSchema = z
   .string()
   .min(1)
-  .refine((tz) => zoneOf(tz) !== null, 'must be an IANA time zone');
+  .max(100)
+  .regex(/^[A-Za-z][A-Za-z0-9_+\-/]*$/, 'must be an IANA time zone')
+  .refine((tz) => zoneOf(tz) !== null, 'must be an IANA time zone')
+  .describe('an IANA time zone name, e.g. America/Los_Angeles (the zone database names, not abbreviations)')
+  .meta({ example: 'America/Los_Angeles' });
 
 const resourceFields = {
   name: z.string().trim().min(1).max(200),
