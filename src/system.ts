@@ -168,6 +168,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       metrics,
       logger,
       holdTtlMinutes: config.HOLD_TTL_MINUTES,
+      portalLinks: portalLinks({ db, publicBaseUrl: config.PUBLIC_BASE_URL }),
     });
 
     // Twilio: the real account when configured, else the sandbox on a loopback port of its own.

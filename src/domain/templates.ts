@@ -40,6 +40,9 @@ export const DEFAULT_TEMPLATES = {
   confirmHold: 'Holding {time} for {service} ({price}). Reply YES to book or NO to pick another time.',
   booked:
     "You're booked: {service} on {time}, {price}. Reply CHANGE to move it or CANCEL APPOINTMENT to cancel.",
+  /** The confirmation when the customer has a page to manage the booking (src/runtime/portal). */
+  bookedWithLink:
+    "You're booked: {service} on {time}, {price}. Reply CHANGE to move it, or manage it at {link}",
   whenBooked: 'Your {service} is on {time}. Reply CHANGE to move it or CANCEL APPOINTMENT to cancel.',
   noAppointment: 'You have no appointment with us yet. What can we help with?',
   moveOffer: 'Move your {service} to: {slots}? Reply 1, 2 or 3.',
@@ -90,6 +93,8 @@ export const SPANISH_TEMPLATES: Partial<Templates> = {
     'Reservamos {time} para {service} ({price}). Responda SI para confirmar o NO para otro horario.',
   booked:
     'Cita confirmada: {service} el {time}, {price}. Responda CAMBIAR para moverla o CANCELAR CITA para cancelarla.',
+  bookedWithLink:
+    'Cita confirmada: {service} el {time}, {price}. Responda CAMBIAR para moverla, o vea {link}',
   whenBooked: 'Su {service} es el {time}. Responda CAMBIAR para moverla o CANCELAR CITA para cancelarla.',
   noAppointment: 'No tiene cita con nosotros. En que le podemos ayudar?',
   moveOffer: 'Mover su {service} a: {slots}? Responda 1, 2 o 3.',

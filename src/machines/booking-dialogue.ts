@@ -781,10 +781,11 @@ export function onBooked(plan: Plan, event: EventOf<'Booked'>): void {
     appointment_id: event.appointmentId,
     start: event.slot.start,
   });
-  say(plan, 'booked', {
+  say(plan, event.link ? 'bookedWithLink' : 'booked', {
     service: item?.name ?? 'your appointment',
     time: formatDateTimeForSms(event.slot.start, words(plan)),
     price: item ? price(item) : '',
+    link: event.link ?? '',
   });
 }
 

@@ -105,7 +105,8 @@ export type ConversationEvent =
     })
   | (Base & { type: 'HoldPlaced'; holdId: string; slot: BookableSlot; expiresAt: string })
   | (Base & { type: 'HoldFailed'; reason: string })
-  | (Base & { type: 'Booked'; appointmentId: string; slot: BookableSlot })
+  /** `link`: the customer's page for the booking, when the runtime made one. */
+  | (Base & { type: 'Booked'; appointmentId: string; slot: BookableSlot; link?: string | null })
   | (Base & { type: 'BookingFailed'; reason: string })
   | (Base & { type: 'AppointmentCancelled'; appointmentId: string })
   | (Base & { type: 'AppointmentMoved'; appointmentId: string; previousId: string; slot: BookableSlot })

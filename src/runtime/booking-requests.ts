@@ -30,6 +30,8 @@ export type BookingContext = {
   holdTtlMinutes: number;
   /** The request the dispatch answers, for the scheduling events its booking writes. */
   trace: EventTrace;
+  /** The customer's page for a new booking (src/runtime/portal), written in this transaction. */
+  linkFor?: (appointmentId: string) => Promise<string | null>;
 };
 
 export async function answerBookingRequest(
@@ -137,10 +139,12 @@ export async function answerBookingRequest(
             now: at,
             trace: ctx.trace,
           });
+          const link = (await ctx.linkFor?.(appointment.id)) ?? null;
           return {
             type: 'Booked',
             appointmentId: appointment.id,
             slot: { resourceId: appointment.resource_id, start: appointment.start, end: appointment.end },
+            ...(link ? { link } : {}),
             at,
           };
         },

@@ -31,6 +31,7 @@ import { bossDb } from './boss.ts';
 import { type GatesReader, loadConversationFacts } from './conversation-facts.ts';
 import { QUEUES } from './job-queues.ts';
 import { type NewEvent, writeOutboxEvents } from './outbox.ts';
+import type { LinkFor } from './portal/portal-links.ts';
 
 // The actor host. `dispatch` applies one event to one conversation in ONE transaction: claim the
 // webhook / idempotency key, lock the conversation row (creating it if missing), revive its
@@ -87,6 +88,8 @@ export type DispatcherDeps = {
   logger?: Logger;
   /** HOLD_TTL_MINUTES: the default a tenant's scheduling policy can override. */
   holdTtlMinutes?: number;
+  /** The customer's page a booking confirmation links to (src/runtime/portal); none without it. */
+  portalLinks?: LinkFor;
   /** Test seam: runs after the transition and the writes, before COMMIT. */
   beforeCommit?: () => Promise<void>;
 };
@@ -203,6 +206,17 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
           at: event.at,
           holdTtlMinutes: deps.holdTtlMinutes ?? 15,
           trace: { correlationId: options.correlationId, causationId: options.causationId ?? null },
+          ...(deps.portalLinks
+            ? {
+                linkFor: (appointmentId: string) =>
+                  (deps.portalLinks as LinkFor)({
+                    db: client,
+                    tenantId,
+                    appointmentId,
+                    phone: row.caller,
+                  }),
+              }
+            : {}),
         });
         if (answer === null) continue;
         if (++followUps > MAX_FOLLOW_UPS) throw new Error('booking dialogue did not settle');

@@ -168,9 +168,11 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
           }),
         ));
       // The SID and the fact that the provider took the text commit together (first-response latency
-      // ends here; src/runtime/reports).
+      // ends here; src/runtime/reports). Recorded whoever wrote the SID first: the status callback
+      // may have brought it already. A repeat (a retry that found the text at the provider) is
+      // harmless: the reports keep the earliest acceptance.
       await inTransaction(deps.db, async (tx) => {
-        if (!(await recordProviderSid(tx, tenant.id, message.id, result.sid))) return;
+        await recordProviderSid(tx, tenant.id, message.id, result.sid);
         await writeOutboxEvents(tx, [
           {
             tenantId: tenant.id,

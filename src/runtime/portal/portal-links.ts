@@ -16,18 +16,20 @@ export function newLinkCode(): string {
   return Array.from(bytes, (b) => ALPHABET[b % ALPHABET.length]).join('');
 }
 
+/** The customer's link for an appointment's booking; `db` is the caller's transaction when it has one. */
 export type LinkFor = (input: {
+  db?: Queryable;
   tenantId: string;
   appointmentId: string;
   phone: string;
 }) => Promise<string | null>;
 
 export function portalLinks(deps: { db: Queryable; publicBaseUrl: string; now?: () => number }): LinkFor {
-  return async ({ tenantId, appointmentId, phone }) => {
-    const bookingId = await bookingOf(deps.db, tenantId, appointmentId);
+  return async ({ db = deps.db, tenantId, appointmentId, phone }) => {
+    const bookingId = await bookingOf(db, tenantId, appointmentId);
     if (bookingId === null) return null;
-    const policy = await loadPolicy(deps.db, tenantId);
-    const link = await issuePortalLink(deps.db, {
+    const policy = await loadPolicy(db, tenantId);
+    const link = await issuePortalLink(db, {
       tenantId,
       bookingId,
       phone,

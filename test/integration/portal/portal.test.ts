@@ -74,6 +74,10 @@ describe('customer portal', () => {
     const reminder = (await textsTo(caller, 5))[4] ?? '';
     const code = /Manage: \S+\/p\/([A-Za-z0-9]+)$/.exec(reminder)?.[1];
     if (!code) throw new Error(`no link in: ${reminder}`);
+    // The confirmation carried the same link (one per booking and phone).
+    const confirmation = texts(caller)[3] ?? '';
+    expect(confirmation).toMatch(/^You're booked: Drain cleaning .+, or manage it at \S+\/p\/[A-Za-z0-9]+$/);
+    expect(confirmation.endsWith(`/p/${code}`)).toBe(true);
     expect(reminder.length).toBeLessThanOrEqual(160);
 
     const redirect = await api('GET', `/p/${code}`);
