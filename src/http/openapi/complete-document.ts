@@ -2,6 +2,7 @@ import type { ErrorCode } from '../../domain/errors.ts';
 import { errorEnvelopeSchema } from '../error-envelope.ts';
 import type { OpenApiDocument, OperationObject, ResponseObject } from './document-types.ts';
 import { operationsOf } from './document-types.ts';
+import { addExamples } from './examples.ts';
 import { ERROR_MEANINGS, errorStatusesOf } from './operation-errors.ts';
 import { DECLARATION_EXTENSION, type RouteDeclaration } from './route-declaration.ts';
 
@@ -74,6 +75,7 @@ export function completeDocument(document: OpenApiDocument): OpenApiDocument {
   }
   normalizeNullableReferences(document);
   pruneUnreferencedSchemas(document);
+  addExamples(document);
   pruneUnusedSecuritySchemes(document);
   return document;
 }
