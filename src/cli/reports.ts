@@ -1,14 +1,19 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { Config } from '../config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createPool } from '../persistence/db.ts';
+import { ensurePassword, locateCluster } from '../persistence/embedded-postgres.ts';
 import { migrate } from '../persistence/migrate.ts';
 import { openDatabase } from '../persistence/open-database.ts';
 import { type RebuildProgress, rebuildReports } from '../runtime/reports/rebuild-reports.ts';
+import { readServerLocation } from '../server-location.ts';
 import type { GlobalOptions } from './options.ts';
 
 // `nmc reports rebuild`: recompute every reporting read model from the events, against the database
-// directly (embedded Postgres under NMC_DATA_DIR, or DATABASE_URL), like `nmc migrate`. A running
-// server keeps working meanwhile: its live updates wait for the rebuild and then apply on top.
+// directly (DATABASE_URL, or the embedded Postgres under NMC_DATA_DIR: the running server's, or
+// started for the command). A running server keeps working meanwhile: its live updates wait for the
+// rebuild and then apply on top.
 
 const BAR_WIDTH = 30;
 
@@ -35,6 +40,19 @@ export function progressBar(write: (text: string) => void, terminal: boolean) {
   };
 }
 
+/**
+ * DATABASE_URL when set; else the running server's embedded cluster (a second process cannot start
+ * the cluster while the server has it); else the embedded cluster, started for this command.
+ */
+async function databaseOf(config: Config): Promise<{ url: string; stop(): Promise<void> }> {
+  const running = config.DATABASE_URL ? null : await readServerLocation(config.NMC_DATA_DIR);
+  if (running === null) return openDatabase(config, createLogger(config.LOG_LEVEL));
+  const cluster = await locateCluster(join(config.NMC_DATA_DIR, 'pg'));
+  const url = new URL(running.database_url);
+  url.password = await ensurePassword(cluster.credentialsFile);
+  return { url: url.toString(), stop: async () => undefined };
+}
+
 export function registerReports(program: Command, globals: () => GlobalOptions): void {
   const reports = program.command('reports').description('the reporting read models (rep_*)');
   reports
@@ -42,7 +60,7 @@ export function registerReports(program: Command, globals: () => GlobalOptions):
     .description('recompute every report from the retained events (database directly, like migrate)')
     .action(async () => {
       const { config } = globals();
-      const database = await openDatabase(config, createLogger(config.LOG_LEVEL));
+      const database = await databaseOf(config);
       const pool = createPool(database.url, { max: 2 });
       const terminal = process.stderr.isTTY === true;
       try {

@@ -158,6 +158,12 @@ describe('nmc against a server on non-default ports', () => {
     expect(run.stdout).toMatch(/^\d+ appointments? on 2026-12-04 \(\w+\/\w+\)$/m);
   }, 30_000);
 
+  it('reports rebuild runs beside the server, on its embedded cluster, and counts the calls so far', async () => {
+    const run = await nmc(['reports', 'rebuild']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^rebuilt from [1-9]\d* events \(\d+ copied from the outbox\) in \d+\.\d s$/m);
+  }, 60_000);
+
   it('tenants create provisions a business whose number answers; show and reconcile report on it', async () => {
     const created = await nmc([
       'tenants',
