@@ -9,8 +9,8 @@ import { scanLogs } from './faults/log-scan.ts';
 import { runPostgresRestart } from './faults/pg-restart.ts';
 import { stopChildren } from './faults/processes.ts';
 import { runReplays } from './faults/replays.ts';
-import { runTwilioFaults } from './faults/twilio-faults.ts';
 import { runScaleOut } from './faults/scale-out.ts';
+import { runTwilioFaults } from './faults/twilio-faults.ts';
 import { runTwoWorkers } from './faults/two-workers.ts';
 
 // `npm run faults`: the fault-injection suite. Starts everything it needs (an embedded Postgres
@@ -42,7 +42,12 @@ const SCENARIOS: Scenario[] = [
   { name: 'kill', title: '2 kill -9 worker', budgetMs: 200_000, run: runKillWorker },
   { name: 'postgres', title: '3 Postgres restart', budgetMs: 90_000, run: runPostgresRestart },
   { name: 'two-workers', title: '7 two workers share the load', budgetMs: 150_000, run: runTwoWorkers },
-  { name: 'scale-out', title: '8 scale-out: 1 process, 2 api + 1 worker, 1 api + 2 workers', budgetMs: 240_000, run: runScaleOut },
+  {
+    name: 'scale-out',
+    title: '8 scale-out: 1 process, 2 api + 1 worker, 1 api + 2 workers',
+    budgetMs: 240_000,
+    run: runScaleOut,
+  },
 ];
 
 function cell(text: string): string {
