@@ -156,6 +156,25 @@ export type CalendarConflict = {
   detected_at: string;
 };
 
+type ConflictRow = Omit<
+  CalendarConflict,
+  'appointment_start' | 'appointment_end' | 'busy_start' | 'busy_end' | 'detected_at'
+> & { appointment_start: Date; appointment_end: Date; busy_start: Date; busy_end: Date; detected_at: Date };
+
+const CONFLICT_COLUMNS =
+  'id, appointment_id, calendar_id, busy_external_id, appointment_start, appointment_end, busy_start, busy_end, detected_at';
+
+function conflictOf(r: ConflictRow): CalendarConflict {
+  return {
+    ...r,
+    appointment_start: iso(r.appointment_start),
+    appointment_end: iso(r.appointment_end),
+    busy_start: iso(r.busy_start),
+    busy_end: iso(r.busy_end),
+    detected_at: iso(r.detected_at),
+  };
+}
+
 /** Records a conflict once per (appointment, event); null when it was already recorded. */
 export async function insertConflict(
   db: Queryable,
@@ -168,24 +187,13 @@ export async function insertConflict(
     busy: { start: number; end: number };
   },
 ): Promise<CalendarConflict | null> {
-  const { rows } = await db.query<{
-    id: string;
-    appointment_id: string;
-    calendar_id: string;
-    busy_external_id: string;
-    appointment_start: Date;
-    appointment_end: Date;
-    busy_start: Date;
-    busy_end: Date;
-    detected_at: Date;
-  }>(
+  const { rows } = await db.query<ConflictRow>(
     `INSERT INTO sched_calendar_conflicts (tenant_id, id, appointment_id, calendar_id, busy_external_id,
        appointment_start, appointment_end, busy_start, busy_end)
      VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), to_timestamp($7 / 1000.0),
        to_timestamp($8 / 1000.0), to_timestamp($9 / 1000.0))
      ON CONFLICT (tenant_id, appointment_id, busy_external_id) DO NOTHING
-     RETURNING id, appointment_id, calendar_id, busy_external_id, appointment_start, appointment_end,
-       busy_start, busy_end, detected_at`,
+     RETURNING ${CONFLICT_COLUMNS}`,
     [
       c.tenantId,
       randomUUID(),
@@ -199,18 +207,7 @@ export async function insertConflict(
     ],
   );
   const r = rows[0];
-  if (!r) return null;
-  return {
-    id: r.id,
-    appointment_id: r.appointment_id,
-    calendar_id: r.calendar_id,
-    busy_external_id: r.busy_external_id,
-    appointment_start: iso(r.appointment_start),
-    appointment_end: iso(r.appointment_end),
-    busy_start: iso(r.busy_start),
-    busy_end: iso(r.busy_end),
-    detected_at: iso(r.detected_at),
-  };
+  return r ? conflictOf(r) : null;
 }
 
 /** Conflicts of live appointments still ahead, newest first. */
@@ -219,17 +216,7 @@ export async function listOpenConflicts(
   tenantId: string,
   limit = 100,
 ): Promise<CalendarConflict[]> {
-  const { rows } = await db.query<{
-    id: string;
-    appointment_id: string;
-    calendar_id: string;
-    busy_external_id: string;
-    appointment_start: Date;
-    appointment_end: Date;
-    busy_start: Date;
-    busy_end: Date;
-    detected_at: Date;
-  }>(
+  const { rows } = await db.query<ConflictRow>(
     `SELECT c.id, c.appointment_id, c.calendar_id, c.busy_external_id, c.appointment_start, c.appointment_end,
        c.busy_start, c.busy_end, c.detected_at
      FROM sched_calendar_conflicts c
@@ -238,17 +225,7 @@ export async function listOpenConflicts(
      ORDER BY c.detected_at DESC, c.id LIMIT $2`,
     [tenantId, limit],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    appointment_id: r.appointment_id,
-    calendar_id: r.calendar_id,
-    busy_external_id: r.busy_external_id,
-    appointment_start: iso(r.appointment_start),
-    appointment_end: iso(r.appointment_end),
-    busy_start: iso(r.busy_start),
-    busy_end: iso(r.busy_end),
-    detected_at: iso(r.detected_at),
-  }));
+  return rows.map(conflictOf);
 }
 
 // --- our bookings in calendars ---
