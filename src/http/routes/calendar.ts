@@ -122,7 +122,9 @@ async function knownResource(deps: AppDeps, tenantId: string, id: string) {
   return resource;
 }
 
+/** The calendars that block time for a resource of the tenant: 404 for an unknown resource, 409 with none connected. */
 async function connectedLinks(deps: AppDeps, tenantId: string, resourceId: string) {
+  await knownResource(deps, tenantId, resourceId);
   const connection = await findConnectionOfResource(deps.db, tenantId, resourceId);
   if (!connection) throw new AppError('conflict', 'this resource has no calendar connected');
   return (await listLinks(deps.db, tenantId, connection.id)).filter((l) => l.blocks_time);
@@ -339,7 +341,6 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const calendar = calendarOf(deps);
         const tenantId = tenantOf(request);
-        await knownResource(deps, tenantId, request.params.id);
         const items = [];
         for (const link of await connectedLinks(deps, tenantId, request.params.id)) {
           const outcome = await syncCalendar(calendar, {
@@ -385,7 +386,6 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const calendar = calendarOf(deps);
         const tenantId = tenantOf(request);
-        await knownResource(deps, tenantId, request.params.id);
         const items = [];
         for (const link of await connectedLinks(deps, tenantId, request.params.id)) {
           const result = await reconcileCalendar(calendar, {
@@ -425,7 +425,6 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const sandbox = deps.calendarSandbox;
         if (!sandbox) throw new AppError('not_found', 'no calendar sandbox runs here');
         const tenantId = tenantOf(request);
-        await knownResource(deps, tenantId, request.params.id);
         const [link] = await connectedLinks(deps, tenantId, request.params.id);
         if (!link) throw new AppError('conflict', 'no connected calendar blocks time for this resource');
         if (Date.parse(request.body.end) <= Date.parse(request.body.start)) {
