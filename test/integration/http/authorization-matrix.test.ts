@@ -26,6 +26,7 @@ import {
   tokenFor,
 } from '../../helpers/operator-api.ts';
 import { startTestSystem, type TestSystem, waitFor } from '../../helpers/system.ts';
+import { REGISTRATION } from '../../helpers/ten-dlc-registration.ts';
 
 // The authorization matrix, built from the app's own route table (`app.apiRoutes`): every /api
 // route × every role × (own id, another tenant's id, an id that does not exist). EXPECTED must list
@@ -101,24 +102,6 @@ const nextSlot = (fx: Fixture): string => {
   return slot;
 };
 const empty = (): Built => ({ body: {} });
-const REGISTRATION = {
-  brand: {
-    legal_name: 'Demo Plumbing LLC',
-    ein: '12-3456789',
-    website: 'https://demo-plumbing.example',
-    vertical: 'Home services',
-    contact_email: 'owner@demo-plumbing.example',
-  },
-  campaign: {
-    use_case: 'CUSTOMER_CARE',
-    description: 'We text callers back when we miss their call, to help them book a plumbing visit.',
-    sample_messages: [
-      'Sorry we missed your call! How can we help with your plumbing today?',
-      'Your drain cleaning is booked for Tuesday at 9:00. Reply STOP to opt out.',
-    ],
-    opt_in_description: 'Callers phone the business; when the call is missed they receive one text back.',
-  },
-};
 
 const EXPECTED: Record<string, Entry> = {
   'GET /api/v1/conversations': { allowed: TENANT_USERS, kind: 'none' },

@@ -33,6 +33,7 @@ import { buildTestApp } from '../../helpers/app.ts';
 import { seedTenant } from '../../helpers/engine.ts';
 import { appOf, settleOutbound, startConversation, tokenFor } from '../../helpers/operator-api.ts';
 import { waitFor } from '../../helpers/system.ts';
+import { REGISTRATION } from '../../helpers/ten-dlc-registration.ts';
 import { type CalendarFixture, startCalendarFixture } from '../calendar/calendar-fixture.ts';
 
 // The published document against the server, operation by operation, enumerated from the
@@ -116,24 +117,6 @@ const twilioForm = (fields: Record<string, string>) => ({
 });
 const PUBLIC_CUSTOMER = '+13105550177';
 const HOLD_CODE = '424242';
-const REGISTRATION = {
-  brand: {
-    legal_name: 'Demo Plumbing LLC',
-    ein: '12-3456789',
-    website: 'https://demo-plumbing.example',
-    vertical: 'Home services',
-    contact_email: 'owner@demo-plumbing.example',
-  },
-  campaign: {
-    use_case: 'CUSTOMER_CARE',
-    description: 'We text callers back when we miss their call, to help them book a plumbing visit.',
-    sample_messages: [
-      'Sorry we missed your call! How can we help with your plumbing today?',
-      'Your drain cleaning is booked for Tuesday at 9:00. Reply STOP to opt out.',
-    ],
-    opt_in_description: 'Callers phone the business; when the call is missed they receive one text back.',
-  },
-};
 
 /** One valid request per operation, by operationId. */
 const VALID: Record<string, (ctx: Ctx) => Req | Promise<Req>> = {
