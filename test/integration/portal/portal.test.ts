@@ -6,7 +6,8 @@ import { createDispatch } from '../../../src/runtime/dispatch.ts';
 import { portalLinks } from '../../../src/runtime/portal/portal-links.ts';
 import { sendReminder } from '../../../src/runtime/reminders/send-reminder.ts';
 import { appOf, call, errorOf } from '../../helpers/operator-api.ts';
-import { startTestSystem, type TestSystem, waitFor } from '../../helpers/system.ts';
+import { startTestSystem, type TestSystem } from '../../helpers/system.ts';
+import { bookByText, textsOf, waitForTexts } from '../../helpers/texting-caller.ts';
 
 // The customer's own page: the reminder carries a short link; its code opens a portal token; the
 // customer sees the booking, moves it (the link follows the booking, not the slot) and cancels it
@@ -28,13 +29,8 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const texts = (caller: string) =>
-  t.sandbox
-    .messages()
-    .filter((m) => m.to === caller)
-    .map((m) => m.body);
-const textsTo = (caller: string, count: number) =>
-  waitFor(async () => (texts(caller).length >= count ? texts(caller) : null));
+const texts = (caller: string) => textsOf(t, caller);
+const textsTo = (caller: string, count: number) => waitForTexts(t, caller, count);
 
 const api = (method: string, url: string, token?: string, body?: unknown) =>
   call(appOf(t.system), { method, url, token: token ?? null, ...(body === undefined ? {} : { body }) });
@@ -42,23 +38,8 @@ const api = (method: string, url: string, token?: string, body?: unknown) =>
 describe('customer portal', () => {
   it('opens from the reminder`s link, follows a reschedule, and stops after a cancellation', async () => {
     const caller = '+13105550501';
-    await t.phone.missedCall({ from: caller, to: DEMO.twilio_number });
-    await textsTo(caller, 1);
-    await t.phone.sms({ from: caller, to: DEMO.twilio_number, body: 'my drain is clogged' });
-    await textsTo(caller, 2);
-    await t.phone.sms({ from: caller, to: DEMO.twilio_number, body: '1' });
-    await textsTo(caller, 3);
-    await t.phone.sms({ from: caller, to: DEMO.twilio_number, body: 'yes' });
-    await textsTo(caller, 4);
-    const { rows } = await t.system.db.query<{ id: string; start: Date }>(
-      `SELECT r.id, lower(r.timeslot) AS start FROM sched_reservations r JOIN conv_conversations c
-         ON c.tenant_id = r.tenant_id AND c.id = r.conversation_id
-       WHERE c.caller = $1 AND r.kind = 'appointment' AND r.status = 'live'`,
-      [caller],
-    );
-    const booked = rows[0];
-    if (!booked) throw new Error('not booked');
-    const start = booked.start.toISOString();
+    const booked = await bookByText(t, caller);
+    const { start } = booked;
 
     const dispatch = createDispatch({
       db: t.system.db,

@@ -9,7 +9,8 @@ import { sendReminder } from '../../../src/runtime/reminders/send-reminder.ts';
 import { completePastAppointments } from '../../../src/runtime/scheduling/complete-past-appointments.ts';
 import { appOf, call, tokenFor } from '../../helpers/operator-api.ts';
 import { outboxSettled } from '../../helpers/report-tables.ts';
-import { startTestSystem, type TestSystem, waitFor } from '../../helpers/system.ts';
+import { startTestSystem, type TestSystem } from '../../helpers/system.ts';
+import { bookByText as bookTheFirstTimeByText, textsOf, waitForTexts } from '../../helpers/texting-caller.ts';
 
 // Reminders and outcomes through the real system: booking schedules the reminder jobs (keyed by
 // appointment, start and offset), a due reminder texts the customer through the dialogue's send
@@ -38,34 +39,13 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const texts = (caller: string) =>
-  t.sandbox
-    .messages()
-    .filter((m) => m.to === caller)
-    .map((m) => m.body);
-
-async function textsTo(caller: string, count: number): Promise<string[]> {
-  return waitFor(async () => (texts(caller).length >= count ? texts(caller) : null));
-}
+const texts = (caller: string) => textsOf(t, caller);
+const textsTo = (caller: string, count: number) => waitForTexts(t, caller, count);
 
 async function bookByText(caller: string): Promise<{ id: string; start: string }> {
-  await t.phone.missedCall({ from: caller, to: DEMO.twilio_number });
-  await textsTo(caller, 1);
-  await t.phone.sms({ from: caller, to: DEMO.twilio_number, body: 'my drain is clogged' });
-  await textsTo(caller, 2);
-  await t.phone.sms({ from: caller, to: DEMO.twilio_number, body: '1' });
-  await textsTo(caller, 3);
-  await t.phone.sms({ from: caller, to: DEMO.twilio_number, body: 'yes' });
-  expect((await textsTo(caller, 4))[3]).toContain("You're booked");
-  const { rows } = await t.system.db.query<{ id: string; start: Date }>(
-    `SELECT r.id, lower(r.timeslot) AS start FROM sched_reservations r JOIN conv_conversations c
-       ON c.tenant_id = r.tenant_id AND c.id = r.conversation_id
-     WHERE c.caller = $1 AND r.kind = 'appointment' AND r.status = 'live'`,
-    [caller],
-  );
-  const row = rows[0];
-  if (!row) throw new Error('not booked');
-  return { id: row.id, start: row.start.toISOString() };
+  const booked = await bookTheFirstTimeByText(t, caller);
+  expect(texts(caller)[3]).toContain("You're booked");
+  return booked;
 }
 
 const job = (a: { id: string; start: string }, offset = 120): ReminderJob => ({
