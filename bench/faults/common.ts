@@ -277,3 +277,12 @@ const originalEmit = pg.Client.prototype.emit as unknown as EmitFn;
   }
   return originalEmit.call(this, event, ...args);
 };
+
+/** How many texts each number received, across the given Twilio sandboxes. */
+export function textsPerCaller(
+  sandboxes: readonly { messages(): readonly { to: string }[] }[],
+): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const s of sandboxes) for (const m of s.messages()) map.set(m.to, (map.get(m.to) ?? 0) + 1);
+  return map;
+}

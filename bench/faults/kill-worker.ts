@@ -11,6 +11,7 @@ import {
   type RunContext,
   type ScenarioResult,
   sleep,
+  textsPerCaller,
   waitUntil,
 } from './common.ts';
 import {
@@ -93,15 +94,11 @@ export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
        WHERE j.name = 'sms-send' AND j.state = 'active'`,
     );
     const activeAtKill = orphaned.length;
-    const textsPerCaller = () => {
-      const map = new Map<string, number>();
-      for (const m of sandbox.messages()) map.set(m.to, (map.get(m.to) ?? 0) + 1);
-      return map;
-    };
+    const perCaller = () => textsPerCaller([sandbox]);
     // Watched from now, while the burst goes on: the moment the last orphaned text reached the sandbox.
     const orphansWatch = waitUntil(
       () => {
-        const map = textsPerCaller();
+        const map = perCaller();
         return orphaned.every((o) => (map.get(o.caller) ?? 0) >= 1) && Date.now();
       },
       60_000,
@@ -110,7 +107,6 @@ export async function runKillWorker(ctx: RunContext): Promise<ScenarioResult> {
     const statuses = await burst.done;
     const burstWasRunning = !burstDone || callsAtKill < CALLS;
 
-    const perCaller = textsPerCaller;
     const orphansAt = await orphansWatch;
     const orphansDone = orphansAt !== undefined;
     const all = await waitUntil(

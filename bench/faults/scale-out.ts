@@ -9,6 +9,7 @@ import {
   type RunContext,
   type ScenarioResult,
   sleep,
+  textsPerCaller,
   waitUntil,
 } from './common.ts';
 import {
@@ -103,11 +104,7 @@ async function measure(ctx: RunContext, shape: Shape, index: number): Promise<Me
     );
     const statuses = (await Promise.all(bursts.map((b) => b.done))).flat();
     const webhooksDone = Date.now();
-    const perCaller = () => {
-      const map = new Map<string, number>();
-      for (const m of sandbox.messages()) map.set(m.to, (map.get(m.to) ?? 0) + 1);
-      return map;
-    };
+    const perCaller = () => textsPerCaller([sandbox]);
     await waitUntil(() => callers.every((c) => (perCaller().get(c) ?? 0) >= 1), 60_000, 50);
     const textedAt = Date.now();
     await sleep(2_000); // late duplicates, if any

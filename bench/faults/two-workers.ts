@@ -9,6 +9,7 @@ import {
   type RunContext,
   type ScenarioResult,
   sleep,
+  textsPerCaller,
   waitUntil,
 } from './common.ts';
 import {
@@ -93,11 +94,7 @@ export async function runTwoWorkers(ctx: RunContext): Promise<ScenarioResult> {
     const burstStarted = Date.now();
     const statuses = await fireMissedCalls(apiUrl, callers, BURST_CONCURRENCY).done;
 
-    const perCaller = () => {
-      const map = new Map<string, number>();
-      for (const s of sandboxes) for (const m of s.messages()) map.set(m.to, (map.get(m.to) ?? 0) + 1);
-      return map;
-    };
+    const perCaller = () => textsPerCaller(sandboxes);
     const all = await waitUntil(
       () => callers.every((c) => (perCaller().get(c) ?? 0) >= 1),
       Math.min(60_000, Math.max(10_000, ctx.remainingMs() - 60_000)),
