@@ -50,19 +50,21 @@ export type AppointmentJson = z.infer<typeof appointmentSchema>;
 const localIso = (iso: string, zone: string) =>
   DateTime.fromISO(iso, { zone }).toISO({ suppressMilliseconds: true }) ?? iso;
 
-/** The business's view of these appointments, with the names and numbers looked up once for all. */
+/**
+ * The business's view of these appointments of `tenant` (whose zone the local times are in), with
+ * the names and numbers looked up once for all.
+ */
 export async function appointmentsJson(
   db: Queryable,
-  tenantId: string,
+  tenant: { id: string; time_zone: string },
   rows: readonly Reservation[],
 ): Promise<AppointmentJson[]> {
   if (rows.length === 0) return [];
   // One after the other: db may be a transaction's client, which runs one statement at a time.
-  const tenant = await findTenantById(db, tenantId);
-  const services = await listServices(db, tenantId);
+  const services = await listServices(db, tenant.id);
   const conversationIds = rows.flatMap((r) => (r.conversation_id ? [r.conversation_id] : []));
-  const callers = await callersOf(db, tenantId, conversationIds);
-  const zone = tenant?.time_zone ?? 'UTC';
+  const callers = await callersOf(db, tenant.id, conversationIds);
+  const zone = tenant.time_zone;
   const serviceNames = new Map(services.map((s) => [s.id, s.name]));
   return rows.map((r) => {
     const caller = r.conversation_id ? callers.get(r.conversation_id) : undefined;
@@ -88,7 +90,9 @@ export async function appointmentJson(
   tenantId: string,
   row: Reservation,
 ): Promise<AppointmentJson> {
-  const [json] = await appointmentsJson(db, tenantId, [row]);
+  const tenant = await findTenantById(db, tenantId);
+  if (!tenant) throw new Error(`tenant ${tenantId} vanished`);
+  const [json] = await appointmentsJson(db, tenant, [row]);
   if (json === undefined) throw new Error(`appointment ${row.id} has no view`);
   return json;
 }

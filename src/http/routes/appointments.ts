@@ -70,7 +70,7 @@ export function appointmentRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           ...(after ? { after } : {}),
           limit: limit + 1,
         });
-        const page = await appointmentsJson(deps.db, tenantId, rows.slice(0, limit));
+        const page = await appointmentsJson(deps.db, tenant, rows.slice(0, limit));
         const last = page[page.length - 1];
         return {
           items: page,
