@@ -5,12 +5,12 @@ import { callerPool } from '../lib/callers.ts';
 import { percentile, sleep } from '../lib/load.ts';
 import type { BenchSystem } from '../lib/system.ts';
 
-// First SMS after a missed call, for 100 callers at once, through the whole system: the voice
-// webhook for each caller first (so the call row exists), then all 100 dial-status `no-answer`
-// webhooks fired together. Per caller: performance.now() just before its dial-status request is
-// sent → the Twilio sandbox receiving the Messages request to that caller (the sandbox stamps
-// `receivedAt.monotonicMs` with performance.now() in this same process). The ring-time minimum is
-// set to 0 for the demo tenant so the calls need not ring 4 s first.
+// First SMS after a missed call, for N callers at once (20, then 100 in the run), through the whole
+// system: the voice webhook for each caller first (so the call row exists), then all N dial-status
+// `no-answer` webhooks fired together. Per caller: performance.now() just before its dial-status
+// request is sent → the Twilio sandbox receiving the Messages request to that caller (the sandbox
+// stamps `receivedAt.monotonicMs` with performance.now() in this same process). The ring-time
+// minimum is set to 0 for the demo tenant so the calls need not ring 4 s first.
 
 export type FirstSmsResult = {
   callers: string[];
@@ -23,13 +23,15 @@ export type FirstSmsResult = {
 
 const MESSAGES_PATH = /\/Messages\.json$/;
 
+/** `areaCode`: each burst of a run draws its callers from its own area code (new conversations). */
 export async function firstSms(
   bench: BenchSystem,
   count: number,
   timeoutMs: number,
+  areaCode = '707',
 ): Promise<FirstSmsResult> {
   await setPolicyValue(bench.system.db, bench.demo.id, 'calls.min_ring_seconds', 0);
-  const caller = callerPool('707');
+  const caller = callerPool(areaCode);
   const callers = Array.from({ length: count }, (_, i) => caller(i));
   let webhookErrors = 0;
   let firstError: string | null = null;

@@ -297,7 +297,7 @@ const CAMPAIGNS_SQL = `INSERT INTO comp_campaigns (tenant_id, status, details)
 // context with what the lifecycle would have set.
 const CONVERSATIONS_SQL = `INSERT INTO conv_conversations
   (tenant_id, id, caller, state, assigned_to, snapshot, snapshot_schema_version, version,
-   last_message_at, last_activity_at, created_at, closed_at)
+   last_message_at, last_activity_at, created_at, closed_at, message_seq)
 SELECT tenant_id, id, caller, state, assigned_to,
   jsonb_build_object('value', state, 'context', $5::jsonb || jsonb_build_object(
     'assignedTo', assigned_to,
@@ -309,7 +309,8 @@ SELECT tenant_id, id, caller, state, assigned_to,
     'closedReason', CASE WHEN state = 'closed' THEN 'inactivity' END)),
   $6::int, 2 + (r_len * 1000)::int % 6,
   last_activity_at, last_activity_at, created_at,
-  CASE WHEN state = 'closed' THEN last_activity_at END
+  CASE WHEN state = 'closed' THEN last_activity_at END,
+  2 + abs(hashtext(id::text)) % 4
 FROM (
   SELECT ${TENANT_ID('tn')} AS tenant_id, gen_random_uuid() AS id,
     '+1' || (ARRAY['${CALLER_AREAS.join("','")}'])[1 + k % ${CALLER_AREAS.length}]
@@ -333,11 +334,13 @@ FROM (
 
 // 2–5 messages (3.5 on average) for each conversation active in the last 180 days: the greeting,
 // the caller's reply, then the assistant and the caller in turn, spread over its lifetime. Older
-// conversations' messages are past their retention and would have been purged.
+// conversations' messages are past their retention and would have been purged. With triggers off
+// for the load, each message's sequence number is set here, and each conversation's counter
+// (message_seq, above) already covers the most messages it can get.
 const MESSAGES_SQL = `INSERT INTO conv_messages
-  (tenant_id, id, conversation_id, direction, participant, purpose, body, status, provider_sid, attempts,
+  (tenant_id, id, conversation_id, seq, direction, participant, purpose, body, status, provider_sid, attempts,
    created_at, updated_at)
-SELECT c.tenant_id, gen_random_uuid(), c.id,
+SELECT c.tenant_id, gen_random_uuid(), c.id, j,
   CASE WHEN j % 2 = 1 THEN 'out' ELSE 'in' END,
   CASE WHEN j % 2 = 1 THEN 'assistant' ELSE 'caller' END,
   CASE WHEN j = 1 THEN 'greeting' WHEN j % 2 = 1 THEN 'assistant' END,

@@ -1,0 +1,77 @@
+import { performance } from 'node:perf_hooks';
+import { DEMO } from '../../src/persistence/seed-demo.ts';
+import { callerPool } from '../lib/callers.ts';
+import { closedLoop, sleep } from '../lib/load.ts';
+import { sqlStatements } from '../lib/sql-count.ts';
+import type { BenchSystem } from '../lib/system.ts';
+import { INBOUND_BODY } from './engine.ts';
+
+// Every SQL statement one inbound SMS costs the whole system, until it has settled: the webhook's
+// transaction, the reply's send, its status callbacks and the outbox deliveries of all their
+// events. A fixed number of texts (one in four from a caller with a conversation, as in the inbound
+// phase) at c8, then wait until nothing is pending. The statements the system runs when idle
+// (pg-boss's monitor, the pollers) are measured just before, over the same time, and subtracted,
+// and so are this scenario's own polls.
+
+export type SqlPerSmsResult = { texts: number; perSms: number; idlePerSecond: number; settleMs: number };
+
+const newCaller = callerPool('530');
+const IDLE_MS = 2_000;
+const QUIET_MS = 500;
+
+export async function sqlPerInboundSms(
+  bench: BenchSystem,
+  options: { texts: number; existingCallers: readonly string[]; timeoutMs: number },
+): Promise<SqlPerSmsResult> {
+  let ownPolls = 0;
+  const pending = async (): Promise<number> => {
+    ownPolls += 1;
+    const { rows } = await bench.system.db.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM pgboss.job WHERE name = 'sms-send' AND state IN ('created', 'retry', 'active'))
+            + (SELECT count(*) FROM outbox_events WHERE dispatched_at IS NULL)
+            + (SELECT count(*) FROM conv_messages WHERE tenant_id = $1 AND direction = 'out' AND status IN ('queued', 'sending', 'sent'))
+            AS n`,
+      [bench.demo.id],
+    );
+    return Number(rows[0]?.n ?? 0);
+  };
+  const settle = async (deadline: number) => {
+    // Quiet twice in a row, QUIET_MS apart: a status callback may still be on its way.
+    while (performance.now() < deadline) {
+      if ((await pending()) === 0) {
+        await sleep(QUIET_MS);
+        if ((await pending()) === 0) return;
+      } else await sleep(50);
+    }
+  };
+  const deadline = performance.now() + options.timeoutMs;
+  await settle(deadline);
+
+  const idleStart = sqlStatements();
+  const idleT0 = performance.now();
+  await sleep(IDLE_MS);
+  const idlePerMs = (sqlStatements() - idleStart) / (performance.now() - idleT0);
+
+  ownPolls = 0;
+  const before = sqlStatements();
+  const t0 = performance.now();
+  const { existingCallers } = options;
+  const result = await closedLoop({
+    concurrency: 8,
+    durationMs: options.timeoutMs,
+    maxOps: options.texts,
+    task: async (i) => {
+      const existing = existingCallers.length > 0 && i % 4 === 0;
+      const from = existing ? (existingCallers[(i / 4) % existingCallers.length] as string) : newCaller(i);
+      const { response } = await bench.phone.sms({ from, to: DEMO.twilio_number, body: INBOUND_BODY });
+      if (response.status !== 200) throw new Error(`sms webhook answered ${response.status}`);
+    },
+  });
+  const loadMs = performance.now() - t0;
+  await settle(deadline);
+  const windowMs = performance.now() - t0;
+  const settleMs = windowMs - loadMs;
+  const total = sqlStatements() - before - ownPolls - idlePerMs * windowMs;
+  const texts = result.ok + result.errors;
+  return { texts, perSms: texts > 0 ? total / texts : Number.NaN, idlePerSecond: idlePerMs * 1000, settleMs };
+}
