@@ -31,6 +31,8 @@ export type OutboxDispatcherOptions = {
   metrics?: Metrics;
   random?: () => number;
   pollIntervalMs?: number;
+  /** Delay between a NOTIFY and the drain it starts (outbox-wake.ts); 20 ms by default. */
+  coalesceMs?: number;
   maxAttempts?: number;
 };
 
@@ -42,13 +44,20 @@ export type OutboxDispatcher = {
   running(): boolean;
 };
 
-type OutboxRow = EventEnvelope & { attempts: number; occurred_at: string | Date };
+type OutboxRow = EventEnvelope & {
+  attempts: number;
+  occurred_at: string | Date;
+  /** Subscribers that consumed the event on an earlier attempt. */
+  consumed: string[] | null;
+};
+type Consumption = { tenant_id: string; event_id: string; subscriber: string };
 
 export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
   const random = options.random ?? Math.random;
   const maxAttempts = options.maxAttempts ?? 6;
 
-  async function deliver(client: PoolClient, row: OutboxRow): Promise<void> {
+  /** Runs the subscribers that still need the event; each one that succeeds is noted in `consumed`. */
+  async function deliver(row: OutboxRow, consumed: Consumption[]): Promise<void> {
     const envelope: EventEnvelope = {
       event_id: row.event_id,
       event_name: row.event_name,
@@ -60,79 +69,84 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       payload: row.payload,
     };
     validateEvent(envelope.event_name, envelope.payload);
-    const { rows: consumed } = await client.query<{ subscriber: string }>(
-      'SELECT subscriber FROM outbox_consumptions WHERE tenant_id = $1 AND event_id = $2',
-      [row.tenant_id, row.event_id],
-    );
-    const done = new Set(consumed.map((c) => c.subscriber));
+    const done = new Set(row.consumed ?? []);
     for (const subscriber of options.subscribers) {
       if (done.has(subscriber.name)) continue;
       if (subscriber.events !== '*' && !subscriber.events.includes(envelope.event_name)) continue;
       await subscriber.handle(envelope);
-      await client.query(
-        'INSERT INTO outbox_consumptions (tenant_id, event_id, subscriber) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-        [row.tenant_id, row.event_id, subscriber.name],
-      );
+      consumed.push({ tenant_id: row.tenant_id, event_id: row.event_id, subscriber: subscriber.name });
     }
   }
 
+  async function recordFailure(client: PoolClient, row: OutboxRow, err: unknown): Promise<void> {
+    const attempts = row.attempts + 1;
+    const message = (err as Error).message?.slice(0, 1000) ?? String(err);
+    if (shouldDeadLetter(attempts, maxAttempts)) {
+      await client.query(
+        `WITH dead AS (
+           DELETE FROM outbox_events WHERE tenant_id = $1 AND event_id = $2
+           RETURNING tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload)
+         INSERT INTO outbox_dead_letters (tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload, attempts, last_error)
+         SELECT tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload, $3, $4 FROM dead
+         ON CONFLICT (tenant_id, event_id) DO UPDATE SET attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, dead_at = now()`,
+        [row.tenant_id, row.event_id, attempts, message],
+      );
+      options.metrics?.outboxDelivered.labels({ outcome: 'dead_lettered' }).inc();
+      options.logger.warn(
+        { event_id: row.event_id, event_name: row.event_name, attempts },
+        'outbox event dead-lettered',
+      );
+      return;
+    }
+    const delayMs = backoffDelayMs(attempts - 1, random);
+    await client.query(
+      `UPDATE outbox_events SET attempts = $3, last_error = $4, next_attempt_at = now() + make_interval(secs => $5::float8 / 1000)
+       WHERE tenant_id = $1 AND event_id = $2`,
+      [row.tenant_id, row.event_id, attempts, message, delayMs],
+    );
+    options.metrics?.outboxDelivered.labels({ outcome: 'retried' }).inc();
+  }
+
+  // One batch in one transaction, in a constant number of statements: the claim (with each event's
+  // earlier consumptions), then the subscribers in commit order, then the consumptions and the
+  // dispatched marks together. Subscribers work through their own connections, so one that fails
+  // cannot abort this transaction; only its event is retried, and the consumptions recorded for
+  // the event before it failed are kept (those subscribers are done).
   async function drainOnce(): Promise<number> {
     return inTransaction(options.db, async (client) => {
       const { rows } = await client.query<OutboxRow>(
-        `SELECT tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload, attempts
-         FROM outbox_events
-         WHERE dispatched_at IS NULL AND next_attempt_at <= now()
-         ORDER BY seq
+        `SELECT e.tenant_id, e.event_id, e.event_name, e.schema_version, e.occurred_at, e.correlation_id, e.causation_id, e.payload, e.attempts,
+                (SELECT array_agg(c.subscriber) FROM outbox_consumptions c
+                 WHERE c.tenant_id = e.tenant_id AND c.event_id = e.event_id) AS consumed
+         FROM outbox_events e
+         WHERE e.dispatched_at IS NULL AND e.next_attempt_at <= now()
+         ORDER BY e.seq
          LIMIT $1
-         FOR UPDATE SKIP LOCKED`,
+         FOR UPDATE OF e SKIP LOCKED`,
         [options.batchSize],
       );
+      const consumed: Consumption[] = [];
+      const delivered: { tenant_id: string; event_id: string }[] = [];
       for (const row of rows) {
-        await client.query('SAVEPOINT delivery');
         try {
-          await deliver(client, row);
-          await client.query('RELEASE SAVEPOINT delivery');
-          await client.query(
-            'UPDATE outbox_events SET dispatched_at = now(), attempts = attempts + 1 WHERE tenant_id = $1 AND event_id = $2',
-            [row.tenant_id, row.event_id],
-          );
+          await deliver(row, consumed);
+          delivered.push({ tenant_id: row.tenant_id, event_id: row.event_id });
           options.metrics?.outboxDelivered.labels({ outcome: 'delivered' }).inc();
         } catch (err) {
-          // A subscriber's own failure leaves the transaction usable, and the consumptions recorded
-          // before it are kept (those subscribers are done). A database error aborts the savepoint.
-          const sqlError =
-            typeof (err as { code?: unknown }).code === 'string' &&
-            /^[0-9A-Z]{5}$/.test((err as { code: string }).code);
-          await client.query(sqlError ? 'ROLLBACK TO SAVEPOINT delivery' : 'RELEASE SAVEPOINT delivery');
-          const attempts = row.attempts + 1;
-          const message = (err as Error).message?.slice(0, 1000) ?? String(err);
-          if (shouldDeadLetter(attempts, maxAttempts)) {
-            await client.query(
-              `INSERT INTO outbox_dead_letters (tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload, attempts, last_error)
-               SELECT tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload, $3, $4
-               FROM outbox_events WHERE tenant_id = $1 AND event_id = $2
-               ON CONFLICT (tenant_id, event_id) DO UPDATE SET attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, dead_at = now()`,
-              [row.tenant_id, row.event_id, attempts, message],
-            );
-            await client.query('DELETE FROM outbox_events WHERE tenant_id = $1 AND event_id = $2', [
-              row.tenant_id,
-              row.event_id,
-            ]);
-            options.metrics?.outboxDelivered.labels({ outcome: 'dead_lettered' }).inc();
-            options.logger.warn(
-              { event_id: row.event_id, event_name: row.event_name, attempts },
-              'outbox event dead-lettered',
-            );
-          } else {
-            const delayMs = backoffDelayMs(attempts - 1, random);
-            await client.query(
-              `UPDATE outbox_events SET attempts = $3, last_error = $4, next_attempt_at = now() + make_interval(secs => $5::float8 / 1000)
-               WHERE tenant_id = $1 AND event_id = $2`,
-              [row.tenant_id, row.event_id, attempts, message, delayMs],
-            );
-            options.metrics?.outboxDelivered.labels({ outcome: 'retried' }).inc();
-          }
+          await recordFailure(client, row, err);
         }
+      }
+      if (consumed.length > 0 || delivered.length > 0) {
+        await client.query(
+          `WITH consumed AS (
+             INSERT INTO outbox_consumptions (tenant_id, event_id, subscriber)
+             SELECT tenant_id, event_id, subscriber FROM jsonb_to_recordset($1::jsonb) AS c(tenant_id uuid, event_id uuid, subscriber text)
+             ON CONFLICT DO NOTHING)
+           UPDATE outbox_events e SET dispatched_at = now(), attempts = e.attempts + 1
+           FROM jsonb_to_recordset($2::jsonb) AS d(tenant_id uuid, event_id uuid)
+           WHERE e.tenant_id = d.tenant_id AND e.event_id = d.event_id`,
+          [JSON.stringify(consumed), JSON.stringify(delivered)],
+        );
       }
       return rows.length;
     });
@@ -142,6 +156,9 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     connectionString: options.connectionString,
     applicationName: 'nevermisscall-outbox',
     pollIntervalMs: options.pollIntervalMs ?? 1_000,
+    // The subscribers (reports, reminders, alerts, the log) are not a caller's wait: 20 ms of delay
+    // turns a burst's commits into batches.
+    coalesceMs: options.coalesceMs ?? 20,
     logger: options.logger,
     run: async () => {
       while (wake.running() && (await drainOnce()) === options.batchSize) {

@@ -11,6 +11,11 @@ export type OutboxWakeOptions = {
   connectionString: string;
   applicationName: string;
   pollIntervalMs: number;
+  /**
+   * How long a NOTIFY waits before it starts a run, so the commits of a burst are handled in one run
+   * (one batch, a few statements) rather than one run each. 0: at once.
+   */
+  coalesceMs?: number;
   logger: Logger;
   /** One pass of the work; called again when woken while it ran. */
   run: () => Promise<void>;
@@ -31,6 +36,20 @@ export function createOutboxWake(options: OutboxWakeOptions): OutboxWake {
   let running: Promise<void> | null = null;
   let again = false;
   let timer: NodeJS.Timeout | null = null;
+  let coalescing: NodeJS.Timeout | null = null;
+
+  function notified(): void {
+    const delay = options.coalesceMs ?? 0;
+    if (delay <= 0) {
+      kick();
+      return;
+    }
+    if (coalescing || !active) return;
+    coalescing = setTimeout(() => {
+      coalescing = null;
+      kick();
+    }, delay);
+  }
 
   function kick(): void {
     if (!active) return;
@@ -65,7 +84,7 @@ export function createOutboxWake(options: OutboxWakeOptions): OutboxWake {
       if (listener === client) listener = null;
       client.end().catch(() => undefined);
     });
-    client.on('notification', () => kick());
+    client.on('notification', () => notified());
     await client.connect();
     try {
       await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
@@ -113,6 +132,8 @@ export function createOutboxWake(options: OutboxWakeOptions): OutboxWake {
       active = false;
       if (timer) clearInterval(timer);
       timer = null;
+      if (coalescing) clearTimeout(coalescing);
+      coalescing = null;
       await connecting;
       await running;
       await listener?.end().catch(() => undefined);
