@@ -760,6 +760,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's onboarding draft (for an owner whose tenant exists: how it ended) */
+        get: operations["getOnboarding"];
+        /** Start or change the draft: business name and slug, time zone, trade template, the number */
+        put: operations["saveOnboarding"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/onboarding/phone/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Text a 6-digit code to the forwarding phone (from the platform’s own number); it becomes the draft’s, unverified */
+        post: operations["sendOnboardingCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/onboarding/phone/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the texted code: wrong 422, expired 410, five wrong tries 429 (ask for a new code) */
+        post: operations["verifyOnboardingPhone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/onboarding/numbers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Numbers available to buy in a US area code (Twilio AvailablePhoneNumbers) */
+        get: operations["listOnboardingNumbers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/onboarding/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pay for a plan through Stripe Checkout; when it completes the business is created and provisioned */
+        post: operations["startOnboardingCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/resources": {
         parameters: {
             query?: never;
@@ -854,7 +940,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Holds that block time now, overlapping [from, to): instants or the tenant's local dates
+         * @description Live holds that have not expired, by start. A date is a local day of the business (`to` inclusive); without `to`, 7 days from `from` (default now). At most 62 days.
+         */
+        get: operations["listHolds"];
         put?: never;
         /** Hold a time */
         post: operations["createHold"];
@@ -973,7 +1063,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The funnel from missed call to kept appointment, per local day or week (at most 366 days; default the last 30) */
+        /** The funnel from missed call to kept appointment, per local day or week (at most 366 days; default the last 30; CSV with Accept: text/csv) */
         get: operations["getFunnelReport"];
         put?: never;
         post?: never;
@@ -1007,7 +1097,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How fast the first text went out after a missed call: P50/P95/P99 against the 5 s objective (at most 366 days; default the last 30) */
+        /** How fast the first text went out after a missed call: P50/P95/P99 against the 5 s objective (at most 366 days; default the last 30; CSV with Accept: text/csv) */
         get: operations["getFirstResponseReport"];
         put?: never;
         post?: never;
@@ -1317,8 +1407,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Start connecting the resource to the owner's Google Calendar
-         * @description Redirects (302) to Google's consent page; with `redirect=false` answers the URL instead, for a web page to navigate to. After consent Google returns to the callback, which stores the grant.
+         * Start connecting the resource to the owner's Google Calendar or Jobber account
+         * @description Redirects (302) to the provider's consent page (Google's by default; `provider=jobber` for Jobber, whose scheduled visits then block time and which receives our bookings as visits); with `redirect=false` answers the URL instead, for a web page to navigate to. After consent the provider returns to the callback, which stores the grant.
          */
         get: operations["getResourceCalendarConnect"];
         put?: never;
@@ -1470,6 +1560,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calendar/busy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Busy blocks mirrored from connected calendars, overlapping [from, to): instants or the tenant's local dates
+         * @description What hides times from availability besides our own holds and appointments, by start. Times only: the mirror keeps no title, attendee or description. A date is a local day of the business (`to` inclusive); without `to`, 7 days from `from` (default now). At most 62 days.
+         */
+        get: operations["getCalendarBusy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/calendar/conflicts": {
         parameters: {
             query?: never;
@@ -1501,6 +1611,23 @@ export interface paths {
         put?: never;
         /** Google Calendar push notifications (channel id + channel token checked first) */
         post: operations["receiveGoogleCalendar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/jobber": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Jobber webhooks (visits, app disconnect); signed with X-Jobber-Hmac-SHA256 */
+        post: operations["receiveJobberWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1634,6 +1761,37 @@ export interface components {
                 phone: string;
                 name: string | null;
             } | null;
+            /** @description true while a busy block from the owner's calendar overlaps this live appointment */
+            needs_attention: boolean;
+            /** @description The open conflicts behind needs_attention; empty when there are none */
+            calendar_conflicts: {
+                /**
+                 * Format: uuid
+                 * @description The conflict (as GET /api/v1/calendar/conflicts lists it)
+                 */
+                id: string;
+                /** @description The overlapping busy block */
+                busy: {
+                    /**
+                     * Format: date-time
+                     * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                     * @example 2026-12-04T17:00:00Z
+                     */
+                    start: string;
+                    /**
+                     * Format: date-time
+                     * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                     * @example 2026-12-04T17:00:00Z
+                     */
+                    end: string;
+                };
+                /**
+                 * Format: date-time
+                 * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                 * @example 2026-12-04T17:00:00Z
+                 */
+                detected_at: string;
+            }[];
         };
         Hold: {
             /** Format: uuid */
@@ -1759,6 +1917,8 @@ export interface components {
                 blocks_time: boolean;
                 receives_bookings: boolean;
             }[];
+            /** @description The Google Calendar sandbox runs here (never in production): sandbox-events adds busy time */
+            sandbox: boolean;
         };
         CalendarConflict: {
             /** Format: uuid */
@@ -1802,6 +1962,32 @@ export interface components {
              * @example 2026-12-04T17:00:00Z
              */
             detected_at: string;
+        };
+        /** @description Busy time in a connected calendar: only when, never what (no title, no attendees) */
+        BusyBlock: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            resource_id: string;
+            /**
+             * Format: uuid
+             * @description The linked calendar it was mirrored from
+             */
+            calendar_id: string | null;
+            /** @enum {string} */
+            source: "google" | "jobber";
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
+            start: string;
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
+            end: string;
         };
         Service: {
             /** Format: uuid */
@@ -1981,6 +2167,47 @@ export interface components {
             /** @description the public booking API of this business */
             public_booking_url: string;
         };
+        OnboardingDraft: {
+            /**
+             * @description none: nothing saved yet
+             * @enum {string}
+             */
+            stage: "none" | "draft" | "checkout" | "complete";
+            /**
+             * Format: uuid
+             * @description the tenant this onboarding made (once complete)
+             */
+            tenant_id: string | null;
+            name: string | null;
+            slug: string | null;
+            time_zone: string | null;
+            /** @enum {string|null} */
+            template: "plumbing" | "hvac" | "electrical" | "cleaning" | null;
+            /** @description null: any number in the forwarding phone’s area code */
+            twilio_number: string | null;
+            forwarding_phone: string | null;
+            phone_verified: boolean;
+            /** @enum {string|null} */
+            plan: "starter" | "pro" | null;
+            /** @description the open Stripe Checkout page, once started */
+            checkout_url: string | null;
+            /** @description what must still be given before checkout */
+            missing: ("name" | "slug" | "time_zone" | "forwarding_phone" | "phone_verified")[];
+            /** @description the trade templates the catalog and hours can start from */
+            templates: {
+                /** @enum {string} */
+                template: "plumbing" | "hvac" | "electrical" | "cleaning";
+                services: {
+                    name: string;
+                    duration_minutes: number;
+                    price: {
+                        amount_cents: number;
+                        /** @enum {string} */
+                        currency: "USD";
+                    };
+                }[];
+            }[];
+        };
         QuickReply: {
             title: string;
             body: string;
@@ -2001,6 +2228,37 @@ export interface components {
                     end: string;
                 }[];
             };
+        };
+        LiveHold: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            resource_id: string;
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
+            start: string;
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
+            end: string;
+            /**
+             * Format: date-time
+             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+             * @example 2026-12-04T17:00:00Z
+             */
+            expires_at: string;
+            /** Format: uuid */
+            service_id: string;
+            /**
+             * Format: uuid
+             * @description The conversation the time is held for, if any
+             */
+            conversation_id: string | null;
         };
         TenantSummary: {
             /** Format: uuid */
@@ -12366,6 +12624,1291 @@ export interface operations {
             };
         };
     };
+    getOnboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: The organisation's onboarding draft (for an owner whose tenant exists: how it ended) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "stage": "none",
+                     *       "tenant_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *       "name": "example",
+                     *       "slug": "example",
+                     *       "time_zone": "example",
+                     *       "template": "plumbing",
+                     *       "twilio_number": "example",
+                     *       "forwarding_phone": "example",
+                     *       "phone_verified": true,
+                     *       "plan": "starter",
+                     *       "checkout_url": "example",
+                     *       "missing": [
+                     *         "name"
+                     *       ],
+                     *       "templates": [
+                     *         {
+                     *           "template": "plumbing",
+                     *           "services": [
+                     *             {
+                     *               "name": "example",
+                     *               "duration_minutes": -9007199254740991,
+                     *               "price": {
+                     *                 "amount_cents": -9007199254740991,
+                     *                 "currency": "USD"
+                     *               }
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OnboardingDraft"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    saveOnboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "example",
+                 *       "slug": "demo",
+                 *       "time_zone": "example",
+                 *       "template": "plumbing",
+                 *       "twilio_number": "+13105550142"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description the business name callers see */
+                    name?: string;
+                    /** @description lowercase letters, digits and dashes; the public booking page lives under it */
+                    slug?: string;
+                    /** @description IANA zone, e.g. America/New_York */
+                    time_zone?: string;
+                    /**
+                     * @description the starting catalog and hours
+                     * @enum {string}
+                     */
+                    template?: "plumbing" | "hvac" | "electrical" | "cleaning";
+                    /** @description one of GET /api/v1/onboarding/numbers; null: any in the forwarding phone’s area code */
+                    twilio_number?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Done: Start or change the draft: business name and slug, time zone, trade template, the number */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "stage": "none",
+                     *       "tenant_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *       "name": "example",
+                     *       "slug": "example",
+                     *       "time_zone": "example",
+                     *       "template": "plumbing",
+                     *       "twilio_number": "example",
+                     *       "forwarding_phone": "example",
+                     *       "phone_verified": true,
+                     *       "plan": "starter",
+                     *       "checkout_url": "example",
+                     *       "missing": [
+                     *         "name"
+                     *       ],
+                     *       "templates": [
+                     *         {
+                     *           "template": "plumbing",
+                     *           "services": [
+                     *             {
+                     *               "name": "example",
+                     *               "duration_minutes": -9007199254740991,
+                     *               "price": {
+                     *                 "amount_cents": -9007199254740991,
+                     *                 "currency": "USD"
+                     *               }
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OnboardingDraft"];
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a content type this operation reads */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this X-Idempotency-Key was used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sendOnboardingCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "phone": "+13105550142"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description where calls to the business ring first */
+                    phone: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: Text a 6-digit code to the forwarding phone (from the platform’s own number); it becomes the draft’s, unverified */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "phone": "example",
+                     *       "expires_at": "2026-12-04T17:00:00Z"
+                     *     }
+                     */
+                    "application/json": {
+                        phone: string;
+                        /**
+                         * Format: date-time
+                         * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                         * @example 2026-12-04T17:00:00Z
+                         */
+                        expires_at: string;
+                    };
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a content type this operation reads */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this X-Idempotency-Key was used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    verifyOnboardingPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "424242"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description the 6 digits texted */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done: Confirm the texted code: wrong 422, expired 410, five wrong tries 429 (ask for a new code) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "stage": "none",
+                     *       "tenant_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *       "name": "example",
+                     *       "slug": "example",
+                     *       "time_zone": "example",
+                     *       "template": "plumbing",
+                     *       "twilio_number": "example",
+                     *       "forwarding_phone": "example",
+                     *       "phone_verified": true,
+                     *       "plan": "starter",
+                     *       "checkout_url": "example",
+                     *       "missing": [
+                     *         "name"
+                     *       ],
+                     *       "templates": [
+                     *         {
+                     *           "template": "plumbing",
+                     *           "services": [
+                     *             {
+                     *               "name": "example",
+                     *               "duration_minutes": -9007199254740991,
+                     *               "price": {
+                     *                 "amount_cents": -9007199254740991,
+                     *                 "currency": "USD"
+                     *               }
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OnboardingDraft"];
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `gone`: a customer's link that expired, or whose booking was cancelled: it will not work again */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a content type this operation reads */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this X-Idempotency-Key was used with a different request; `unprocessable`: the request is well formed but cannot be carried out as asked */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listOnboardingNumbers: {
+        parameters: {
+            query: {
+                /** @description a US area code such as 415 */
+                area_code: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: Numbers available to buy in a US area code (Twilio AvailablePhoneNumbers) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "area_code": "example",
+                     *       "numbers": [
+                     *         "example"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        area_code: string;
+                        numbers: string[];
+                    };
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    startOnboardingCheckout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "plan": "starter",
+                 *       "success_url": "https://example.com/return",
+                 *       "cancel_url": "https://example.com/return"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    plan: "starter" | "pro";
+                    /** Format: uri */
+                    success_url?: string;
+                    /** Format: uri */
+                    cancel_url?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Pay for a plan through Stripe Checkout; when it completes the business is created and provisioned */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "url": "example",
+                     *       "session_id": "example"
+                     *     }
+                     */
+                    "application/json": {
+                        url: string;
+                        session_id: string;
+                    };
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a content type this operation reads */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this X-Idempotency-Key was used with a different request; `unprocessable`: the request is well formed but cannot be carried out as asked */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     listResources: {
         parameters: {
             query?: never;
@@ -13759,6 +15302,163 @@ export interface operations {
             };
         };
     };
+    listHolds: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                resource_id?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: Holds that block time now, overlapping [from, to): instants or the tenant's local dates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "resource_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "start": "2026-12-04T17:00:00Z",
+                     *           "end": "2026-12-04T17:00:00Z",
+                     *           "expires_at": "2026-12-04T17:00:00Z",
+                     *           "service_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "conversation_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["LiveHold"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     createHold: {
         parameters: {
             query?: never;
@@ -14056,7 +15756,18 @@ export interface operations {
                      *       "customer": {
                      *         "phone": "example",
                      *         "name": "example"
-                     *       }
+                     *       },
+                     *       "needs_attention": true,
+                     *       "calendar_conflicts": [
+                     *         {
+                     *           "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "busy": {
+                     *             "start": "2026-12-04T17:00:00Z",
+                     *             "end": "2026-12-04T17:00:00Z"
+                     *           },
+                     *           "detected_at": "2026-12-04T17:00:00Z"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Appointment"];
@@ -14510,7 +16221,18 @@ export interface operations {
                      *           "customer": {
                      *             "phone": "example",
                      *             "name": "example"
-                     *           }
+                     *           },
+                     *           "needs_attention": true,
+                     *           "calendar_conflicts": [
+                     *             {
+                     *               "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *               "busy": {
+                     *                 "start": "2026-12-04T17:00:00Z",
+                     *                 "end": "2026-12-04T17:00:00Z"
+                     *               },
+                     *               "detected_at": "2026-12-04T17:00:00Z"
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "next_cursor": "example"
@@ -14675,7 +16397,18 @@ export interface operations {
                      *       "customer": {
                      *         "phone": "example",
                      *         "name": "example"
-                     *       }
+                     *       },
+                     *       "needs_attention": true,
+                     *       "calendar_conflicts": [
+                     *         {
+                     *           "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "busy": {
+                     *             "start": "2026-12-04T17:00:00Z",
+                     *             "end": "2026-12-04T17:00:00Z"
+                     *           },
+                     *           "detected_at": "2026-12-04T17:00:00Z"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Appointment"];
@@ -14922,7 +16655,18 @@ export interface operations {
                      *       "customer": {
                      *         "phone": "example",
                      *         "name": "example"
-                     *       }
+                     *       },
+                     *       "needs_attention": true,
+                     *       "calendar_conflicts": [
+                     *         {
+                     *           "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "busy": {
+                     *             "start": "2026-12-04T17:00:00Z",
+                     *             "end": "2026-12-04T17:00:00Z"
+                     *           },
+                     *           "detected_at": "2026-12-04T17:00:00Z"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Appointment"];
@@ -15177,7 +16921,18 @@ export interface operations {
                      *       "customer": {
                      *         "phone": "example",
                      *         "name": "example"
-                     *       }
+                     *       },
+                     *       "needs_attention": true,
+                     *       "calendar_conflicts": [
+                     *         {
+                     *           "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "busy": {
+                     *             "start": "2026-12-04T17:00:00Z",
+                     *             "end": "2026-12-04T17:00:00Z"
+                     *           },
+                     *           "detected_at": "2026-12-04T17:00:00Z"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Appointment"];
@@ -15403,7 +17158,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Done: The funnel from missed call to kept appointment, per local day or week (at most 366 days; default the last 30) */
+            /** @description Done: The funnel from missed call to kept appointment, per local day or week (at most 366 days; default the last 30; CSV with Accept: text/csv) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -15425,6 +17180,7 @@ export interface operations {
                      *           "quoted": -9007199254740991,
                      *           "held": -9007199254740991,
                      *           "booked": -9007199254740991,
+                     *           "reminded": -9007199254740991,
                      *           "cancelled": -9007199254740991,
                      *           "completed": -9007199254740991,
                      *           "no_show": -9007199254740991,
@@ -15459,6 +17215,7 @@ export interface operations {
                      *         "quoted": -9007199254740991,
                      *         "held": -9007199254740991,
                      *         "booked": -9007199254740991,
+                     *         "reminded": -9007199254740991,
                      *         "cancelled": -9007199254740991,
                      *         "completed": -9007199254740991,
                      *         "no_show": -9007199254740991,
@@ -15509,6 +17266,8 @@ export interface operations {
                             held: number;
                             /** @description appointments booked (any channel; a reschedule is not a new booking) */
                             booked: number;
+                            /** @description appointments that got a reminder text, on the day of their first reminder */
+                            reminded: number;
                             /** @description appointments cancelled, on the day of the cancellation */
                             cancelled: number;
                             /** @description appointments completed, on the day of the appointment */
@@ -15563,6 +17322,8 @@ export interface operations {
                             held: number;
                             /** @description appointments booked (any channel; a reschedule is not a new booking) */
                             booked: number;
+                            /** @description appointments that got a reminder text, on the day of their first reminder */
+                            reminded: number;
                             /** @description appointments cancelled, on the day of the cancellation */
                             cancelled: number;
                             /** @description appointments completed, on the day of the appointment */
@@ -15600,6 +17361,8 @@ export interface operations {
                             show_rate: number | null;
                         };
                     };
+                    /** @example example */
+                    "text/csv": string;
                 };
             };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which) */
@@ -15872,7 +17635,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Done: How fast the first text went out after a missed call: P50/P95/P99 against the 5 s objective (at most 366 days; default the last 30) */
+            /** @description Done: How fast the first text went out after a missed call: P50/P95/P99 against the 5 s objective (at most 366 days; default the last 30; CSV with Accept: text/csv) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -15957,6 +17720,8 @@ export interface operations {
                             responses: number;
                         }[];
                     };
+                    /** @example example */
+                    "text/csv": string;
                 };
             };
             /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which) */
@@ -19235,6 +21000,8 @@ export interface operations {
             query?: {
                 /** @description false: answer the URL as JSON */
                 redirect?: "true" | "false";
+                /** @description The calendar provider to connect (503 when it is not configured here) */
+                provider?: "google" | "jobber";
             };
             header?: never;
             path: {
@@ -19244,7 +21011,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Done: Start connecting the resource to the owner's Google Calendar */
+            /** @description Done: Start connecting the resource to the owner's Google Calendar or Jobber account */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -19258,7 +21025,7 @@ export interface operations {
                     "application/json": {
                         /**
                          * Format: uri
-                         * @description Google's consent page
+                         * @description The provider's consent page
                          */
                         authorization_url: string;
                     };
@@ -19587,7 +21354,8 @@ export interface operations {
                      *           "blocks_time": true,
                      *           "receives_bookings": true
                      *         }
-                     *       ]
+                     *       ],
+                     *       "sandbox": true
                      *     }
                      */
                     "application/json": components["schemas"]["ResourceCalendar"];
@@ -21164,6 +22932,162 @@ export interface operations {
             };
         };
     };
+    getCalendarBusy: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                resource_id?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: Busy blocks mirrored from connected calendars, overlapping [from, to): instants or the tenant's local dates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "resource_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "calendar_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "source": "google",
+                     *           "start": "2026-12-04T17:00:00Z",
+                     *           "end": "2026-12-04T17:00:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["BusyBlock"][];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     listCalendarConflicts: {
         parameters: {
             query?: never;
@@ -21320,6 +23244,165 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Done: Google Calendar push notifications (channel id + channel token checked first) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "received": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        received: true;
+                    };
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `signature_invalid`: the provider's signature is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a content type this operation reads */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    receiveJobberWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Base64 HMAC-SHA256 of the raw body with the Jobber app's client secret */
+                "x-jobber-hmac-sha256"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Jobber's webhook payload, exactly as Jobber sent it: the raw bytes are checked against X-Jobber-Hmac-SHA256 before they are read */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "data": {
+                 *         "webHookEvent": {
+                 *           "topic": "VISIT_CREATE",
+                 *           "appId": "5d0c7e0a-5a1e-4c6b-9d0e-6a3b7f1c2d4e",
+                 *           "accountId": "Z2lkOi8vSm9iYmVyL0FjY291bnQvMTAwMQ==",
+                 *           "itemId": "Z2lkOi8vSm9iYmVyL1Zpc2l0LzE=",
+                 *           "occurredAt": "2026-12-03T16:31:36-06:00"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Done: Jobber webhooks (visits, app disconnect); signed with X-Jobber-Hmac-SHA256 */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -118,6 +118,8 @@ export const policySchema = z.object({
   'retention.metadata_days': z.number().int().min(1).default(396),
   'retention.webhook_events_days': z.number().int().min(1).default(90),
   'retention.outbox_days': z.number().int().min(1).default(30),
+  // The reports (rep_*): 25 months, so a month can be set beside the same month a year before.
+  'retention.reports_days': z.number().int().min(1).default(762),
 });
 
 export type Policy = z.output<typeof policySchema>;

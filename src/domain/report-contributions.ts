@@ -14,6 +14,8 @@ import { DateTime } from 'luxon';
 // - booked (+ revenue booked, at the price when booked): appointments made by a booking (a move keeps
 //   the chain's one booking), on the day of the booking; cancelled on the day of the cancellation
 //   (a move is not a cancellation).
+// - reminded: appointments that got at least one reminder text (`ReminderSent`; a moved appointment
+//   is a new one with its own reminders), on the day of the first.
 // - completed (+ revenue kept) and no_show: on the local day of the appointment itself.
 // - opted_out, taken_over (+ seconds from the conversation's start): every conversation, once.
 
@@ -24,6 +26,7 @@ export const FUNNEL_FIELDS = [
   'quoted',
   'held',
   'booked',
+  'reminded',
   'cancelled',
   'completed',
   'no_show',
@@ -102,6 +105,9 @@ export const CONVERSATION_STEP_BY_EVENT: Readonly<Record<string, ConversationSte
   'nmc.conversation.OptedOut': 'opted_out_at',
 };
 
+/** A reminder went out for an appointment: it counts on the appointment's row, not the conversation's. */
+export const REMINDER_EVENT = 'nmc.conversation.ReminderSent';
+
 export const APPOINTMENT_EVENTS = [
   'nmc.scheduling.AppointmentBooked',
   'nmc.scheduling.AppointmentRescheduled',
@@ -113,6 +119,7 @@ export const APPOINTMENT_EVENTS = [
 export const REPORTED_EVENTS: readonly string[] = [
   ...Object.keys(CONVERSATION_STEP_BY_EVENT),
   ...APPOINTMENT_EVENTS,
+  REMINDER_EVENT,
 ];
 
 function earliest(a: string | null, b: string | null): string | null {
@@ -137,6 +144,7 @@ export type AppointmentFacts = {
   booked_at: string | null;
   superseded_at: string | null;
   cancelled_at: string | null;
+  reminded_at: string | null;
   outcome: 'completed' | 'no_show' | null;
   outcome_at: string | null;
   outcome_event_id: string | null;
@@ -150,6 +158,7 @@ export const EMPTY_APPOINTMENT: AppointmentFacts = {
   booked_at: null,
   superseded_at: null,
   cancelled_at: null,
+  reminded_at: null,
   outcome: null,
   outcome_at: null,
   outcome_event_id: null,
@@ -218,6 +227,11 @@ export function mergeAppointmentEvent(
   }
 }
 
+/** The row of an appointment after a reminder for it went out at `at`: the first reminder counts. */
+export function mergeAppointmentReminder(row: AppointmentFacts, at: string): AppointmentFacts {
+  return { ...row, reminded_at: earliest(row.reminded_at, at) };
+}
+
 /** One amount a fact row adds to one local day: a funnel field, or a first-response bucket. */
 export type Contribution = { day: string; field: FunnelField | `bucket:${number}`; amount: number };
 
@@ -253,6 +267,7 @@ export function appointmentContributions(row: AppointmentFacts, timeZone: string
   };
   add(row.booked_at, 'booked');
   add(row.booked_at, 'revenue_booked_cents', row.price_cents ?? 0);
+  add(row.reminded_at, 'reminded');
   if (row.superseded_at === null) add(row.cancelled_at, 'cancelled');
   if (row.cancelled_at === null && row.outcome === 'completed') {
     add(row.start_at, 'completed');

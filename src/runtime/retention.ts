@@ -11,12 +11,19 @@ import {
   purgeWebhookEventsBefore,
 } from '../persistence/repositories/housekeeping.ts';
 import { purgeMessagesBefore } from '../persistence/repositories/messages.ts';
+import {
+  purgeReportAppointmentsBefore,
+  purgeReportConversationsBefore,
+  purgeReportFunnelDaysBefore,
+  purgeReportJournalBefore,
+  purgeReportResponseDaysBefore,
+} from '../persistence/repositories/reports.ts';
 
 // Retention, run by a scheduled pg-boss job: each rule deletes in small batches, each batch one
 // short statement (no long locks, no long transactions), until nothing past its period is left.
 // Periods come from policy (defaults: messages 180 days, conversation and call metadata 13 months,
-// webhook dedupe 90 days, dispatched outbox rows 30 days, idempotency keys when expired), platform-
-// wide, since retention is a platform promise. `now` is passed in, so tests inject the clock.
+// webhook dedupe 90 days, dispatched outbox rows 30 days, idempotency keys when expired, reports
+// 25 months), platform-wide, since retention is a platform promise. `now` is passed in, so tests inject the clock.
 
 export const RETENTION_BATCH = 500;
 const DAY_MS = 86_400_000;
@@ -44,6 +51,29 @@ const RULES: Rule[] = [
   },
   { name: 'outbox', days: (p) => p['retention.outbox_days'], purge: purgeDispatchedOutboxBefore },
   { name: 'idempotency_keys', days: () => 0, purge: purgeExpiredIdempotencyKeys },
+  // The reports in this order: fact rows, then the journal events no retained fact names, then the
+  // days no retained fact contributes to (docs/reports.md).
+  {
+    name: 'report_conversations',
+    days: (p) => p['retention.reports_days'],
+    purge: purgeReportConversationsBefore,
+  },
+  {
+    name: 'report_appointments',
+    days: (p) => p['retention.reports_days'],
+    purge: purgeReportAppointmentsBefore,
+  },
+  { name: 'report_events', days: (p) => p['retention.reports_days'], purge: purgeReportJournalBefore },
+  {
+    name: 'report_funnel_days',
+    days: (p) => p['retention.reports_days'],
+    purge: purgeReportFunnelDaysBefore,
+  },
+  {
+    name: 'report_first_response_days',
+    days: (p) => p['retention.reports_days'],
+    purge: purgeReportResponseDaysBefore,
+  },
 ];
 
 export async function runRetention(db: Pool, policy: Policy, now: Date): Promise<Record<string, number>> {

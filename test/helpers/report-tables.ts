@@ -11,8 +11,8 @@ export async function reportTables(db: Queryable): Promise<{
 }> {
   const funnel = await db.query(
     `SELECT * FROM rep_funnel_daily
-     WHERE (missed, texted, replied, quoted, held, booked, cancelled, completed, no_show, opted_out, taken_over,
-            takeover_seconds, revenue_booked_cents, revenue_kept_cents) <> (0,0,0,0,0,0,0,0,0,0,0,0,0,0)
+     WHERE (missed, texted, replied, quoted, held, booked, reminded, cancelled, completed, no_show, opted_out, taken_over,
+            takeover_seconds, revenue_booked_cents, revenue_kept_cents) <> (0,0,0,0,0,0,0,0,0,0,0,0,0,0,0)
      ORDER BY tenant_id, day`,
   );
   const firstResponse = await db.query(

@@ -20,7 +20,8 @@ import { calendarDate } from '../schemas.ts';
 
 // What the business gets for its money (OWNER): the funnel from missed call to kept appointment per
 // local day or ISO week, and how fast the first text went out, from the reporting read models
-// (docs/reports.md). Each also as CSV (`.csv`), the same numbers in the same periods.
+// (docs/reports.md). Each also as CSV, the same numbers in the same periods: asked for with
+// `Accept: text/csv`, or at the `.csv` path (a link a browser can download).
 
 const query = z.object({
   from: calendarDate
@@ -49,6 +50,10 @@ const funnelPeriodSchema = z.object({
   quoted: z.number().int().describe("… where the assistant named a service's price"),
   held: z.number().int().describe('… where a time was held for the caller'),
   booked: z.number().int().describe('appointments booked (any channel; a reschedule is not a new booking)'),
+  reminded: z
+    .number()
+    .int()
+    .describe('appointments that got a reminder text, on the day of their first reminder'),
   cancelled: z.number().int().describe('appointments cancelled, on the day of the cancellation'),
   completed: z.number().int().describe('appointments completed, on the day of the appointment'),
   no_show: z.number().int().describe('appointments marked no-show, on the day of the appointment'),
@@ -112,6 +117,33 @@ const firstResponseSchema = z.object({
 });
 
 const csv = z.string().describe('RFC 4180 CSV with a header row, the same periods as the JSON');
+
+/** A response that is JSON, or the same periods as CSV when the request's Accept prefers it. */
+const jsonOrCsv = (schema: z.ZodType) => ({
+  content: { 'application/json': { schema }, 'text/csv': { schema: csv } },
+});
+
+/** The quality an Accept header gives a media type (its most specific matching range); 0 when refused. */
+function acceptQuality(accept: string, type: string): number {
+  const [major] = type.split('/');
+  let best = { specificity: -1, q: 0 };
+  for (const part of accept.split(',')) {
+    const [range = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const specificity = range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1;
+    if (specificity <= best.specificity) continue;
+    const q = params.find((p) => p.startsWith('q='));
+    const value = q === undefined ? 1 : Number(q.slice(2));
+    best = { specificity, q: Number.isFinite(value) ? value : 0 };
+  }
+  return best.q;
+}
+
+/** CSV only when asked for over JSON: no Accept, `*\/*` or a tie keeps the JSON the API has always answered. */
+export function wantsCsv(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const csvQ = acceptQuality(accept, 'text/csv');
+  return csvQ > 0 && csvQ > acceptQuality(accept, 'application/json');
+}
 
 function funnelItem(p: FunnelPeriod): z.infer<typeof funnelPeriodSchema> {
   const { takeover_seconds: _, revenue_booked_cents, revenue_kept_cents, ...counts } = p.counts;
@@ -203,14 +235,17 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['reports'],
           operationId: 'getFunnelReport',
-          summary: `The funnel from missed call to kept appointment, per local day or week (${range})`,
+          summary: `The funnel from missed call to kept appointment, per local day or week (${range}; CSV with Accept: text/csv)`,
           security,
           querystring: query,
-          response: { 200: funnelSchema },
+          response: { 200: jsonOrCsv(funnelSchema) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { timeZone, from, to, group, report } = await funnel(request);
+        if (wantsCsv(request.headers.accept)) {
+          return reply.type('text/csv; charset=utf-8').send(funnelCsv(report.periods));
+        }
         return {
           time_zone: timeZone,
           from,
@@ -251,14 +286,17 @@ export function reportRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['reports'],
           operationId: 'getFirstResponseReport',
-          summary: `How fast the first text went out after a missed call: P50/P95/P99 against the 5 s objective (${range})`,
+          summary: `How fast the first text went out after a missed call: P50/P95/P99 against the 5 s objective (${range}; CSV with Accept: text/csv)`,
           security,
           querystring: query,
-          response: { 200: firstResponseSchema },
+          response: { 200: jsonOrCsv(firstResponseSchema) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { timeZone, from, to, group, report } = await firstResponse(request);
+        if (wantsCsv(request.headers.accept)) {
+          return reply.type('text/csv; charset=utf-8').send(responseCsv(report.periods));
+        }
         return {
           time_zone: timeZone,
           from,

@@ -120,6 +120,7 @@ const APPOINTMENT_INSTANTS = new Set<keyof AppointmentFacts>([
   'booked_at',
   'superseded_at',
   'cancelled_at',
+  'reminded_at',
   'outcome_at',
 ]);
 
@@ -218,4 +219,84 @@ export async function readResponseBuckets(
     [tenantId, from, to],
   );
   return rows;
+}
+
+// Retention (src/runtime/retention.ts), one batch per call. A fact row goes when every instant it
+// holds is before the cutoff; a journal event when it is before the cutoff and no retained fact
+// row names it (so every retained fact keeps all its events, and a rebuild still reproduces it);
+// a day when it is too old to hold any contribution of a retained fact (an instant before the
+// cutoff lies on a local date at most one day after its UTC date, whatever the zone).
+
+export async function purgeReportConversationsBefore(
+  db: Queryable,
+  cutoff: Date,
+  batch: number,
+): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM rep_conversations WHERE (tenant_id, conversation_id) IN (
+       SELECT tenant_id, conversation_id FROM rep_conversations
+       WHERE GREATEST(${CONVERSATION_COLUMNS.join(', ')}) < $1 LIMIT $2)`,
+    [cutoff, batch],
+  );
+  return rowCount ?? 0;
+}
+
+export async function purgeReportAppointmentsBefore(
+  db: Queryable,
+  cutoff: Date,
+  batch: number,
+): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM rep_appointments WHERE (tenant_id, appointment_id) IN (
+       SELECT tenant_id, appointment_id FROM rep_appointments
+       WHERE GREATEST(${[...APPOINTMENT_INSTANTS].join(', ')}) < $1 LIMIT $2)`,
+    [cutoff, batch],
+  );
+  return rowCount ?? 0;
+}
+
+export async function purgeReportJournalBefore(db: Queryable, cutoff: Date, batch: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM rep_events WHERE (tenant_id, event_id) IN (
+       SELECT e.tenant_id, e.event_id FROM rep_events e
+       WHERE e.occurred_at < $1
+         AND NOT EXISTS (SELECT 1 FROM rep_conversations c
+                         WHERE c.tenant_id = e.tenant_id
+                           AND c.conversation_id = (e.payload->>'conversation_id')::uuid)
+         AND NOT EXISTS (SELECT 1 FROM rep_appointments a
+                         WHERE a.tenant_id = e.tenant_id
+                           AND a.appointment_id IN ((e.payload->>'appointment_id')::uuid,
+                                                    (e.payload->>'previous_id')::uuid))
+       LIMIT $2)`,
+    [cutoff, batch],
+  );
+  return rowCount ?? 0;
+}
+
+const OLDEST_KEPT_DAY = `(($1::timestamptz AT TIME ZONE 'UTC')::date + 2)`;
+
+export async function purgeReportFunnelDaysBefore(
+  db: Queryable,
+  cutoff: Date,
+  batch: number,
+): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM rep_funnel_daily WHERE (tenant_id, day) IN (
+       SELECT tenant_id, day FROM rep_funnel_daily WHERE day < ${OLDEST_KEPT_DAY} LIMIT $2)`,
+    [cutoff, batch],
+  );
+  return rowCount ?? 0;
+}
+
+export async function purgeReportResponseDaysBefore(
+  db: Queryable,
+  cutoff: Date,
+  batch: number,
+): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM rep_first_response_daily WHERE (tenant_id, day, bucket_ms) IN (
+       SELECT tenant_id, day, bucket_ms FROM rep_first_response_daily WHERE day < ${OLDEST_KEPT_DAY} LIMIT $2)`,
+    [cutoff, batch],
+  );
+  return rowCount ?? 0;
 }

@@ -7,7 +7,9 @@ import {
   conversationContributions,
   difference,
   mergeAppointmentEvent,
+  mergeAppointmentReminder,
   mergeConversationStep,
+  REMINDER_EVENT,
 } from '../../domain/report-contributions.ts';
 import type { Queryable } from '../../persistence/db.ts';
 import {
@@ -44,6 +46,20 @@ export async function applyReportEvent(
       client,
       event.tenant_id,
       difference(conversationContributions(before, timeZone), conversationContributions(after, timeZone)),
+    );
+    return;
+  }
+  if (event.event_name === REMINDER_EVENT) {
+    const appointmentId = event.payload.appointment_id;
+    if (typeof appointmentId !== 'string') return;
+    const before = await lockAppointmentFacts(client, event.tenant_id, appointmentId);
+    const after = mergeAppointmentReminder(before, event.occurred_at);
+    if (after.reminded_at === before.reminded_at) return;
+    await saveAppointmentFacts(client, event.tenant_id, appointmentId, after);
+    await addToDays(
+      client,
+      event.tenant_id,
+      difference(appointmentContributions(before, timeZone), appointmentContributions(after, timeZone)),
     );
     return;
   }

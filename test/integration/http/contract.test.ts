@@ -207,6 +207,7 @@ const VALID: Record<string, (ctx: Ctx) => Req | Promise<Req>> = {
   confirmHold: async (ctx) => ({ path: { id: await ctx.freshHold() } }),
   deleteHold: async (ctx) => ({ path: { id: await ctx.freshHold() } }),
   listAppointments: (ctx) => ({ query: ctx.window() }),
+  listHolds: (ctx) => ({ query: ctx.window() }),
   cancelAppointment: async (ctx) => ({ path: { id: await ctx.freshAppointment() } }),
   rescheduleAppointment: async (ctx) => ({
     path: { id: await ctx.freshAppointment() },
@@ -218,7 +219,7 @@ const VALID: Record<string, (ctx: Ctx) => Req | Promise<Req>> = {
   }),
   getFunnelReport: () => ({ query: { group: 'week' } }),
   getFunnelReportCsv: () => ({}),
-  getFirstResponseReport: () => ({}),
+  getFirstResponseReport: () => ({ headers: { accept: 'text/csv' } }),
   getFirstResponseReportCsv: () => ({}),
   listPublicServices: () => ({}),
   getPublicAvailability: (ctx) => ({ query: { service_id: ctx.serviceId, ...ctx.window() } }),
@@ -266,6 +267,7 @@ const VALID: Record<string, (ctx: Ctx) => Req | Promise<Req>> = {
   reconcileResourceCalendar: (ctx) => ({ path: { id: ctx.calendarResourceId } }),
   listCalendars: () => ({}),
   listCalendarConflicts: () => ({}),
+  getCalendarBusy: (ctx) => ({ query: ctx.window() }),
   receiveGoogleCalendar: async (ctx) => ({ headers: await ctx.channelHeaders() }),
   createResourceCalendarSandboxEvent: (ctx) => {
     const start = Date.now() + 40 * 86_400_000;

@@ -61,6 +61,7 @@ const get = (url: string, token = owner) => call(appOf(t.system), { method: 'GET
 describe('reports API', () => {
   it('counts each event on its local day across DST, groups weeks, and gives percentiles and CSV', async () => {
     const subscriber = reportSubscriber(t.system.db);
+    const appointment_id = randomUUID();
     const events = [
       // 2026-03-07 23:30 local (PST) = 03-08 07:30Z: still the 7th.
       ...conversation('2026-03-08T07:30:00Z', 900, true),
@@ -70,7 +71,7 @@ describe('reports API', () => {
       // 2026-03-09 00:30 PDT: the 9th (Monday: a new ISO week).
       ...conversation('2026-03-09T07:30:00Z', 9_000),
       envelope('nmc.scheduling.AppointmentBooked', '2026-03-09T07:40:00Z', {
-        appointment_id: randomUUID(),
+        appointment_id,
         resource_id: randomUUID(),
         service_id: randomUUID(),
         conversation_id: null,
@@ -78,6 +79,14 @@ describe('reports API', () => {
         end: '2026-03-10T18:00:00Z',
         price_cents: 14_900,
       }),
+      // Two reminders for it (the second also delivered twice): one appointment reminded, on the 9th.
+      ...['2026-03-09T17:00:00Z', '2026-03-10T15:00:00Z', '2026-03-10T15:00:00Z'].map((at, i) =>
+        envelope('nmc.conversation.ReminderSent', at, {
+          conversation_id: randomUUID(),
+          appointment_id,
+          offset_minutes: i === 0 ? 1440 : 120,
+        }),
+      ),
     ];
     for (const event of events) await subscriber.handle(event);
 
@@ -89,6 +98,7 @@ describe('reports API', () => {
       total: {
         missed: number;
         booked: number;
+        reminded: number;
         revenue_booked: { amount_cents: number };
         conversion: unknown;
       };
@@ -100,6 +110,7 @@ describe('reports API', () => {
       ['2026-03-09', 1, 1, 0, 1],
     ]);
     expect(body.total.revenue_booked.amount_cents).toBe(14_900);
+    expect(body.total.reminded).toBe(1);
     expect(body.total.conversion).toMatchObject({ texted: 1, replied: 0.5, quoted: 0 });
 
     const weekly = await get('/api/v1/reports/funnel?from=2026-03-02&to=2026-03-15&group=week');
@@ -126,7 +137,7 @@ describe('reports API', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     const lines = csv.raw.trim().split('\r\n');
-    expect(lines[0]).toMatch(/^period_start,period_end,missed,texted,replied,quoted,held,booked,/);
+    expect(lines[0]).toMatch(/^period_start,period_end,missed,texted,replied,quoted,held,booked,reminded,/);
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([
       '2026-03-07,2026-03-07,1',
       '2026-03-08,2026-03-08,2',
@@ -137,6 +148,32 @@ describe('reports API', () => {
       'period_start,period_end,responses,p50_ms,p95_ms,p99_ms,within_objective,meets_objective\r\n' +
         '2026-03-08,2026-03-08,2,1500,4000,4000,2,true\r\n',
     );
+
+    // The JSON paths answer the same CSV when the Accept header prefers it, and JSON otherwise.
+    const asCsv = (url: string, accept: string) =>
+      call(appOf(t.system), { method: 'GET', url, token: owner, headers: { accept } });
+    const negotiated = await asCsv('/api/v1/reports/funnel?from=2026-03-07&to=2026-03-09', 'text/csv');
+    expect(negotiated.headers['content-type']).toMatch(/^text\/csv/);
+    expect(negotiated.raw).toBe(csv.raw);
+    const negotiatedLatency = await asCsv(
+      '/api/v1/reports/first-response?from=2026-03-08&to=2026-03-08',
+      'application/json;q=0.5, text/csv',
+    );
+    expect(negotiatedLatency.raw).toBe(latencyCsv.raw);
+    for (const accept of ['*/*', 'application/json, text/csv', 'text/csv;q=0, */*', 'text/*;q=0.1, */*']) {
+      const json = await asCsv('/api/v1/reports/funnel?from=2026-03-07&to=2026-03-09', accept);
+      expect(json.headers['content-type'], accept).toMatch(/^application\/json/);
+      expect(json.body).toEqual(daily.body);
+    }
+    const document = (await get('/openapi.json')).body as {
+      paths: Record<string, { get: { responses: { 200: { content: Record<string, unknown> } } } }>;
+    };
+    for (const path of ['/api/v1/reports/funnel', '/api/v1/reports/first-response']) {
+      expect(Object.keys(document.paths[path]?.get.responses[200].content ?? {}), path).toEqual([
+        'application/json',
+        'text/csv',
+      ]);
+    }
   });
 
   it('refuses a range that ends before it starts or is longer than a year (400), and TECH (403)', async () => {

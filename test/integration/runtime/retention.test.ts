@@ -27,6 +27,11 @@ const NOTHING = {
   webhook_events: 0,
   outbox: 0,
   idempotency_keys: 0,
+  report_conversations: 0,
+  report_appointments: 0,
+  report_events: 0,
+  report_funnel_days: 0,
+  report_first_response_days: 0,
 };
 
 let database: TestDatabase;
@@ -211,6 +216,7 @@ describe('runRetention', () => {
   it('removes exactly what is past its period, and reports counts per rule', async () => {
     const removed = await runRetention(pool, POLICY_DEFAULTS, NOW);
     expect(removed).toEqual({
+      ...NOTHING,
       messages: 1,
       calls: 1,
       conversations: 1,

@@ -14,6 +14,7 @@ import {
   histogramPercentile,
   localDay,
   mergeAppointmentEvent,
+  mergeAppointmentReminder,
   mergeConversationStep,
   OVERFLOW_BUCKET,
   responseBucket,
@@ -174,6 +175,50 @@ describe('appointment facts', () => {
       '2026-03-06 revenue_booked_cents': 14_900,
       '2026-03-08 cancelled': 1,
     });
+  });
+});
+
+describe('reminded', () => {
+  it('counts an appointment once, on the local day of its first reminder, whatever the order', () => {
+    const booked = mergeAppointmentEvent(A1, EMPTY_APPOINTMENT, {
+      event_id: 'e1',
+      event_name: 'nmc.scheduling.AppointmentBooked',
+      occurred_at: '2026-03-06T18:00:00Z',
+      payload: {
+        conversation_id: null,
+        service_id: SERVICE,
+        price_cents: 100,
+        appointment_id: A1,
+        start: '2026-03-10T17:00:00Z',
+      },
+    });
+    // 24 h before: 03-09 17:00Z = 10:00 PDT on the 9th; 2 h before: the 10th.
+    const reminders = ['2026-03-09T17:00:00Z', '2026-03-10T15:00:00Z'];
+    for (const order of [reminders, [...reminders].reverse(), [...reminders, ...reminders]]) {
+      const row = order.reduce(mergeAppointmentReminder, booked);
+      expect(row.reminded_at).toBe('2026-03-09T17:00:00Z');
+      expect(totals(appointmentContributions(row, LA))).toEqual({
+        '2026-03-06 booked': 1,
+        '2026-03-06 revenue_booked_cents': 100,
+        '2026-03-09 reminded': 1,
+      });
+    }
+    // A reminder folded before its booking arrives settles to the same row.
+    const early = mergeAppointmentReminder(EMPTY_APPOINTMENT, '2026-03-09T17:00:00Z');
+    expect(
+      mergeAppointmentEvent(A1, early, {
+        event_id: 'e1',
+        event_name: 'nmc.scheduling.AppointmentBooked',
+        occurred_at: '2026-03-06T18:00:00Z',
+        payload: {
+          conversation_id: null,
+          service_id: SERVICE,
+          price_cents: 100,
+          appointment_id: A1,
+          start: '2026-03-10T17:00:00Z',
+        },
+      }),
+    ).toEqual(mergeAppointmentReminder(booked, '2026-03-09T17:00:00Z'));
   });
 });
 
