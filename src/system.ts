@@ -281,6 +281,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       const app = await buildApp({
         config,
         portalKey: portalKey(keyring),
+        keyring,
         db,
         logger,
         metrics,

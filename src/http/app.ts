@@ -16,6 +16,7 @@ import type { Config } from '../config.ts';
 import type { Action } from '../domain/authorization.ts';
 import { AppError } from '../domain/errors.ts';
 import type { InterpretReply } from '../domain/reply-hint.ts';
+import type { Keyring } from '../domain/token-encryption.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Pool } from '../persistence/db.ts';
@@ -68,6 +69,7 @@ import { type PhoneSimulatorDeps, phoneSimulatorRoutes } from './web/phone-simul
 import { webSessionSettings } from './web/session-cookie.ts';
 import { signInRoutes } from './web/sign-in-routes.ts';
 import { webAppRoutes } from './web/web-app-routes.ts';
+import { createWebSessionStore } from './web/web-session-store.ts';
 import { registerWellFormedText } from './well-formed-text.ts';
 
 export type AppDeps = {
@@ -98,6 +100,8 @@ export type AppDeps = {
   stripe?: { client: StripeClient; webhookSecret: string };
   /** Signs and verifies customers' portal tokens (src/runtime/portal/portal-token.ts). */
   portalKey?: Uint8Array;
+  /** The platform keyring: seals the web app's session tokens; without it web sign-in is unavailable. */
+  keyring?: Keyring;
   /** The optional language model (LLM_BASE_URL): reads inbound texts into hints; absent = deterministic only. */
   interpretReply?: InterpretReply;
   /** Tenant provisioning and reconciliation (the staff API); without it those routes answer 503. */
@@ -174,6 +178,11 @@ function webOidcClient(deps: AppDeps): OidcClient | null {
 /** Builds the HTTP application; never listens (server.ts does), so tests can build many. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const webSession = webSessionSettings(deps.config.PUBLIC_BASE_URL);
+  const oidc = webOidcClient(deps);
+  const webSessions = deps.keyring
+    ? createWebSessionStore({ db: deps.db, keyring: deps.keyring, oidc, verify: deps.auth.verify })
+    : null;
+  const sessionAuth = webSessions ? { webSession, sessionAccessToken: webSessions.accessToken } : {};
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: correlationIdFor,
@@ -230,7 +239,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const config = request.routeOptions.config;
     if ((config?.surface !== 'operator' && config?.surface !== 'staff') || config.public) return;
     if (!config.action) throw new AppError('forbidden', 'this route names no action');
-    request.principal = await authenticate(request, { db: deps.db, ...deps.auth, webSession });
+    request.principal = await authenticate(request, { db: deps.db, ...deps.auth, ...sessionAuth });
     authorize(request.principal, config.action);
   });
 
@@ -310,7 +319,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(
     signInRoutes({
       app: deps,
-      oidc: webOidcClient(deps),
+      oidc,
+      sessions: webSessions,
       session: webSession,
       devLogin: devIssuer && !production ? { staffOrgId: deps.auth.staffOrgId } : null,
       phoneSimulator: Boolean(deps.phoneSimulator) && !production,

@@ -4,7 +4,6 @@ import { AppError } from '../../domain/errors.ts';
 import type { Pool } from '../../persistence/db.ts';
 import { findTenantByAuthOrg } from '../../persistence/repositories/tenants.ts';
 import { upsertUserOnSight } from '../../persistence/repositories/users.ts';
-import { findWebSession } from '../../persistence/repositories/web-sessions.ts';
 import { checkCsrf, hashBrowserSecret, type WebSessionSettings } from '../web/session-cookie.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 
@@ -16,9 +15,10 @@ import type { TokenVerifier } from './token-verifier.ts';
 // provider; a promotion needs both), and a deactivated user is refused on the next request.
 //
 // Two ways in, one principal: a Bearer token (programs), or the web app's session cookie, whose
-// server-side row holds the identity provider's token; that token is verified exactly like a
-// Bearer token on every request. A request with an Authorization header is judged by it alone; a
-// cookie-authenticated state change must also pass the CSRF check (src/http/web/session-cookie.ts).
+// server-side row holds the identity provider's tokens (sealed, renewed before they expire); the
+// access token is verified exactly like a Bearer token on every request. A request with an
+// Authorization header is judged by it alone; a cookie-authenticated state change must also pass
+// the CSRF check (src/http/web/session-cookie.ts).
 
 export type Principal = {
   subject: string;
@@ -51,6 +51,8 @@ export type AuthDeps = {
   staffOrgId: string | null;
   /** The web app's session cookie; absent: only Bearer tokens are accepted. */
   webSession?: WebSessionSettings;
+  /** A session's access token (src/http/web/web-session-store.ts); null when it has ended. */
+  sessionAccessToken?: (sessionHash: string) => Promise<string | null>;
 };
 
 const invalidToken = () => new AppError('unauthorized', 'the bearer token is missing, invalid or expired');
@@ -74,10 +76,12 @@ async function authenticateSession(
 ): Promise<Principal> {
   // Before the session is even looked up: a forged cross-site request learns nothing.
   checkCsrf(request, settings);
-  const session =
-    sessionId.length <= 100 ? await findWebSession(deps.db, hashBrowserSecret(sessionId)) : null;
-  if (!session) throw new AppError('unauthorized', 'the session has ended; sign in again');
-  return principalFromToken(session.access_token, deps);
+  const accessToken =
+    sessionId.length <= 100 && deps.sessionAccessToken
+      ? await deps.sessionAccessToken(hashBrowserSecret(sessionId))
+      : null;
+  if (!accessToken) throw new AppError('unauthorized', 'the session has ended; sign in again');
+  return principalFromToken(accessToken, deps);
 }
 
 async function principalFromToken(token: string, deps: AuthDeps): Promise<Principal> {

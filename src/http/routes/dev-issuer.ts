@@ -38,9 +38,10 @@ export function devIssuerRoutes(deps: {
       issuer: base,
       authorization_endpoint: `${base}/authorize`,
       token_endpoint: `${base}/token`,
+      revocation_endpoint: `${base}/revoke`,
       jwks_uri: `${base}/.well-known/jwks.json`,
       response_types_supported: ['code'],
-      grant_types_supported: ['authorization_code'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
       code_challenge_methods_supported: ['S256'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
@@ -97,26 +98,54 @@ export function devIssuerRoutes(deps: {
       {
         schema: {
           hide: true,
-          body: z.object({
-            grant_type: z.literal('authorization_code'),
-            code: z.string().min(1).max(200),
-            redirect_uri: z.string().min(1).max(2000),
-            client_id: z.string().min(1).max(200),
-            code_verifier: z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/),
-          }),
+          body: z.discriminatedUnion('grant_type', [
+            z.object({
+              grant_type: z.literal('authorization_code'),
+              code: z.string().min(1).max(200),
+              redirect_uri: z.string().min(1).max(2000),
+              client_id: z.string().min(1).max(200),
+              code_verifier: z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/),
+            }),
+            z.object({
+              grant_type: z.literal('refresh_token'),
+              refresh_token: z.string().min(1).max(200),
+              client_id: z.string().min(1).max(200),
+            }),
+          ]),
         },
       },
       async (request, reply) => {
         const b = request.body;
-        const tokens = await devIssuer.redeem({
-          code: b.code,
-          clientId: b.client_id,
-          redirectUri: b.redirect_uri,
-          codeVerifier: b.code_verifier,
-        });
+        const tokens =
+          b.grant_type === 'refresh_token'
+            ? await devIssuer.refresh({ refreshToken: b.refresh_token, clientId: b.client_id })
+            : await devIssuer.redeem({
+                code: b.code,
+                clientId: b.client_id,
+                redirectUri: b.redirect_uri,
+                codeVerifier: b.code_verifier,
+              });
         reply.header('cache-control', 'no-store');
         if (!tokens) return reply.code(400).send({ error: 'invalid_grant' });
         return tokens;
+      },
+    );
+
+    app.post(
+      '/dev-issuer/revoke',
+      {
+        schema: {
+          hide: true,
+          body: z.object({
+            token: z.string().min(1).max(200),
+            token_type_hint: z.string().max(50).optional(),
+            client_id: z.string().min(1).max(200),
+          }),
+        },
+      },
+      async (request, reply) => {
+        devIssuer.revoke({ token: request.body.token, clientId: request.body.client_id });
+        return reply.code(200).send();
       },
     );
   };

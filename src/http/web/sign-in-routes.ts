@@ -7,7 +7,6 @@ import {
   consumeWebLogin,
   deleteWebSession,
   insertWebLogin,
-  insertWebSession,
 } from '../../persistence/repositories/web-sessions.ts';
 import type { AppDeps } from '../app.ts';
 import { authenticate } from '../auth/authenticate.ts';
@@ -19,12 +18,14 @@ import {
   newBrowserSecret,
   type WebSessionSettings,
 } from './session-cookie.ts';
+import type { WebSessionStore } from './web-session-store.ts';
 
 // The backend-for-frontend's sign-in: /app/login sends the browser to the identity provider
 // (authorization code + PKCE), /app/callback exchanges the code on the server, keeps the tokens in
-// `id_web_sessions` and gives the browser only an HttpOnly session cookie; /app/logout ends it;
-// /app/session tells the app who is signed in. /app/dev-login signs in a chosen demo login through
-// the dev issuer, and exists only with the dev issuer outside production.
+// `id_web_sessions` (sealed, src/http/web/web-session-store.ts) and gives the browser only an
+// HttpOnly session cookie; /app/logout ends it; /app/session tells the app who is signed in.
+// /app/dev-login signs in a chosen demo login through the dev issuer, and exists only with the dev
+// issuer outside production.
 
 const LOGIN_TTL_SECONDS = 600;
 const returnTo = z
@@ -36,6 +37,8 @@ const returnTo = z
 export type SignInDeps = {
   app: AppDeps;
   oidc: OidcClient | null;
+  /** Where sessions keep their tokens; null (no keyring) leaves web sign-in unavailable. */
+  sessions: WebSessionStore | null;
   session: WebSessionSettings;
   /** Present only with the dev issuer outside production. */
   devLogin: { staffOrgId: string | null } | null;
@@ -48,7 +51,7 @@ export function signInRoutes(deps: SignInDeps): FastifyPluginAsyncZod {
   const base = deps.app.config.PUBLIC_BASE_URL;
   return async (app) => {
     async function redirectToProvider(reply: FastifyReply, target: string, loginHint?: string) {
-      if (!deps.oidc)
+      if (!deps.oidc || !deps.sessions)
         throw new AppError('unavailable', 'web sign-in is not configured (AUTH_WEB_CLIENT_ID is unset)');
       const start = await deps.oidc.start(loginHint ? { loginHint } : {});
       await insertWebLogin(db, {
@@ -109,27 +112,26 @@ export function signInRoutes(deps: SignInDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        if (!deps.oidc) throw new AppError('unavailable', 'web sign-in is not configured');
+        if (!deps.oidc || !deps.sessions) throw new AppError('unavailable', 'web sign-in is not configured');
         const state = request.query.state;
         // The state must be the one this browser was given (no login CSRF), and spent once.
         if (request.cookies[LOGIN_COOKIE] !== state)
           throw new AppError('unauthorized', 'this sign-in was not started in this browser');
         const login = await consumeWebLogin(db, hashBrowserSecret(state));
         if (!login) throw new AppError('unauthorized', 'this sign-in has expired; start again');
-        const { accessToken } = await deps.oidc.finish(new URL(request.url, base), {
+        const tokens = await deps.oidc.finish(new URL(request.url, base), {
           state,
           codeVerifier: login.code_verifier,
           nonce: login.nonce,
         });
         // The token must be one the API accepts, exactly as a Bearer token would be.
-        const claims = await deps.app.auth.verify(accessToken);
-        const expiresAt = new Date((claims.exp ?? 0) * 1000);
+        const claims = await deps.app.auth.verify(tokens.accessToken);
         const secret = newBrowserSecret();
-        await insertWebSession(db, {
+        const expiresAt = await deps.sessions.create({
           sessionHash: hashBrowserSecret(secret),
-          accessToken,
           subject: claims.sub ?? '',
-          expiresAt,
+          tokens,
+          accessExpiresAt: new Date((claims.exp ?? 0) * 1000),
         });
         reply.clearCookie(LOGIN_COOKIE, { path: '/app/callback' });
         reply.setCookie(deps.session.cookieName, secret, {
@@ -154,14 +156,23 @@ export function signInRoutes(deps: SignInDeps): FastifyPluginAsyncZod {
     app.post('/app/logout', { schema: { hide: true } }, async (request, reply) => {
       checkCsrf(request, deps.session);
       const secret = request.cookies[deps.session.cookieName];
-      if (secret) await deleteWebSession(db, hashBrowserSecret(secret));
+      if (secret) {
+        const sessionHash = hashBrowserSecret(secret);
+        if (deps.sessions) await deps.sessions.end(sessionHash);
+        else await deleteWebSession(db, sessionHash);
+      }
       reply.clearCookie(deps.session.cookieName, { path: '/' });
       return reply.code(204).send();
     });
 
     app.get('/app/session', { schema: { hide: true } }, async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      const principal = await authenticate(request, { db, ...deps.app.auth, webSession: deps.session });
+      const principal = await authenticate(request, {
+        db,
+        ...deps.app.auth,
+        webSession: deps.session,
+        ...(deps.sessions ? { sessionAccessToken: deps.sessions.accessToken } : {}),
+      });
       const tenant = principal.tenantId ? await findTenantById(db, principal.tenantId) : null;
       return {
         subject: principal.subject,

@@ -12,8 +12,10 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 // For the web app's sign-in it also plays a minimal OpenID provider (authorization code with PKCE
 // S256 only, public client): `authorize` hands out a single-use code for a login chosen by a hint
 // (dev login has no password: it exists only with the dev issuer, never in production), and
-// `redeem` exchanges it for an access token (the same kind `mint` makes) and an ID token. Codes live
-// in this process's memory for 60 s: enough for one process on a laptop, which is all it serves.
+// `redeem` exchanges it for an access token (the same kind `mint` makes), an ID token and a refresh
+// token; `refresh` trades a refresh token for new tokens (rotating it: each is good once), and
+// `revoke` withdraws one. Codes (60 s) and refresh tokens (7 days) live in this
+// process's memory: enough for one process on a laptop, which is all it serves.
 
 export const DEV_AUDIENCE = 'nevermisscall';
 export const DEV_ALGORITHM = 'ES256';
@@ -35,6 +37,10 @@ export type DevIssuer = {
     redirectUri: string;
     codeVerifier: string;
   }): Promise<DevTokenResponse | null>;
+  /** New tokens for a refresh token issued to this client (the old one is spent), or null. */
+  refresh(request: { refreshToken: string; clientId: string }): Promise<DevRefreshResponse | null>;
+  /** Withdraws a refresh token (RFC 7009: an unknown token is not an error). */
+  revoke(request: { token: string; clientId: string }): void;
 };
 
 export type DevLogin = { subject: string; org: string; role: string; email: string };
@@ -52,11 +58,15 @@ export type DevTokenResponse = {
   token_type: 'Bearer';
   expires_in: number;
   id_token: string;
+  refresh_token: string;
   scope: 'openid';
 };
 
+export type DevRefreshResponse = Omit<DevTokenResponse, 'id_token'>;
+
 const CODE_TTL_MS = 60_000;
 const ACCESS_TOKEN_SECONDS = 8 * 3600;
+const REFRESH_TOKEN_MS = 7 * 24 * 3600_000;
 
 type StoredKey = { kid: string; privateJwk: JWK; publicJwk: JWK };
 
@@ -83,6 +93,19 @@ export async function openDevIssuer(options: {
   const key = await loadOrCreateKey(options.keyFile);
   const privateKey = await importJWK(key.privateJwk, DEV_ALGORITHM);
   const codes = new Map<string, AuthorizationRequest & { expires: number }>();
+  const refreshTokens = new Map<string, { clientId: string; login: DevLogin; expires: number }>();
+  const issueRefreshToken = (clientId: string, login: DevLogin) => {
+    const now = Date.now();
+    for (const [token, entry] of refreshTokens) if (entry.expires < now) refreshTokens.delete(token);
+    const token = randomBytes(32).toString('base64url');
+    refreshTokens.set(token, { clientId, login, expires: now + REFRESH_TOKEN_MS });
+    return token;
+  };
+  const accessTokenFor = (login: DevLogin) =>
+    issuer.mint(
+      { subject: login.subject, org: login.org, role: login.role, email: login.email },
+      { expiresIn: `${ACCESS_TOKEN_SECONDS}s` },
+    );
   const sign = (payload: Record<string, unknown>, subject: string, audience: string, expiresIn: string) =>
     new SignJWT(payload)
       .setProtectedHeader({ alg: DEV_ALGORITHM, kid: key.kid, typ: 'JWT' })
@@ -123,10 +146,7 @@ export async function openDevIssuer(options: {
       )
         return null;
       const { login } = entry;
-      const accessToken = await issuer.mint(
-        { subject: login.subject, org: login.org, role: login.role, email: login.email },
-        { expiresIn: `${ACCESS_TOKEN_SECONDS}s` },
-      );
+      const accessToken = await accessTokenFor(login);
       const idToken = await sign(
         { email: login.email, ...(entry.nonce ? { nonce: entry.nonce } : {}) },
         login.subject,
@@ -138,8 +158,24 @@ export async function openDevIssuer(options: {
         token_type: 'Bearer',
         expires_in: ACCESS_TOKEN_SECONDS,
         id_token: idToken,
+        refresh_token: issueRefreshToken(clientId, login),
         scope: 'openid',
       };
+    },
+    async refresh({ refreshToken, clientId }) {
+      const entry = refreshTokens.get(refreshToken);
+      refreshTokens.delete(refreshToken);
+      if (!entry || entry.expires < Date.now() || entry.clientId !== clientId) return null;
+      return {
+        access_token: await accessTokenFor(entry.login),
+        token_type: 'Bearer',
+        expires_in: ACCESS_TOKEN_SECONDS,
+        refresh_token: issueRefreshToken(clientId, entry.login),
+        scope: 'openid',
+      };
+    },
+    revoke({ token, clientId }) {
+      if (refreshTokens.get(token)?.clientId === clientId) refreshTokens.delete(token);
     },
   };
   return issuer;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKey, parseKeyring } from '../../../src/domain/token-encryption.ts';
 import { buildTestApp, testConfig } from '../../helpers/app.ts';
 import { devIssuerOf, settleOutbound, tokenFor } from '../../helpers/operator-api.ts';
 import { startTestSystem, type TestSystem } from '../../helpers/system.ts';
@@ -116,6 +117,7 @@ describe('web sign-in (OIDC code + PKCE through the dev issuer)', () => {
           devIssuer,
         },
         phoneSimulator: simulator,
+        keyring: parseKeyring(generateKey('t1')),
       });
       const login = await app.inject({ method: 'GET', url: '/app/dev-login?tenant=demo&role=OWNER' });
       const phone = await app.inject({ method: 'GET', url: '/app/phone/api/business' });
