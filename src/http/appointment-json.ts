@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Queryable } from '../persistence/db.ts';
 import { listServices } from '../persistence/repositories/catalog.ts';
 import { callersOf } from '../persistence/repositories/conversations.ts';
+import { openConflictsOf } from '../persistence/repositories/scheduling/calendar-mirror.ts';
 import {
   APPOINTMENT_STATUSES,
   appointmentView,
@@ -13,7 +14,8 @@ import { instant } from './schemas.ts';
 
 // The appointment as the API answers it. The public page sees the slot and its status; the
 // business sees what an operator reads a calendar by: the service's name, the customer, the
-// conversation, and the start and end in the business's own time zone beside the UTC instants.
+// conversation, the start and end in the business's own time zone beside the UTC instants, and
+// whether something in the owner's calendar now overlaps it (a person has to decide what to do).
 
 const appointmentFields = {
   id: z.uuid(),
@@ -42,6 +44,18 @@ export const appointmentSchema = z
       .object({ phone: z.string(), name: z.string().nullable() })
       .nullable()
       .describe("who booked: the caller of the conversation, or the public page's customer"),
+    needs_attention: z
+      .boolean()
+      .describe("true while a busy block from the owner's calendar overlaps this live appointment"),
+    calendar_conflicts: z
+      .array(
+        z.object({
+          id: z.uuid().describe('The conflict (as GET /api/v1/calendar/conflicts lists it)'),
+          busy: z.object({ start: instant, end: instant }).describe('The overlapping busy block'),
+          detected_at: instant,
+        }),
+      )
+      .describe('The open conflicts behind needs_attention; empty when there are none'),
   })
   .meta({ id: 'Appointment' });
 
@@ -64,10 +78,16 @@ export async function appointmentsJson(
   const services = await listServices(db, tenant.id);
   const conversationIds = rows.flatMap((r) => (r.conversation_id ? [r.conversation_id] : []));
   const callers = await callersOf(db, tenant.id, conversationIds);
+  const conflicts = await openConflictsOf(
+    db,
+    tenant.id,
+    rows.map((r) => r.id),
+  );
   const zone = tenant.time_zone;
   const serviceNames = new Map(services.map((s) => [s.id, s.name]));
   return rows.map((r) => {
     const caller = r.conversation_id ? callers.get(r.conversation_id) : undefined;
+    const open = conflicts.filter((c) => c.appointment_id === r.id);
     return {
       ...appointmentView(r),
       service_name: serviceNames.get(r.service_id) ?? null,
@@ -81,6 +101,12 @@ export async function appointmentsJson(
           : caller !== undefined
             ? { phone: caller, name: null }
             : null,
+      needs_attention: open.length > 0,
+      calendar_conflicts: open.map((c) => ({
+        id: c.id,
+        busy: { start: c.busy_start, end: c.busy_end },
+        detected_at: c.detected_at,
+      })),
     };
   });
 }

@@ -1,13 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { appointmentWindow } from '../../domain/appointment-window.ts';
 import { AppError } from '../../domain/errors.ts';
 import {
   findConnectionOfResource,
   listLinks,
 } from '../../persistence/repositories/scheduling/calendar-connections.ts';
-import { listOpenConflicts } from '../../persistence/repositories/scheduling/calendar-mirror.ts';
+import {
+  listBusyBlocks,
+  listOpenConflicts,
+} from '../../persistence/repositories/scheduling/calendar-mirror.ts';
 import { getResource } from '../../persistence/repositories/scheduling/resources.ts';
-import type { CalendarDeps } from '../../runtime/calendar/calendar-deps.ts';
+import { findTenantById } from '../../persistence/repositories/tenants.ts';
+import { type CalendarDeps, providerOf } from '../../runtime/calendar/calendar-deps.ts';
 import { calendarStatus, connectionView } from '../../runtime/calendar/calendar-status.ts';
 import {
   completeConnect,
@@ -20,7 +25,7 @@ import { syncCalendar } from '../../runtime/calendar/sync-calendar.ts';
 import { openRefreshToken } from '../../runtime/calendar/token-vault.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
-import { idParam, instant, listOf } from '../schemas.ts';
+import { calendarDate, idParam, instant, listOf } from '../schemas.ts';
 
 // Calendar connections (OWNER): connect a resource to the owner's Google Calendar (OAuth code +
 // PKCE; the callback is public, the single-use state proves who asked), pick the calendars that
@@ -78,6 +83,9 @@ const resourceCalendar = z
   .object({
     connection: connectionSchema.nullable().describe('Null when the resource has no calendar connected'),
     account_calendars: z.array(accountCalendar).describe("The account's calendars the owner may pick from"),
+    sandbox: z
+      .boolean()
+      .describe('The Google Calendar sandbox runs here (never in production): sandbox-events adds busy time'),
   })
   .meta({ id: 'ResourceCalendar' });
 
@@ -108,6 +116,21 @@ const conflictSchema = z
     detected_at: instant,
   })
   .meta({ id: 'CalendarConflict' });
+
+const busyBlockSchema = z
+  .object({
+    id: z.uuid(),
+    resource_id: z.uuid(),
+    calendar_id: z.uuid().nullable().describe('The linked calendar it was mirrored from'),
+    source: z.enum(['google', 'jobber']),
+    start: instant,
+    end: instant,
+  })
+  .describe('Busy time in a connected calendar: only when, never what (no title, no attendees)')
+  .meta({ id: 'BusyBlock' });
+
+/** The longest window a busy listing covers (the calendar shows a week at most). */
+const MAX_BUSY_WINDOW_DAYS = 62;
 
 const daysField = z.coerce.number().int().min(1).max(365);
 
@@ -141,16 +164,20 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         config: { action: 'calendars.manage', audit: true },
         schema: {
           tags,
-          summary: "Start connecting the resource to the owner's Google Calendar",
+          summary: "Start connecting the resource to the owner's Google Calendar or Jobber account",
           description:
-            "Redirects (302) to Google's consent page; with `redirect=false` answers the URL instead, for a web page to navigate to. After consent Google returns to the callback, which stores the grant.",
+            "Redirects (302) to the provider's consent page (Google's by default; `provider=jobber` for Jobber, whose scheduled visits then block time and which receives our bookings as visits); with `redirect=false` answers the URL instead, for a web page to navigate to. After consent the provider returns to the callback, which stores the grant.",
           security,
           params: idParam,
           querystring: z.object({
             redirect: z.enum(['true', 'false']).default('true').describe('false: answer the URL as JSON'),
+            provider: z
+              .enum(['google', 'jobber'])
+              .default('google')
+              .describe('The calendar provider to connect (503 when it is not configured here)'),
           }),
           response: {
-            200: z.object({ authorization_url: z.url().describe("Google's consent page") }),
+            200: z.object({ authorization_url: z.url().describe("The provider's consent page") }),
           },
         },
       },
@@ -162,6 +189,7 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tenantId,
           resourceId: request.params.id,
           actor: request.principal?.userId ?? request.principal?.subject ?? null,
+          provider: request.query.provider,
         });
         if (request.query.redirect === 'false') return { authorization_url: url };
         return reply.redirect(url, 302);
@@ -230,12 +258,15 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const tenantId = tenantOf(request);
         await knownResource(deps, tenantId, request.params.id);
         const connection = await findConnectionOfResource(deps.db, tenantId, request.params.id);
-        if (!connection) return { connection: null, account_calendars: [] };
+        const sandbox = deps.calendarSandbox !== undefined;
+        if (!connection) return { connection: null, account_calendars: [], sandbox };
         const view = await connectionView(deps.db, connection, Date.now());
         let available: Awaited<ReturnType<CalendarDeps['provider']['listCalendars']>> = [];
         if (connection.status === 'active') {
           try {
-            available = await calendar.provider.listCalendars(openRefreshToken(calendar.keyring, connection));
+            available = await providerOf(calendar, connection.provider).listCalendars(
+              openRefreshToken(calendar.keyring, connection),
+            );
           } catch (err) {
             request.log.warn({ err }, 'could not list the account calendars');
           }
@@ -252,6 +283,7 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             blocks_time: linked.get(c.id)?.blocks_time ?? false,
             receives_bookings: linked.get(c.id)?.receives_bookings ?? false,
           })),
+          sandbox,
         };
       },
     );
@@ -459,6 +491,47 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const tenantId = tenantOf(request);
         return { items: await calendarStatus(deps.db, tenantId, Date.now()), next_cursor: null };
+      },
+    );
+
+    app.get(
+      '/api/v1/calendar/busy',
+      {
+        config: { action: 'calendars.read' },
+        schema: {
+          tags,
+          summary:
+            "Busy blocks mirrored from connected calendars, overlapping [from, to): instants or the tenant's local dates",
+          description:
+            'What hides times from availability besides our own holds and appointments, by start. Times only: the mirror keeps no title, attendee or description. A date is a local day of the business (`to` inclusive); without `to`, 7 days from `from` (default now). At most 62 days.',
+          security,
+          querystring: z.object({
+            from: z.union([calendarDate, instant]).optional(),
+            to: z.union([calendarDate, instant]).optional(),
+            resource_id: z.uuid().optional(),
+            limit: z.coerce.number().int().min(1).max(500).default(200),
+          }),
+          response: { 200: listOf(busyBlockSchema) },
+        },
+      },
+      async (request) => {
+        const tenantId = tenantOf(request);
+        const tenant = await findTenantById(deps.db, tenantId);
+        if (!tenant) throw new AppError('not_found', 'tenant not found');
+        const { from, to, resource_id, limit } = request.query;
+        const window = appointmentWindow({ from, to, timeZone: tenant.time_zone, nowMs: Date.now() });
+        if (window.toMs - window.fromMs > MAX_BUSY_WINDOW_DAYS * 86_400_000)
+          throw new AppError(
+            'validation_failed',
+            `querystring.to: at most ${MAX_BUSY_WINDOW_DAYS} days after from`,
+          );
+        const items = await listBusyBlocks(deps.db, tenantId, {
+          from: new Date(window.fromMs).toISOString(),
+          to: new Date(window.toMs).toISOString(),
+          ...(resource_id ? { resourceId: resource_id } : {}),
+          limit,
+        });
+        return { items, next_cursor: null };
       },
     );
 

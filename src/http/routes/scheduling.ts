@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { appointmentWindow } from '../../domain/appointment-window.ts';
 import { AppError } from '../../domain/errors.ts';
+import { listLiveHolds } from '../../persistence/repositories/scheduling/holds.ts';
+import { holdView } from '../../persistence/repositories/scheduling/reservation-rows.ts';
 import {
   createResource,
   deleteException,
@@ -14,6 +17,7 @@ import {
   setException,
   updateResource,
 } from '../../persistence/repositories/scheduling/resources.ts';
+import { findTenantById } from '../../persistence/repositories/tenants.ts';
 import { actionBody } from '../action-body.ts';
 import type { AppDeps } from '../app.ts';
 import { appointmentSchema } from '../appointment-json.ts';
@@ -26,7 +30,7 @@ import {
   operatorHoldBody,
 } from '../booking-operations.ts';
 import { traceOf } from '../correlation-id.ts';
-import { calendarDate, idParam, listOf } from '../schemas.ts';
+import { calendarDate, idParam, instant, listOf } from '../schemas.ts';
 
 // Resources (OWNER manages), availability and holds (TECH and OWNER book); appointments are in
 // appointments.ts.
@@ -40,6 +44,16 @@ const resourceSchema = z
     weekly_hours: z.record(z.string(), z.array(z.object({ start: z.string(), end: z.string() }))),
   })
   .meta({ id: 'Resource' });
+
+const liveHoldSchema = holdSchema
+  .extend({
+    service_id: z.uuid(),
+    conversation_id: z.uuid().nullable().describe('The conversation the time is held for, if any'),
+  })
+  .meta({ id: 'LiveHold' });
+
+/** The longest window a holds listing covers (the calendar shows a week at most). */
+const MAX_HOLDS_WINDOW_DAYS = 62;
 
 const resourceJson = (r: Resource) => ({
   ...r,
@@ -194,6 +208,54 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => booking.availability(tenantOf(request), request.query),
+    );
+    app.get(
+      '/api/v1/holds',
+      {
+        config: { action: 'scheduling.read' },
+        schema: {
+          tags: ['scheduling'],
+          summary: "Holds that block time now, overlapping [from, to): instants or the tenant's local dates",
+          description:
+            'Live holds that have not expired, by start. A date is a local day of the business (`to` inclusive); without `to`, 7 days from `from` (default now). At most 62 days.',
+          security,
+          querystring: z.object({
+            from: z.union([calendarDate, instant]).optional(),
+            to: z.union([calendarDate, instant]).optional(),
+            resource_id: z.uuid().optional(),
+            limit: z.coerce.number().int().min(1).max(500).default(200),
+          }),
+          response: { 200: listOf(liveHoldSchema) },
+        },
+      },
+      async (request) => {
+        const tenantId = tenantOf(request);
+        const tenant = await findTenantById(deps.db, tenantId);
+        if (!tenant) throw new AppError('not_found', 'tenant not found');
+        const { from, to, resource_id, limit } = request.query;
+        const now = Date.now();
+        const window = appointmentWindow({ from, to, timeZone: tenant.time_zone, nowMs: now });
+        if (window.toMs - window.fromMs > MAX_HOLDS_WINDOW_DAYS * 86_400_000)
+          throw new AppError(
+            'validation_failed',
+            `querystring.to: at most ${MAX_HOLDS_WINDOW_DAYS} days after from`,
+          );
+        const rows = await listLiveHolds(deps.db, tenantId, {
+          from: new Date(window.fromMs).toISOString(),
+          to: new Date(window.toMs).toISOString(),
+          now: new Date(now).toISOString(),
+          ...(resource_id ? { resourceId: resource_id } : {}),
+          limit,
+        });
+        return {
+          items: rows.map((r) => ({
+            ...holdView(r),
+            service_id: r.service_id,
+            conversation_id: r.conversation_id,
+          })),
+          next_cursor: null,
+        };
+      },
     );
     app.post(
       '/api/v1/holds',

@@ -85,6 +85,8 @@ type Entry = {
 const OWNER_ONLY = { OWNER: true, TECH: false, STAFF: false };
 const STAFF_ONLY = { OWNER: false, TECH: false, STAFF: true };
 const TENANT_USERS = { OWNER: true, TECH: true, STAFF: false };
+/** Only an organisation with no tenant may onboard (its principal is not one of these roles; see test/integration/onboarding). */
+const NO_ROLE = { OWNER: false, TECH: false, STAFF: false };
 
 const DAY_MS = 86_400_000;
 /** A date far from the fixtures' free slots, for the resource-exception routes. */
@@ -213,6 +215,7 @@ const EXPECTED: Record<string, Entry> = {
   'POST /api/v1/holds/:id/confirm': { allowed: TENANT_USERS, kind: 'hold', fresh: true, build: empty },
   'DELETE /api/v1/holds/:id': { allowed: TENANT_USERS, kind: 'hold', fresh: true },
   'GET /api/v1/appointments': { allowed: TENANT_USERS, kind: 'none', build: () => ({ query: window() }) },
+  'GET /api/v1/holds': { allowed: TENANT_USERS, kind: 'none', build: () => ({ query: window() }) },
   'POST /api/v1/appointments/:id/cancel': {
     allowed: TENANT_USERS,
     kind: 'appointment',
@@ -312,12 +315,37 @@ const EXPECTED: Record<string, Entry> = {
   },
   'GET /api/v1/calendars': { allowed: TENANT_USERS, kind: 'none' },
   'GET /api/v1/calendar/conflicts': { allowed: TENANT_USERS, kind: 'none' },
+  'GET /api/v1/calendar/busy': { allowed: TENANT_USERS, kind: 'none', build: () => ({ query: window() }) },
   // The OAuth redirect carries no login; an unknown state is refused.
   'GET /api/v1/calendar/oauth/callback': {
     allowed: 'public',
     kind: 'none',
     build: () => ({ query: `state=${'s'.repeat(43)}&code=x` }),
     ownStatus: 400,
+  },
+  // Onboarding: an owner whose organisation has a tenant reads how it ended; nobody with a tenant
+  // changes a draft.
+  'GET /api/v1/onboarding': { allowed: OWNER_ONLY, kind: 'none' },
+  'PUT /api/v1/onboarding': { allowed: NO_ROLE, kind: 'none', build: () => ({ body: { name: 'Matrix' } }) },
+  'POST /api/v1/onboarding/phone/code': {
+    allowed: NO_ROLE,
+    kind: 'none',
+    build: () => ({ body: { phone: '+14155550100' } }),
+  },
+  'POST /api/v1/onboarding/phone/verify': {
+    allowed: NO_ROLE,
+    kind: 'none',
+    build: () => ({ body: { code: '123456' } }),
+  },
+  'GET /api/v1/onboarding/numbers': {
+    allowed: NO_ROLE,
+    kind: 'none',
+    build: () => ({ query: 'area_code=415' }),
+  },
+  'POST /api/v1/onboarding/checkout': {
+    allowed: NO_ROLE,
+    kind: 'none',
+    build: () => ({ body: { plan: 'starter' } }),
   },
   'GET /api/staff/tenants': { allowed: STAFF_ONLY, kind: 'none' },
   'GET /api/staff/compliance/pending': { allowed: STAFF_ONLY, kind: 'none' },

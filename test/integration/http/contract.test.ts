@@ -250,6 +250,36 @@ const VALID: Record<string, (ctx: Ctx) => Req | Promise<Req>> = {
   }),
   getBilling: () => ({}),
   createCheckoutSession: () => ({ json: { plan: 'pro' } }),
+  // Onboarding: the admin of a new organisation (no tenant), its draft as far as each route needs.
+  getOnboarding: () => ({}),
+  saveOnboarding: async () => ({
+    role: 'OWNER',
+    token: (await onboarder('none')).token,
+    json: {
+      name: 'Contract Onboarding',
+      slug: `contract-onb-${randomUUID().slice(0, 8)}`,
+      time_zone: 'America/Denver',
+    },
+  }),
+  sendOnboardingCode: async () => ({
+    role: 'OWNER',
+    token: (await onboarder('draft')).token,
+    json: { phone: '+13035550142' },
+  }),
+  verifyOnboardingPhone: async () => {
+    const o = await onboarder('code');
+    return { role: 'OWNER', token: o.token, json: { code: o.code } };
+  },
+  listOnboardingNumbers: async () => ({
+    role: 'OWNER',
+    token: (await onboarder('none')).token,
+    query: { area_code: '303' },
+  }),
+  startOnboardingCheckout: async () => ({
+    role: 'OWNER',
+    token: (await onboarder('verified')).token,
+    json: { plan: 'starter' },
+  }),
   createPortalSession: () => ({ json: {} }),
   getResourceCalendarConnect: (ctx) => ({
     path: { id: ctx.calendarResourceId },
@@ -431,6 +461,36 @@ const EXTRA: Record<string, (ctx: Ctx) => Promise<Req[]>> = {
     });
     return [{ path: { id }, json: { user_id: await ctx.freshUser() }, status: 409 }];
   },
+  saveOnboarding: async () => [
+    { role: 'OWNER', token: (await onboarder('none')).token, json: { slug: DEMO.slug }, status: 409 },
+  ],
+  sendOnboardingCode: async () => [
+    // No draft yet.
+    { role: 'OWNER', token: (await onboarder('none')).token, json: { phone: '+13035550143' }, status: 409 },
+  ],
+  verifyOnboardingPhone: async () => {
+    const expired = await onboarder('code');
+    await f.t.system.db.query(
+      "UPDATE prov_onboarding_drafts SET code_expires_at = now() - interval '1 second' WHERE started_by = $1",
+      [expired.subject],
+    );
+    const wrong = await onboarder('code');
+    return [
+      { role: 'OWNER', token: (await onboarder('draft')).token, json: { code: '123456' }, status: 409 },
+      { role: 'OWNER', token: expired.token, json: { code: expired.code }, status: 410 },
+      {
+        role: 'OWNER',
+        token: wrong.token,
+        json: { code: wrong.code === '000000' ? '000001' : '000000' },
+        status: 422,
+      },
+    ];
+  },
+  startOnboardingCheckout: async () => [
+    { role: 'OWNER', token: (await onboarder('none')).token, json: { plan: 'starter' }, status: 409 },
+    // The forwarding phone is not verified.
+    { role: 'OWNER', token: (await onboarder('draft')).token, json: { plan: 'starter' }, status: 422 },
+  ],
   // The demo's organisation has its tenant already; the demo tenant was not provisioned by the staff API.
   provisionTenant: async () => [
     {
@@ -503,6 +563,34 @@ const failures: string[] = [];
 function apiRouteOf(method: HttpMethod, path: string): { action: Action | null } | undefined {
   const url = path.replace(/\{([^}]+)\}/g, ':$1');
   return app.apiRoutes.find((r) => r.method === method.toUpperCase() && r.url === url);
+}
+
+/** A signed-in admin of a new organisation (no tenant yet), its onboarding draft taken as far as asked. */
+async function onboarder(
+  stage: 'none' | 'draft' | 'code' | 'verified',
+): Promise<{ token: string; subject: string; code: string }> {
+  const short = randomUUID().slice(0, 8);
+  const subject = `contract_onb_${short}`;
+  const token = await tokenFor(f.t.system, { subject, role: 'OWNER', org: `org_contract_onb_${short}` });
+  const send = (method: 'PUT' | 'POST', url: string, payload: object) =>
+    app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
+  if (stage === 'none') return { token, subject, code: '' };
+  await send('PUT', '/api/v1/onboarding', {
+    name: 'Contract Onboarding',
+    slug: `contract-onb-${short}`,
+    time_zone: 'America/Denver',
+  });
+  if (stage === 'draft') return { token, subject, code: '' };
+  const phone = `+1720555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+  await send('POST', '/api/v1/onboarding/phone/code', { phone });
+  const texted = f.t.sandbox
+    .messages()
+    .filter((m) => m.to === phone)
+    .at(-1);
+  const code = /\b(\d{6})\b/.exec(texted?.body ?? '')?.[1];
+  if (!code) throw new Error(`no verification code texted to ${phone}`);
+  if (stage === 'verified') await send('POST', '/api/v1/onboarding/phone/verify', { code });
+  return { token, subject, code };
 }
 
 function allowedRole(action: Action | null): Role {

@@ -8,7 +8,7 @@ import { api, unwrap } from './api.ts';
 
 export type StreamEvent = { seq: number; event_name: string; payload: Record<string, unknown> };
 
-// Events that change what a conversation row or thread shows.
+// Events that change what a conversation row, a thread or the calendar shows.
 const EVENT_NAMES = [
   'nmc.conversation.ConversationStarted',
   'nmc.conversation.StateChanged',
@@ -28,6 +28,7 @@ const EVENT_NAMES = [
   'nmc.conversation.HandedToHuman',
   'nmc.conversation.AppointmentBooked',
   'nmc.conversation.AppointmentCancelled',
+  'nmc.conversation.TimeHeld',
   'nmc.messaging.MessageStatusChanged',
   'nmc.scheduling.AppointmentBooked',
   'nmc.scheduling.AppointmentRescheduled',

@@ -117,6 +117,36 @@ export async function countMirror(db: Queryable, tenantId: string, calendarId: s
   return rows[0]?.n ?? 0;
 }
 
+export type BusyBlock = {
+  id: string;
+  resource_id: string;
+  calendar_id: string | null;
+  source: 'google' | 'jobber';
+  start: string;
+  end: string;
+};
+
+/**
+ * Mirrored busy blocks overlapping [from, to), optionally of one resource; by start then id, at
+ * most `limit`. Only the times and where they came from: the mirror keeps no title or attendee.
+ */
+export async function listBusyBlocks(
+  db: Queryable,
+  tenantId: string,
+  q: { from: string; to: string; resourceId?: string; limit: number },
+): Promise<BusyBlock[]> {
+  const { rows } = await db.query<Omit<BusyBlock, 'start' | 'end'> & { start: Date; end: Date }>(
+    `SELECT id, resource_id, calendar_id, source, lower(timeslot) AS start, upper(timeslot) AS end
+     FROM sched_external_busy
+     WHERE tenant_id = $1 AND timeslot && tstzrange($2::timestamptz, $3::timestamptz, '[)')
+       AND ($4::uuid IS NULL OR resource_id = $4::uuid)
+     ORDER BY lower(timeslot), id
+     LIMIT $5`,
+    [tenantId, q.from, q.to, q.resourceId ?? null, q.limit],
+  );
+  return rows.map((r) => ({ ...r, start: iso(r.start), end: iso(r.end) }));
+}
+
 export type LiveAppointment = { id: string; conversation_id: string | null; start: number; end: number };
 
 /** Live appointments of a resource overlapping [from, to). */
@@ -224,6 +254,26 @@ export async function listOpenConflicts(
      WHERE c.tenant_id = $1 AND r.status = 'live' AND upper(r.timeslot) > now()
      ORDER BY c.detected_at DESC, c.id LIMIT $2`,
     [tenantId, limit],
+  );
+  return rows.map(conflictOf);
+}
+
+/** The open conflicts (as listOpenConflicts counts them) of these appointments, by appointment then busy start. */
+export async function openConflictsOf(
+  db: Queryable,
+  tenantId: string,
+  appointmentIds: readonly string[],
+): Promise<CalendarConflict[]> {
+  if (appointmentIds.length === 0) return [];
+  const { rows } = await db.query<ConflictRow>(
+    `SELECT c.id, c.appointment_id, c.calendar_id, c.busy_external_id, c.appointment_start, c.appointment_end,
+       c.busy_start, c.busy_end, c.detected_at
+     FROM sched_calendar_conflicts c
+     JOIN sched_reservations r ON r.tenant_id = c.tenant_id AND r.id = c.appointment_id
+     WHERE c.tenant_id = $1 AND c.appointment_id = ANY($2::uuid[])
+       AND r.status = 'live' AND upper(r.timeslot) > now()
+     ORDER BY c.appointment_id, c.busy_start, c.id`,
+    [tenantId, appointmentIds],
   );
   return rows.map(conflictOf);
 }

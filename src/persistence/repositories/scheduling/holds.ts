@@ -4,6 +4,7 @@ import {
   RESERVATION_COLUMNS,
   type Reservation,
   type ReservationRow,
+  toReservation,
   unlessDoubleBooked,
 } from './reservation-rows.ts';
 
@@ -168,4 +169,25 @@ export async function releaseHoldIfExpired(
     [tenantId, id, now],
   );
   return first(rows);
+}
+
+/**
+ * The holds that block time now: live, not expired at `now`, overlapping [from, to), optionally of
+ * one resource; by start then id, at most `limit`.
+ */
+export async function listLiveHolds(
+  db: Queryable,
+  tenantId: string,
+  q: { from: string; to: string; now: string; resourceId?: string; limit: number },
+): Promise<Reservation[]> {
+  const { rows } = await db.query<ReservationRow>(
+    `SELECT ${RESERVATION_COLUMNS} FROM sched_reservations
+     WHERE tenant_id = $1 AND kind = 'hold' AND status = 'live' AND expires_at > $4::timestamptz
+       AND timeslot && tstzrange($2::timestamptz, $3::timestamptz, '[)')
+       AND ($5::uuid IS NULL OR resource_id = $5::uuid)
+     ORDER BY lower(timeslot), id
+     LIMIT $6`,
+    [tenantId, q.from, q.to, q.now, q.resourceId ?? null, q.limit],
+  );
+  return rows.map(toReservation);
 }

@@ -1,18 +1,28 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { components } from '../../../../src/api-client/index.ts';
 import { api, unwrap } from '../../lib/api.ts';
-import { onStreamEvent } from '../../lib/event-stream.ts';
 import { formatClock, formatMoney, formatPhone, formatTime } from '../../lib/format.ts';
 import { addDays, dayTitle, todayIn, weekStart } from '../../lib/local-days.ts';
-import { followLink } from '../../lib/router.ts';
+import { followLink, navigate, routerStore } from '../../lib/router.ts';
 import { currentSession } from '../../lib/session-store.ts';
+import { useSelector } from '../../lib/use-store.ts';
+import { CalendarConnection } from './calendar-connection.tsx';
+import { entriesOnDay, expiryWords, localDate, unexpired } from './calendar-day.ts';
+import {
+  type Appointment,
+  type BusyBlock,
+  type LiveHold,
+  useCalendarRange,
+  useNow,
+} from './use-calendar-range.ts';
 
-// The calendar: a day or a week of appointments in the business's time zone, per resource, each
-// with its customer, service and price, and what a person does with one (mark it completed or a
-// no-show, cancel it, move it to another open time). It refetches when the stream reports a
-// booking, a move, a cancellation or an outcome.
+// The calendar: a day or a week in the business's time zone, per resource: appointments with their
+// customer, service and price, and what a person does with one (mark it completed or a no-show,
+// cancel it, move it to another open time); times held for someone with their expiry; busy time
+// from connected calendars (when only, never what). An appointment that something in the owner's
+// calendar now overlaps is marked as needing attention. The OWNER connects each resource's Google
+// Calendar here.
 
-type Appointment = components['schemas']['Appointment'];
 type Resource = components['schemas']['Resource'];
 type Service = components['schemas']['Service'];
 type View = 'day' | 'week';
@@ -31,44 +41,36 @@ export function CalendarPage() {
   const [resourceId, setResourceId] = useState<string>('all');
   const [resources, setResources] = useState<Resource[]>([]);
   const [services, setServices] = useState<Service[]>([]);
-  const [appointments, setAppointments] = useState<Appointment[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const session = currentSession();
+  const owner = session.role === 'OWNER';
+  const search = useSelector(routerStore, (ctx) => ctx.search);
 
   const first = view === 'week' ? weekStart(anchor) : anchor;
   const days = Array.from({ length: view === 'week' ? 7 : 1 }, (_, i) => addDays(first, i));
   const last = days[days.length - 1] ?? first;
-
-  const load = useCallback(async () => {
-    try {
-      const page = await unwrap(
-        api.GET('/api/v1/appointments', { params: { query: { from: first, to: last, limit: 200 } } }),
-      );
-      setAppointments(page.items);
-      setError(null);
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  }, [first, last]);
+  const range = useCalendarRange(first, last);
+  const { appointments } = range;
+  const now = useNow(15_000);
 
   useEffect(() => {
     void unwrap(api.GET('/api/v1/resources', {})).then(
       (r) => setResources(r.items),
-      () => undefined,
+      (err: Error) => setError(err.message),
     );
     void unwrap(api.GET('/api/v1/services', {})).then(
       (s) => setServices(s.items),
       () => undefined,
     );
   }, []);
-  useEffect(() => {
-    setAppointments(null);
-    void load();
-    return onStreamEvent((event) => {
-      if (event.event_name.startsWith('nmc.scheduling.')) void load();
-    });
-  }, [load]);
 
-  const shown = (appointments ?? []).filter((a) => resourceId === 'all' || a.resource_id === resourceId);
+  const mine = <T extends { resource_id: string }>(items: readonly T[]) =>
+    items.filter((i) => resourceId === 'all' || i.resource_id === resourceId);
+  const shown = mine(appointments ?? []);
+  const holds = mine(unexpired(range.holds, now));
+  const busy = mine(range.busy);
+  const loadError = range.error ?? error;
+  const returned = new URLSearchParams(search);
   const step = view === 'week' ? 7 : 1;
   return (
     <section className="page" aria-labelledby="calendar-title">
@@ -114,35 +116,68 @@ export function CalendarPage() {
       <p className="range" aria-live="polite">
         {view === 'week' ? `${dayTitle(first)} – ${dayTitle(last)}` : dayTitle(first)}
       </p>
-      {error && (
+      {returned.get('calendar') === 'connected' && (
+        <p className="banner" role="status">
+          Google Calendar connected: its busy time now blocks bookings.{' '}
+          <button type="button" className="link" onClick={() => navigate('/app/calendar', { replace: true })}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      {returned.get('calendar_error') && (
+        <p className="banner banner-alert" role="alert">
+          Google Calendar was not connected ({returned.get('calendar_error')}). Try again.
+        </p>
+      )}
+      {loadError && (
         <div role="alert" className="error">
-          <p>The calendar could not be loaded: {error}</p>
-          <button type="button" onClick={() => void load()}>
+          <p>The calendar could not be loaded: {loadError}</p>
+          <button type="button" onClick={() => void range.reload()}>
             Try again
           </button>
         </div>
       )}
-      {appointments === null && !error && <p role="status">Loading appointments…</p>}
+      {appointments === null && !loadError && <p role="status">Loading appointments…</p>}
       {appointments !== null &&
         days.map((day) => {
-          const today = shown
-            .filter((a) => a.start_local.slice(0, 10) === day)
-            .sort((a, b) => a.start.localeCompare(b.start));
+          const booked = shown.filter((a) => a.start_local.slice(0, 10) === day);
+          const held = entriesOnDay(holds, day, zone);
+          const blocked = entriesOnDay(busy, day, zone);
           return (
             <section key={day} className="day" aria-label={dayTitle(day)}>
               <h2>{dayTitle(day)}</h2>
-              {today.length === 0 ? (
+              {booked.length + held.length + blocked.length === 0 ? (
                 <p className="empty">No appointments.</p>
               ) : (
                 <ul className="appointments">
-                  {today.map((a) => (
-                    <AppointmentCard
-                      key={a.id}
-                      appointment={a}
+                  {booked
+                    .sort((a, b) => a.start.localeCompare(b.start))
+                    .map((a) => (
+                      <AppointmentCard
+                        key={a.id}
+                        appointment={a}
+                        zone={zone}
+                        resource={resources.find((r) => r.id === a.resource_id)}
+                        service={services.find((s) => s.id === a.service_id)}
+                        onChanged={() => void range.reload()}
+                      />
+                    ))}
+                  {held.map((h) => (
+                    <HoldEntry
+                      key={h.id}
+                      hold={h}
                       zone={zone}
-                      resource={resources.find((r) => r.id === a.resource_id)}
-                      service={services.find((s) => s.id === a.service_id)}
-                      onChanged={() => void load()}
+                      now={now}
+                      resource={resources.find((r) => r.id === h.resource_id)}
+                      service={services.find((s) => s.id === h.service_id)}
+                    />
+                  ))}
+                  {blocked.map((b) => (
+                    <BusyEntry
+                      key={b.id}
+                      block={b}
+                      zone={zone}
+                      resource={resources.find((r) => r.id === b.resource_id)}
                     />
                   ))}
                 </ul>
@@ -150,6 +185,20 @@ export function CalendarPage() {
             </section>
           );
         })}
+      {owner && resources.length > 0 && (
+        <section className="settings-section" aria-labelledby="connections-title">
+          <h2 id="connections-title">Connected calendars</h2>
+          <p className="hint">
+            Busy time in a connected Google Calendar hides those times from the open times; bookings are
+            written into it.
+          </p>
+          {resources
+            .filter((r) => resourceId === 'all' || r.id === resourceId)
+            .map((r) => (
+              <CalendarConnection key={r.id} resource={r} onChanged={() => void range.reload()} />
+            ))}
+        </section>
+      )}
     </section>
   );
 }
@@ -188,8 +237,17 @@ function AppointmentCard({
   const path = { params: { path: { id: a.id } } };
   const live = a.status === 'confirmed';
   return (
-    <li className={`appointment appointment-${a.status}`}>
+    <li className={`appointment appointment-${a.status}${a.needs_attention ? ' needs-attention' : ''}`}>
       <h3>{title}</h3>
+      {a.needs_attention && (
+        <p className="attention">
+          <strong>Needs attention:</strong> the owner's calendar is busy{' '}
+          {a.calendar_conflicts
+            .map((c) => `${formatTime(c.busy.start, zone)}–${formatClock(c.busy.end, zone)}`)
+            .join(', ')}
+          , overlapping this appointment. Nothing was cancelled.
+        </p>
+      )}
       <p className="meta">
         {STATUS[a.status]}
         {service && <> · {formatMoney(service.price)}</>}
@@ -337,4 +395,67 @@ function Reschedule({
       )}
     </form>
   );
+}
+
+function HoldEntry({
+  hold: h,
+  zone,
+  now,
+  resource,
+  service,
+}: {
+  hold: LiveHold;
+  zone: string;
+  now: number;
+  resource: Resource | undefined;
+  service: Service | undefined;
+}) {
+  return (
+    <li className="appointment hold">
+      <h3>
+        {formatClock(h.start, zone)}–{formatClock(h.end, zone)} Held: {service?.name ?? 'Service'}
+      </h3>
+      <p className="meta">
+        Until {formatClock(h.expires_at, zone)} ({expiryWords(h.expires_at, now)})
+        {resource && <> · {resource.name}</>}
+        {h.conversation_id && (
+          <>
+            {' '}
+            ·{' '}
+            <a href={`/app/conversations/${h.conversation_id}`} onClick={followLink}>
+              Conversation
+            </a>
+          </>
+        )}
+      </p>
+    </li>
+  );
+}
+
+function BusyEntry({
+  block: b,
+  zone,
+  resource,
+}: {
+  block: BusyBlock;
+  zone: string;
+  resource: Resource | undefined;
+}) {
+  return (
+    <li className="appointment busy-block">
+      <h3>{spanWords(b, zone)} Busy</h3>
+      <p className="meta">
+        From {b.source === 'google' ? 'Google Calendar' : 'Jobber'}
+        {resource && <> · {resource.name}</>}
+      </p>
+    </li>
+  );
+}
+
+/** "9:30 AM–11:00 AM" within a day; with the days when the block spans several. */
+function spanWords(b: { start: string; end: string }, zone: string): string {
+  const lastInstant = new Date(Date.parse(b.end) - 1).toISOString();
+  if (localDate(b.start, zone) === localDate(lastInstant, zone))
+    return `${formatClock(b.start, zone)}–${formatClock(b.end, zone)}`;
+  return `${formatTime(b.start, zone)}–${formatTime(b.end, zone)}`;
 }
