@@ -35,7 +35,7 @@ const CONCURRENCIES = [8, 32] as const;
 const ENGINE_CONVERSATIONS = 10_000;
 const FIRST_SMS_CALLERS = 100;
 const FIRST_SMS_SMALL_BURST = 20;
-const SQL_PER_SMS_TEXTS = 200;
+const SQL_PER_SMS_TEXTS = 100;
 const HOLD_ATTEMPTS = 100;
 const FIRST_SMS_TIMEOUT_MS = 15_000;
 const SCALE = process.env.BENCH_SCALE !== '0';
@@ -533,7 +533,7 @@ async function main(): Promise<void> {
         results.memory.push(sampleMemory(`after inbound @c${c}`));
       });
     }
-    await phase('system: SQL per inbound SMS', 20_000, async () => {
+    await phase('system: SQL per inbound SMS', 30_000, async () => {
       results.sqlPerSms = await sqlPerInboundSms(system, {
         texts: SQL_PER_SMS_TEXTS,
         existingCallers: firstCallers,
