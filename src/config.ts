@@ -70,6 +70,10 @@ export const configSchema = z.object({
   GOOGLE_OAUTH_BASE_URL: optionalUrl,
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  // Jobber (the second calendar provider): the app's OAuth client; its secret also signs webhooks.
+  JOBBER_API_BASE_URL: optionalUrl,
+  JOBBER_CLIENT_ID: z.string().min(1).optional(),
+  JOBBER_CLIENT_SECRET: z.string().min(1).optional(),
   // `<key id>:<32 bytes base64>`, comma-separated; the first encrypts, all decrypt (rotation).
   NMC_ENCRYPTION_KEY: z.string().min(1).optional(),
   LLM_BASE_URL: optionalUrl,
@@ -158,6 +162,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((raw.GOOGLE_CLIENT_ID === undefined) !== (raw.GOOGLE_CLIENT_SECRET === undefined)) {
     throw new ConfigError(
       'invalid configuration: GOOGLE_CLIENT_SECRET: set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or neither',
+    );
+  }
+  if ((raw.JOBBER_CLIENT_ID === undefined) !== (raw.JOBBER_CLIENT_SECRET === undefined)) {
+    throw new ConfigError(
+      'invalid configuration: JOBBER_CLIENT_SECRET: set both JOBBER_CLIENT_ID and JOBBER_CLIENT_SECRET, or neither',
     );
   }
   if ((raw.TWILIO_ACCOUNT_SID === undefined) !== (raw.TWILIO_AUTH_TOKEN === undefined)) {

@@ -14,6 +14,8 @@ import { seedDemoScheduling } from './persistence/seed-demo-scheduling.ts';
 import { createOperatorAuth } from './providers/auth/operator-auth.ts';
 import { openGoogle } from './providers/google/open-google.ts';
 import type { GoogleSandbox } from './providers/google/sandbox/server.ts';
+import { openJobber } from './providers/jobber/open-jobber.ts';
+import type { JobberSandbox } from './providers/jobber/sandbox/server.ts';
 import { openStripe } from './providers/stripe/open-stripe.ts';
 import type { StripeSandbox } from './providers/stripe/sandbox/server.ts';
 import { createSandboxTenDlc } from './providers/ten-dlc/provider.ts';
@@ -60,6 +62,7 @@ export type System = {
   twilioSandbox?: TwilioSandbox;
   stripeSandbox?: StripeSandbox;
   googleSandbox?: GoogleSandbox;
+  jobberSandbox?: JobberSandbox;
   /** Calendar sync and write-back; absent in production without Google credentials. */
   calendar?: CalendarDeps;
   stop(): Promise<void>;
@@ -192,8 +195,21 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     const keyring = await loadKeyring(config);
     const google = await openGoogle(config, logger);
     onStop('google', () => google.close());
+    // Jobber, the second calendar provider: the real app when configured, else its sandbox.
+    const jobber = await openJobber(config, logger);
+    onStop('jobber', () => jobber.close());
     const calendar: CalendarDeps | undefined = google.provider
-      ? { db, boss, provider: google.provider, keyring, publicBaseUrl: config.PUBLIC_BASE_URL, logger }
+      ? {
+          db,
+          boss,
+          provider: google.provider,
+          ...(jobber.provider
+            ? { jobber: { provider: jobber.provider, clientSecret: jobber.clientSecret } }
+            : {}),
+          keyring,
+          publicBaseUrl: config.PUBLIC_BASE_URL,
+          logger,
+        }
       : undefined;
     if (runsWorkers) {
       // A new key put first in NMC_ENCRYPTION_KEY: re-seal every stored token under it.
@@ -262,6 +278,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     const system: System = { config, db, boss, metrics, databaseUrl: database.url, stop: stopAll };
     if (twilioSandbox) system.twilioSandbox = twilioSandbox;
     if (google.sandbox) system.googleSandbox = google.sandbox;
+    if (jobber.sandbox) system.jobberSandbox = jobber.sandbox;
     if (calendar) system.calendar = calendar;
     if (stripe.sandbox) system.stripeSandbox = stripe.sandbox;
     if (config.NMC_ROLE !== 'worker') {

@@ -47,6 +47,7 @@ import { conversationNoteRoutes } from './routes/conversation-notes.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { DEV_WEB_CLIENT_ID, devIssuerRoutes } from './routes/dev-issuer.ts';
 import { googleCalendarWebhookRoutes } from './routes/google-calendar-webhook.ts';
+import { jobberWebhookRoutes } from './routes/jobber-webhook.ts';
 import { messagingSettingsRoutes } from './routes/messaging-settings.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { portalRoutes } from './routes/portal.ts';
@@ -305,6 +306,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(billingRoutes(deps));
   await app.register(calendarRoutes(deps));
   await app.register(googleCalendarWebhookRoutes(deps));
+  await app.register(jobberWebhookRoutes(deps));
   const devIssuer = deps.auth.devIssuer;
   if (devIssuer) {
     await app.register(

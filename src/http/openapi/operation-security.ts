@@ -46,6 +46,12 @@ export const SECURITY_SCHEMES = {
     name: 'x-goog-channel-token',
     description: "The token this server gave Google when it opened the calendar's watch channel.",
   },
+  jobberSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Jobber-Hmac-SHA256',
+    description: "Jobber's base64 HMAC-SHA256 of the raw body with the Jobber app's OAuth client secret.",
+  },
 } as const;
 
 export type SecuritySchemeName = keyof typeof SECURITY_SCHEMES;
@@ -57,5 +63,6 @@ export function securityOf(route: RouteDeclaration): SecurityRequirement[] {
   if (route.url.startsWith('/webhooks/twilio/')) return [{ twilioSignature: [] }];
   if (route.url.startsWith('/webhooks/stripe')) return [{ stripeSignature: [] }];
   if (route.url.startsWith('/webhooks/google/')) return [{ googleChannelToken: [] }];
+  if (route.url.startsWith('/webhooks/jobber')) return [{ jobberSignature: [] }];
   return [];
 }

@@ -71,7 +71,7 @@ export class CalendarProviderError extends Error {
 }
 
 export interface CalendarProvider {
-  readonly kind: 'google';
+  readonly kind: 'google' | 'jobber';
   /** The consent page to send the owner to (authorization code + PKCE S256, offline access). */
   authorizationUrl(input: { state: string; codeChallenge: string; redirectUri: string }): string;
   /** Exchanges the code for the long-lived refresh token. */

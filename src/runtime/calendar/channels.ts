@@ -6,7 +6,7 @@ import {
   clearChannel,
   setChannel,
 } from '../../persistence/repositories/scheduling/calendar-connections.ts';
-import { type CalendarDeps, calendarWebhookUrl } from './calendar-deps.ts';
+import { type CalendarDeps, calendarWebhookUrl, jobberWebhookUrl, providerOf } from './calendar-deps.ts';
 import { openRefreshToken } from './token-vault.ts';
 
 // Push channels of a calendar (Google `events.watch`). Each channel has its own random secret
@@ -41,10 +41,13 @@ export async function openChannel(
   });
   let opened: { resourceId: string; expiration: string };
   try {
-    opened = await deps.provider.watch(refreshToken, link.external_id, {
+    opened = await providerOf(deps, connection.provider).watch(refreshToken, link.external_id, {
       channelId,
       token,
-      address: calendarWebhookUrl(deps.publicBaseUrl),
+      address:
+        connection.provider === 'jobber'
+          ? jobberWebhookUrl(deps.publicBaseUrl)
+          : calendarWebhookUrl(deps.publicBaseUrl),
       ttlSeconds,
     });
   } catch (err) {
@@ -61,9 +64,11 @@ export async function openChannel(
     expiresAt: opened.expiration,
   });
   if (previous) {
-    await deps.provider.stopChannel(refreshToken, previous).catch((err: unknown) => {
-      deps.logger.warn({ err, calendar_id: link.id }, 'could not stop the replaced calendar channel');
-    });
+    await providerOf(deps, connection.provider)
+      .stopChannel(refreshToken, previous)
+      .catch((err: unknown) => {
+        deps.logger.warn({ err, calendar_id: link.id }, 'could not stop the replaced calendar channel');
+      });
   }
   deps.logger.info(
     { calendar_id: link.id, channel_expires_at: opened.expiration },
@@ -80,7 +85,7 @@ export async function stopChannel(
   const { link, connection } = input;
   if (link.channel_id === null) return;
   if (link.channel_resource_id) {
-    await deps.provider
+    await providerOf(deps, connection.provider)
       .stopChannel(openRefreshToken(deps.keyring, connection), {
         channelId: link.channel_id,
         resourceId: link.channel_resource_id,

@@ -19,7 +19,13 @@ import { clearMirror } from '../../persistence/repositories/scheduling/calendar-
 import { getResource, updateResource } from '../../persistence/repositories/scheduling/resources.ts';
 import { CalendarProviderError, type ExternalCalendar } from '../../providers/calendar/provider.ts';
 import { bossDb } from '../boss.ts';
-import { type CalendarDeps, calendarRedirectUri, nowOf } from './calendar-deps.ts';
+import {
+  type CalendarDeps,
+  calendarRedirectUri,
+  nowOf,
+  type ProviderKind,
+  providerOf,
+} from './calendar-deps.ts';
 import { stopChannel } from './channels.ts';
 import { enqueueSync } from './sync-jobs.ts';
 import { openRefreshToken, sealRefreshToken } from './token-vault.ts';
@@ -36,7 +42,10 @@ import { openRefreshToken, sealRefreshToken } from './token-vault.ts';
 // - Connecting again replaces the earlier connection (and its mirror). Disconnecting stops the
 //   channels, revokes the grant at the provider (best effort: the owner may have revoked it
 //   already) and deletes the connection, its calendars, their mirror and write-back records.
-// - The resource's `calendar_kind` follows: `google` while connected, `internal` after.
+// - The resource's `calendar_kind` follows: the provider (`google`, `jobber`) while connected,
+//   `internal` after.
+// - Google and Jobber share the callback: the state remembers which provider it was minted for,
+//   and the code is exchanged with that one. A Jobber account is one calendar (its visits).
 
 const STATE_TTL_MS = 10 * 60_000;
 
@@ -44,8 +53,10 @@ const hashState = (state: string) => createHash('sha256').update(state, 'utf8').
 
 export async function startConnect(
   deps: CalendarDeps,
-  input: { tenantId: string; resourceId: string; actor: string | null },
+  input: { tenantId: string; resourceId: string; actor: string | null; provider?: ProviderKind },
 ): Promise<string> {
+  const kind = input.provider ?? 'google';
+  const provider = providerOf(deps, kind);
   const resource = await getResource(deps.db, input.tenantId, input.resourceId);
   if (!resource) throw new AppError('not_found', 'resource not found');
   const state = randomBytes(32).toString('base64url');
@@ -61,8 +72,9 @@ export async function startConnect(
     verifierCiphertext: sealed.ciphertext,
     actor: input.actor,
     expiresAt: new Date(nowOf(deps) + STATE_TTL_MS).toISOString(),
+    provider: kind,
   });
-  return deps.provider.authorizationUrl({
+  return provider.authorizationUrl({
     state,
     codeChallenge: challenge,
     redirectUri: calendarRedirectUri(deps.publicBaseUrl),
@@ -94,15 +106,16 @@ export async function completeConnect(
     { keyId: pending.verifier_key_id, ciphertext: pending.verifier_ciphertext },
     `oauth-state|${stateHash.toString('hex')}`,
   );
+  const provider = providerOf(deps, pending.provider);
   let granted: { refreshToken: string; scope: string };
   let calendars: ExternalCalendar[];
   try {
-    granted = await deps.provider.exchangeCode({
+    granted = await provider.exchangeCode({
       code: input.code,
       codeVerifier: verifier,
       redirectUri: calendarRedirectUri(deps.publicBaseUrl),
     });
-    calendars = await deps.provider.listCalendars(granted.refreshToken);
+    calendars = await provider.listCalendars(granted.refreshToken);
   } catch (err) {
     if (err instanceof CalendarProviderError && err.kind !== 'retryable') {
       throw new AppError('validation_failed', 'the calendar account refused the connection; start again', {
@@ -123,7 +136,7 @@ export async function completeConnect(
       tenantId,
       id,
       resourceId: pending.resource_id,
-      provider: 'google',
+      provider: pending.provider,
       account: primary.id,
       tokenKeyId: sealed.keyId,
       tokenCiphertext: sealed.ciphertext,
@@ -141,8 +154,8 @@ export async function completeConnect(
       blocksTime: true,
       receivesBookings: true,
     });
-    // The resource's calendar is Google's now (its `calendar_kind` in the API).
-    await updateResource(client, tenantId, pending.resource_id, { calendar_kind: 'google' });
+    // The resource's calendar is the provider's now (its `calendar_kind` in the API).
+    await updateResource(client, tenantId, pending.resource_id, { calendar_kind: pending.provider });
     await enqueueSync(deps.boss, {
       tenantId,
       calendarId: link.id,
@@ -161,7 +174,7 @@ async function releaseConnection(deps: CalendarDeps, connection: CalendarConnect
     await stopChannel(deps, { link, connection });
   }
   try {
-    await deps.provider.revoke(openRefreshToken(deps.keyring, connection));
+    await providerOf(deps, connection.provider).revoke(openRefreshToken(deps.keyring, connection));
   } catch (err) {
     deps.logger.warn(
       { err, connection_id: connection.id },
@@ -199,7 +212,9 @@ export async function selectCalendars(
   }
   let available: ExternalCalendar[];
   try {
-    available = await deps.provider.listCalendars(openRefreshToken(deps.keyring, connection));
+    available = await providerOf(deps, connection.provider).listCalendars(
+      openRefreshToken(deps.keyring, connection),
+    );
   } catch (err) {
     throw new AppError('unavailable', 'the calendar provider is not answering; try again', { cause: err });
   }

@@ -7,7 +7,7 @@ import {
   listMirror,
   upsertMirrorBlocks,
 } from '../../persistence/repositories/scheduling/calendar-mirror.ts';
-import { type CalendarDeps, nowOf } from './calendar-deps.ts';
+import { type CalendarDeps, nowOf, providerOf } from './calendar-deps.ts';
 import { loadCalendar } from './sync-calendar.ts';
 import { openRefreshToken } from './token-vault.ts';
 
@@ -36,7 +36,7 @@ export async function reconcileCalendar(
   const { link, connection } = loaded;
   const from = nowOf(deps);
   const to = from + input.days * DAY_MS;
-  const listing = await deps.provider.listEvents(
+  const listing = await providerOf(deps, connection.provider).listEvents(
     openRefreshToken(deps.keyring, connection),
     link.external_id,
     {
@@ -68,7 +68,7 @@ export async function reconcileCalendar(
       tenantId: input.tenantId,
       resourceId: link.resource_id,
       calendarId: link.id,
-      source: 'google',
+      source: connection.provider,
       blocks: [...drift.missing, ...drift.moved],
     });
   });

@@ -20,7 +20,7 @@ import {
 } from '../../persistence/repositories/scheduling/calendar-mirror.ts';
 import { CalendarProviderError, type EventListing } from '../../providers/calendar/provider.ts';
 import { writeOutboxEvents } from '../outbox.ts';
-import { type CalendarDeps, nowOf } from './calendar-deps.ts';
+import { type CalendarDeps, nowOf, providerOf } from './calendar-deps.ts';
 import { openRefreshToken } from './token-vault.ts';
 
 // Mirroring one calendar's busy time into sched_external_busy. Decisions:
@@ -79,6 +79,7 @@ export async function syncCalendar(deps: CalendarDeps, request: SyncRequest): Pr
   if (!link.blocks_time) return { kind: 'skipped', reason: 'not_blocking' };
   if (connection.status !== 'active') return { kind: 'skipped', reason: 'not_connected' };
   const refreshToken = openRefreshToken(deps.keyring, connection);
+  const provider = providerOf(deps, connection.provider);
   const policy = await loadPolicy(deps.db, tenantId);
   const now = nowOf(deps);
 
@@ -87,7 +88,7 @@ export async function syncCalendar(deps: CalendarDeps, request: SyncRequest): Pr
   let resynced = false;
   if (!full && link.sync_token !== null) {
     try {
-      listing = await deps.provider.listEvents(refreshToken, link.external_id, {
+      listing = await provider.listEvents(refreshToken, link.external_id, {
         mode: 'incremental',
         syncToken: link.sync_token,
       });
@@ -101,7 +102,7 @@ export async function syncCalendar(deps: CalendarDeps, request: SyncRequest): Pr
   // The window a full listing covers; it is the whole truth for that window only.
   const window = { from: now - DAY_MS, to: now + (request.days ?? policy['calendar.horizon_days']) * DAY_MS };
   if (listing === null) {
-    listing = await deps.provider.listEvents(refreshToken, link.external_id, {
+    listing = await provider.listEvents(refreshToken, link.external_id, {
       mode: 'full',
       timeMin: new Date(window.from).toISOString(),
       timeMax: new Date(window.to).toISOString(),
@@ -135,7 +136,7 @@ export async function syncCalendar(deps: CalendarDeps, request: SyncRequest): Pr
         tenantId,
         resourceId: link.resource_id,
         calendarId,
-        source: 'google',
+        source: connection.provider,
         blocks: busy,
       }),
     );

@@ -19,10 +19,14 @@ import {
 } from '../../persistence/repositories/scheduling/calendar-mirror.ts';
 import { findReservation } from '../../persistence/repositories/scheduling/holds.ts';
 import type { Reservation } from '../../persistence/repositories/scheduling/reservation-rows.ts';
-import { CalendarProviderError, type OurEvent } from '../../providers/calendar/provider.ts';
+import {
+  type CalendarProvider,
+  CalendarProviderError,
+  type OurEvent,
+} from '../../providers/calendar/provider.ts';
 import { QUEUES } from '../job-queues.ts';
 import type { Subscriber } from '../outbox-dispatcher.ts';
-import type { CalendarDeps } from './calendar-deps.ts';
+import { type CalendarDeps, providerOf } from './calendar-deps.ts';
 import { openRefreshToken } from './token-vault.ts';
 
 // Write-back: our appointments appear in the resource's booking calendar. The scheduling events
@@ -39,6 +43,8 @@ import { openRefreshToken } from './token-vault.ts';
 //   deletes it. A `booked` job for an appointment that is no longer live does nothing (the job of
 //   the change that ended it does the rest).
 // - Title: the service; description: the customer's name and number, and our ids.
+// - Each calendar is written through its connection's provider. Jobber takes no client ids: the
+//   id the provider answers is the one recorded (for Google it is the one we asked for).
 
 export type WriteKind = 'booked' | 'rescheduled' | 'cancelled';
 export type WriteJob = {
@@ -117,10 +123,15 @@ async function describe(deps: CalendarDeps, tenantId: string, appointment: Reser
   };
 }
 
-async function tokenFor(deps: CalendarDeps, link: CalendarLink): Promise<string | null> {
+type Grant = { token: string; provider: CalendarProvider };
+
+async function grantFor(deps: CalendarDeps, link: CalendarLink): Promise<Grant | null> {
   const connection = await findConnection(deps.db, link.tenant_id, link.connection_id);
   if (connection?.status !== 'active') return null;
-  return openRefreshToken(deps.keyring, connection);
+  return {
+    token: openRefreshToken(deps.keyring, connection),
+    provider: providerOf(deps, connection.provider),
+  };
 }
 
 /** Makes the booking calendar show the appointment as it is now. */
@@ -142,9 +153,9 @@ export async function writeBack(
   if (appointment.status !== 'live') {
     if (job.kind === 'booked') return 'nothing';
     if (written?.state !== 'written' || !writtenLink || !written.external_event_id) return 'nothing';
-    const token = await tokenFor(deps, writtenLink);
-    if (token === null) return 'nothing';
-    await deps.provider.deleteEvent(token, writtenLink.external_id, written.external_event_id);
+    const grant = await grantFor(deps, writtenLink);
+    if (grant === null) return 'nothing';
+    await grant.provider.deleteEvent(grant.token, writtenLink.external_id, written.external_event_id);
     await saveWrittenEvent(deps.db, {
       tenantId,
       appointmentId: appointment.id,
@@ -163,9 +174,9 @@ export async function writeBack(
     written.external_event_id &&
     writtenLink.id !== target?.id
   ) {
-    const token = await tokenFor(deps, writtenLink);
-    if (token !== null)
-      await deps.provider.deleteEvent(token, writtenLink.external_id, written.external_event_id);
+    const grant = await grantFor(deps, writtenLink);
+    if (grant !== null)
+      await grant.provider.deleteEvent(grant.token, writtenLink.external_id, written.external_event_id);
     await saveWrittenEvent(deps.db, {
       tenantId,
       appointmentId: appointment.id,
@@ -175,49 +186,51 @@ export async function writeBack(
     });
   }
   if (!target) return 'nothing';
-  const token = await tokenFor(deps, target);
-  if (token === null) return 'nothing';
+  const grant = await grantFor(deps, target);
+  if (grant === null) return 'nothing';
   const event = await describe(deps, tenantId, appointment);
   const sameCalendar =
     written?.state === 'written' && written.calendar_id === target.id && written.external_event_id;
   const eventId = sameCalendar
     ? (written?.external_event_id ?? eventIdFor(appointment.id))
     : eventIdFor(appointment.id);
+  let writtenId = eventId;
   if (sameCalendar) {
     try {
-      await deps.provider.updateEvent(token, target.external_id, eventId, event);
+      await grant.provider.updateEvent(grant.token, target.external_id, eventId, event);
     } catch (err) {
       // The owner deleted our event by hand: write it again.
       if (!(err instanceof CalendarProviderError && (err.kind === 'not_found' || err.kind === 'gone')))
         throw err;
-      await insertOrUpdate(deps, token, target, eventIdFor(appointment.id), event);
+      writtenId = await insertOrUpdate(grant, target, eventIdFor(appointment.id), event);
     }
   } else {
-    await insertOrUpdate(deps, token, target, eventId, event);
+    writtenId = await insertOrUpdate(grant, target, eventId, event);
   }
   await saveWrittenEvent(deps.db, {
     tenantId,
     appointmentId: appointment.id,
     calendarId: target.id,
-    externalEventId: sameCalendar ? eventId : eventIdFor(appointment.id),
+    externalEventId: writtenId,
     state: 'written',
   });
   return 'written';
 }
 
+/** Writes the event; answers the provider's id of it. */
 async function insertOrUpdate(
-  deps: CalendarDeps,
-  token: string,
+  grant: Grant,
   link: CalendarLink,
   eventId: string,
   event: OurEvent,
-): Promise<void> {
+): Promise<string> {
   try {
-    await deps.provider.insertEvent(token, link.external_id, { ...event, id: eventId });
+    return (await grant.provider.insertEvent(grant.token, link.external_id, { ...event, id: eventId })).id;
   } catch (err) {
     // Inserted before (an answer lost, a job redelivered): bring it up to date instead.
     if (!(err instanceof CalendarProviderError && err.status === 409)) throw err;
-    await deps.provider.updateEvent(token, link.external_id, eventId, event);
+    await grant.provider.updateEvent(grant.token, link.external_id, eventId, event);
+    return eventId;
   }
 }
 

@@ -21,6 +21,8 @@ import { upsertUserOnSight } from '../../../src/persistence/repositories/users.t
 import { DEMO } from '../../../src/persistence/seed-demo.ts';
 import { DEMO_RESOURCE, demoRowId } from '../../../src/persistence/seed-demo-scheduling.ts';
 import { createOperatorAuth } from '../../../src/providers/auth/operator-auth.ts';
+import { jobberAccountFrom } from '../../../src/providers/jobber/account.ts';
+import { jobberSignature } from '../../../src/providers/jobber/webhook-signature.ts';
 import { stripeAccountFrom } from '../../../src/providers/stripe/account.ts';
 import { SANDBOX_ACCOUNT } from '../../../src/providers/twilio/account.ts';
 import { signTwilioRequest } from '../../../src/providers/twilio/signature.ts';
@@ -299,6 +301,23 @@ const VALID: Record<string, (ctx: Ctx) => Req | Promise<Req>> = {
   listCalendarConflicts: () => ({}),
   getCalendarBusy: (ctx) => ({ query: ctx.window() }),
   receiveGoogleCalendar: async (ctx) => ({ headers: await ctx.channelHeaders() }),
+  receiveJobberWebhook: () => ({
+    raw: {
+      // A topic the server does not act on: checked, read, acknowledged, nothing changed.
+      body: JSON.stringify({
+        data: {
+          webHookEvent: {
+            topic: 'CLIENT_CREATE',
+            appId: 'contract-app',
+            accountId: 'Z2lkOi8vSm9iYmVyL0FjY291bnQvOTk5',
+            itemId: 'Z2lkOi8vSm9iYmVyL0NsaWVudC8x',
+            occurredAt: new Date().toISOString(),
+          },
+        },
+      }),
+      contentType: 'application/json',
+    },
+  }),
   createResourceCalendarSandboxEvent: (ctx) => {
     const start = Date.now() + 40 * 86_400_000;
     return {
@@ -641,6 +660,11 @@ async function send(target: App, method: HttpMethod, path: string, operation: Op
       .digest('hex');
     headers['stripe-signature'] = `t=${stamp},v1=${v1}`;
   }
+  if (schemes(operation).includes('jobberSignature') && headers['x-jobber-hmac-sha256'] === undefined)
+    headers['x-jobber-hmac-sha256'] = jobberSignature(
+      jobberAccountFrom(f.t.system.config).clientSecret,
+      payload ?? '',
+    );
   if (schemes(operation).includes('portalToken') && req.portal)
     headers.authorization = `Bearer ${req.portal}`;
   if (schemes(operation).includes('bearer') && req.role !== null) {
@@ -763,6 +787,8 @@ function attemptsFor(method: HttpMethod, path: string, operation: OperationObjec
     add(403, { ...valid, headers: { 'x-twilio-signature': 'forged' } });
   if (security.includes('stripeSignature'))
     add(403, { ...valid, headers: { 'stripe-signature': 't=1,v1=forged' } });
+  if (security.includes('jobberSignature'))
+    add(403, { ...valid, headers: { ...valid.headers, 'x-jobber-hmac-sha256': 'forged' } });
   if (security.includes('googleChannelToken'))
     add(403, { ...valid, headers: { ...valid.headers, 'x-goog-channel-token': 'forged' } });
 

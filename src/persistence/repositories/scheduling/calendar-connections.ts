@@ -80,12 +80,13 @@ export async function insertOAuthState(
     verifierCiphertext: Buffer;
     actor: string | null;
     expiresAt: string;
+    provider?: 'google' | 'jobber';
   },
 ): Promise<void> {
   await db.query(
     `INSERT INTO sched_calendar_oauth_states
-       (tenant_id, state_hash, resource_id, verifier_key_id, verifier_ciphertext, actor, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+       (tenant_id, state_hash, resource_id, verifier_key_id, verifier_ciphertext, actor, expires_at, provider)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [
       state.tenantId,
       state.stateHash,
@@ -94,6 +95,7 @@ export async function insertOAuthState(
       state.verifierCiphertext,
       state.actor,
       state.expiresAt,
+      state.provider ?? 'google',
     ],
   );
 }
@@ -108,6 +110,7 @@ export async function takeOAuthState(
   verifier_key_id: string;
   verifier_ciphertext: Buffer;
   actor: string | null;
+  provider: 'google' | 'jobber';
   expired: boolean;
 } | null> {
   const { rows } = await db.query<{
@@ -116,10 +119,11 @@ export async function takeOAuthState(
     verifier_key_id: string;
     verifier_ciphertext: Buffer;
     actor: string | null;
+    provider: 'google' | 'jobber';
     expired: boolean;
   }>(
     `DELETE FROM sched_calendar_oauth_states WHERE state_hash = $1
-     RETURNING tenant_id, resource_id, verifier_key_id, verifier_ciphertext, actor, expires_at <= now() AS expired`,
+     RETURNING tenant_id, resource_id, verifier_key_id, verifier_ciphertext, actor, provider, expires_at <= now() AS expired`,
     [stateHash],
   );
   return rows[0] ?? null;
@@ -139,7 +143,7 @@ export async function replaceConnection(
     tenantId: string;
     id: string;
     resourceId: string;
-    provider: 'google';
+    provider: 'google' | 'jobber';
     account: string;
     tokenKeyId: string;
     tokenCiphertext: Buffer;
