@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { open } from '../../../src/domain/token-encryption.ts';
+import { DEV_WEB_CLIENT_ID } from '../../../src/http/routes/dev-issuer.ts';
+import { createOidcClient } from '../../../src/http/web/oidc-client.ts';
 import { hashBrowserSecret } from '../../../src/http/web/session-cookie.ts';
+import { createWebSessionStore } from '../../../src/http/web/web-session-store.ts';
+import { createOperatorAuth } from '../../../src/providers/auth/operator-auth.ts';
 import { loadKeyring } from '../../../src/runtime/calendar/keyring.ts';
-import { settleOutbound } from '../../helpers/operator-api.ts';
+import { devIssuerOf, settleOutbound } from '../../helpers/operator-api.ts';
 import { startTestSystem, type TestSystem } from '../../helpers/system.ts';
 import { webSignIn } from '../../helpers/web-session.ts';
 
@@ -95,6 +99,39 @@ describe('web session tokens', () => {
     expect(renewed.access_token).not.toBe(old.access_token);
     expect(renewed.refresh_token).not.toBe(old.refresh_token);
     expect(await (await api('/app/session', cookie)).json()).toMatchObject({ role: 'TECH' });
+  });
+
+  it('refreshes once when requests race on a slow provider (refresh tokens are good once)', async () => {
+    const { cookie } = await webSignIn(t.baseUrl, 'tenant=demo&role=OWNER');
+    const row = await rowOf(cookie);
+    if (!row) throw new Error('no session row');
+    const real = createOidcClient({
+      issuer: (await devIssuerOf(t.system)).issuer,
+      clientId: DEV_WEB_CLIENT_ID,
+      dev: true,
+      redirectUri: `${t.baseUrl}/app/callback`,
+    });
+    let refreshes = 0;
+    // The provider answering slowly widens the window in which a second refresh could start.
+    const slow = {
+      ...real,
+      refresh: async (token: string) => {
+        refreshes += 1;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return real.refresh(token);
+      },
+    };
+    const store = createWebSessionStore({
+      db: t.system.db,
+      keyring: await loadKeyring(t.system.config),
+      oidc: slow,
+      verify: (await createOperatorAuth(t.system.config)).verify,
+    });
+    await expireAccessToken(row);
+    const tokens = await Promise.all(Array.from({ length: 4 }, () => store.accessToken(row.session_hash)));
+    expect(tokens.every((token) => typeof token === 'string')).toBe(true);
+    expect(new Set(tokens).size).toBe(1);
+    expect(refreshes).toBe(1);
   });
 
   it('signs the browser out (401, the session gone) when the provider refuses the refresh', async () => {
