@@ -52,7 +52,9 @@ async function connectionsOf(api: ApiClient, resource?: string): Promise<Connect
 }
 
 export function registerCalendars(program: Command, globals: () => GlobalOptions): void {
-  const calendars = program.command('calendars').description("the tenant's calendar connections (Google)");
+  const calendars = program
+    .command('calendars')
+    .description("the tenant's calendar connections (Google Calendar, Jobber)");
 
   addTenantOptions(
     calendars
@@ -64,7 +66,7 @@ export function registerCalendars(program: Command, globals: () => GlobalOptions
     const connections = await connectionsOf(api);
     if (connections.length === 0) {
       process.stdout.write(
-        'no calendar connected (GET /api/v1/resources/:id/calendar/connect connects one)\n',
+        'no calendar connected (GET /api/v1/resources/:id/calendar/connect[?provider=jobber] connects one)\n',
       );
       return;
     }

@@ -2,6 +2,7 @@ import type { PgBoss } from 'pg-boss';
 import { loadPolicy } from '../../persistence/repositories/policy-values.ts';
 import { listBlockingLinks } from '../../persistence/repositories/scheduling/calendar-connections.ts';
 import { purgeEndedMirrorBlocks } from '../../persistence/repositories/scheduling/calendar-mirror.ts';
+import { purgeJobberReceipts } from '../../persistence/repositories/scheduling/jobber-webhooks.ts';
 import { QUEUES } from '../job-queues.ts';
 import type { CalendarDeps } from './calendar-deps.ts';
 import { reconcileCalendar } from './reconcile-calendar.ts';
@@ -42,6 +43,9 @@ export async function startCalendarWorkers(
       } else {
         // Busy time that ended a week ago blocks nothing any more; the mirror keeps what is ahead.
         await purgeEndedMirrorBlocks(deps.db, new Date(Date.now() - 7 * 86_400_000).toISOString());
+        // Jobber webhook receipts (the calendar-sweep queue's nightly task): Jobber redelivers within
+        // minutes, not weeks, so a week of them is plenty to dedupe.
+        await purgeJobberReceipts(deps.db, new Date(Date.now() - 7 * 86_400_000).toISOString());
         for (const link of await listBlockingLinks(deps.db)) {
           const policy = await loadPolicy(deps.db, link.tenant_id);
           await reconcileCalendar(deps, {

@@ -33,6 +33,7 @@ const REPOSITORY_MODULE: Record<string, string> = {
   'scheduling/sql-values.ts': 'sched',
   'scheduling/calendar-connections.ts': 'sched',
   'scheduling/calendar-mirror.ts': 'sched',
+  'scheduling/jobber-webhooks.ts': 'sched',
   'catalog.ts': 'catalog',
   'tenants.ts': 'id',
   'users.ts': 'id',

@@ -145,7 +145,8 @@ function intOf(value: ValueNode | undefined, variables: Record<string, unknown>)
 
 /**
  * Jobber's documented query cost: every field 1, `nodes`/`edges`/`node` 0, and a connection's
- * selection multiplied by its `first`/`last` (100 when not given).
+ * selection multiplied by its `first`/`last` (100 when not given). The documented examples: a
+ * `quote(id)` with 7 fields costs 7; `quotes(first: 10)` with 5 fields per node costs 50.
  */
 export function requestedQueryCost(document: DocumentNode, variables: Record<string, unknown>): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -169,7 +170,8 @@ export function requestedQueryCost(document: DocumentNode, variables: Record<str
         const isConnection = selection.selectionSet?.selections.some(
           (s) => s.kind === Kind.FIELD && (s.name.value === 'nodes' || s.name.value === 'edges'),
         );
-        total += own + (isConnection ? (intOf(size?.value, variables) ?? MAX_PAGE) * inner : inner);
+        // A connection costs its page size times its selection (the field itself is not counted).
+        total += isConnection ? (intOf(size?.value, variables) ?? MAX_PAGE) * inner : own + inner;
       }
     }
     return total;
