@@ -4,6 +4,7 @@ import { followLink, routerStore } from './lib/router.ts';
 import { loadSession, type Role, type Session, sessionStore, signOut } from './lib/session-store.ts';
 import { useSelector } from './lib/use-store.ts';
 import { CalendarPage } from './pages/calendar/calendar-page.tsx';
+import { DashboardPage } from './pages/dashboard/dashboard-page.tsx';
 import { InboxPage } from './pages/inbox/inbox-page.tsx';
 import { followInbox, loadInbox } from './pages/inbox/inbox-store.ts';
 import { PhonePage } from './pages/phone/phone-page.tsx';
@@ -20,6 +21,7 @@ type Page = { path: string; label: string; roles: readonly Role[] };
 const PAGES: readonly Page[] = [
   { path: '/app', label: 'Inbox', roles: ['OWNER', 'TECH'] },
   { path: '/app/calendar', label: 'Calendar', roles: ['OWNER', 'TECH'] },
+  { path: '/app/dashboard', label: 'Dashboard', roles: ['OWNER'] },
   { path: '/app/settings', label: 'Settings', roles: ['OWNER'] },
   { path: '/app/staff', label: 'Staff', roles: ['STAFF'] },
 ];
@@ -116,6 +118,7 @@ function route(session: Session, path: string) {
   if (path === '/app/calendar') return <CalendarPage />;
   // What a role cannot do is not shown (the API refuses it too).
   if (path === '/app/settings' && session.role === 'OWNER') return <SettingsPage />;
+  if (path === '/app/dashboard' && session.role === 'OWNER') return <DashboardPage />;
   return <NotHere what="There is no such page." />;
 }
 

@@ -44,6 +44,7 @@ const CLIENT_ROUTES = [
   '/app',
   '/app/conversations/:id',
   '/app/calendar',
+  '/app/dashboard',
   '/app/settings',
   '/app/settings/:section',
   '/app/staff',
