@@ -831,6 +831,32 @@ export function onCancelled(plan: Plan, event: EventOf<'AppointmentCancelled'>):
   say(plan, 'cancelled', values);
 }
 
+/**
+ * The appointment was cancelled outside the dialogue (an operator, the customer's page, the
+ * calendar): the dialogue forgets it, so "when is my appointment?" gets the truth. Nothing is
+ * texted: whoever cancelled it told the customer, or chose not to. A move of it that was under way
+ * stops; anything else (a new booking being chosen) goes on.
+ */
+export function onCancelledElsewhere(plan: Plan): void {
+  const dialogue = current(plan);
+  const aboutIt = dialogue.moving || dialogue.step === 'booked' || dialogue.step === 'confirmingCancel';
+  setDialogue(plan, {
+    appointmentId: null,
+    booked: null,
+    bookedService: null,
+    moving: false,
+    ...(aboutIt ? { step: 'idle', offered: [], offerReason: null, asked: null } : {}),
+  });
+}
+
+/**
+ * The appointment was moved outside the dialogue: the dialogue follows it to its new id and time
+ * (a move under way here then moves the new one), and texts nothing, as for a cancellation.
+ */
+export function onMovedElsewhere(plan: Plan, event: EventOf<'AppointmentMovedElsewhere'>): void {
+  setDialogue(plan, { appointmentId: event.appointmentId, booked: event.slot });
+}
+
 /** The opt-out confirmation: with a live appointment it says the appointment stands and how to cancel. */
 export function optOutText(plan: Plan): string {
   const dialogue = current(plan);

@@ -125,7 +125,18 @@ export type ConversationEvent =
       link: string | null;
     })
   /** The appointment was completed and the tenant sends a follow-up text (off by default). */
-  | (Base & { type: 'AppointmentCompleted'; appointmentId: string });
+  | (Base & { type: 'AppointmentCompleted'; appointmentId: string })
+  /**
+   * The appointment was cancelled, or moved, outside this conversation (an operator through the API,
+   * the customer's page, the calendar): the dialogue stops believing in the old one.
+   */
+  | (Base & { type: 'AppointmentCancelledElsewhere'; appointmentId: string })
+  | (Base & {
+      type: 'AppointmentMovedElsewhere';
+      appointmentId: string;
+      previousId: string;
+      slot: BookableSlot;
+    });
 
 export type ConversationEventType = ConversationEvent['type'];
 
@@ -155,6 +166,8 @@ export const CONVERSATION_EVENT_TYPES: readonly ConversationEventType[] = [
   'CancellationFailed',
   'AppointmentReminderDue',
   'AppointmentCompleted',
+  'AppointmentCancelledElsewhere',
+  'AppointmentMovedElsewhere',
 ];
 
 export type SendPurpose = 'greeting' | 'assistant' | 'operator' | 'compliance';

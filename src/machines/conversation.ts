@@ -6,8 +6,10 @@ import {
   handoverValues,
   onBooked,
   onCancelled,
+  onCancelledElsewhere,
   onHoldPlaced,
   onMoved,
+  onMovedElsewhere,
   onMoveFailed,
   onReminderDue,
   onSlotLost,
@@ -184,6 +186,20 @@ export const conversationMachine = machineSetup.createMachine({
         plan.set({ closedReason: event.operatorId ? 'operator' : 'system', assignedTo: null });
         plan.emit('nmc.conversation.ConversationClosed', { by: event.operatorId, reason: 'requested' });
       }),
+    },
+    // The appointment this conversation holds changed elsewhere: in any state but `closed`, so the
+    // assistant knows the truth when it is back in control. Events about another appointment (or
+    // one the dialogue itself already cancelled or moved) are ignored.
+    AppointmentCancelledElsewhere: {
+      guard: ({ context, event }) =>
+        event.type === 'AppointmentCancelledElsewhere' &&
+        event.appointmentId === context.dialogue.appointmentId,
+      actions: decide('AppointmentCancelledElsewhere', onCancelledElsewhere),
+    },
+    AppointmentMovedElsewhere: {
+      guard: ({ context, event }) =>
+        event.type === 'AppointmentMovedElsewhere' && event.previousId === context.dialogue.appointmentId,
+      actions: decide('AppointmentMovedElsewhere', onMovedElsewhere),
     },
     MessageStatusChanged: {
       // A failed text shows on the message itself (its status, nmc.messaging.MessageStatusChanged):

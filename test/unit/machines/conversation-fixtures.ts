@@ -222,6 +222,18 @@ export function* eventsFor(
       link: null,
     }),
     AppointmentCompleted: () => ({ ...base, type: 'AppointmentCompleted', appointmentId: id(5) }),
+    AppointmentCancelledElsewhere: () => ({
+      ...base,
+      type: 'AppointmentCancelledElsewhere',
+      appointmentId: id(5),
+    }),
+    AppointmentMovedElsewhere: () => ({
+      ...base,
+      type: 'AppointmentMovedElsewhere',
+      appointmentId: id(7),
+      previousId: id(5),
+      slot: SLOTS[1]!,
+    }),
     InactivityTimeout: () => ({
       ...base,
       type: 'InactivityTimeout',

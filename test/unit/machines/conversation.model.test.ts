@@ -98,6 +98,10 @@ const EVENT_VARIANTS = [
   'CancellationFailed',
   'AppointmentReminderDue',
   'AppointmentCompleted',
+  'AppointmentCancelledElsewhere(own)',
+  'AppointmentCancelledElsewhere(other)',
+  'AppointmentMovedElsewhere(own)',
+  'AppointmentMovedElsewhere(other)',
 ] as const;
 
 type EventVariant = (typeof EVENT_VARIANTS)[number];
@@ -130,6 +134,14 @@ function variantOf(event: ConversationEvent, context: ConversationContext): Even
         ? 'InactivityTimeout(humanIdle,current,never)'
         : 'InactivityTimeout(humanIdle,current,release)';
     }
+    case 'AppointmentCancelledElsewhere':
+      return event.appointmentId === context.dialogue.appointmentId
+        ? 'AppointmentCancelledElsewhere(own)'
+        : 'AppointmentCancelledElsewhere(other)';
+    case 'AppointmentMovedElsewhere':
+      return event.previousId === context.dialogue.appointmentId
+        ? 'AppointmentMovedElsewhere(own)'
+        : 'AppointmentMovedElsewhere(other)';
     default:
       return event.type;
   }
@@ -157,6 +169,18 @@ function allVariants(facts: ConversationFacts, at: string, context: Conversation
   const base = { at, facts };
   const { dialogue } = context;
   if (dialogue.holdId !== null) events.push({ ...base, type: 'HoldExpired', holdId: dialogue.holdId });
+  if (dialogue.appointmentId !== null) {
+    events.push(
+      { ...base, type: 'AppointmentCancelledElsewhere', appointmentId: dialogue.appointmentId },
+      {
+        ...base,
+        type: 'AppointmentMovedElsewhere',
+        appointmentId: `appt-elsewhere-${token}`,
+        previousId: dialogue.appointmentId,
+        slot: SLOTS[1]!,
+      },
+    );
+  }
   if (facts.catalog.length > 0) {
     events.push(
       ...DIALOGUE_TEXTS.map((body, i) => ({
@@ -258,8 +282,16 @@ const DIALOGUE_ANSWERS: readonly EventVariant[] = [
   'HoldExpired(current)',
 ];
 
+// News of another appointment than the dialogue's is ignored everywhere; of its own, handled in
+// every state but `closed`.
+const ELSEWHERE_OTHER: readonly EventVariant[] = [
+  'AppointmentCancelledElsewhere(other)',
+  'AppointmentMovedElsewhere(other)',
+];
+
 const IGNORED_IN_BLOCKED: readonly EventVariant[] = [
   ...DIALOGUE_ANSWERS,
+  ...ELSEWHERE_OTHER,
   'PublicBookingCodeRequested',
   'AppointmentReminderDue',
   'AppointmentCompleted',
@@ -279,6 +311,7 @@ const IGNORED_IN_BLOCKED: readonly EventVariant[] = [
 const IGNORED: Record<StateKey, ReadonlySet<EventVariant>> = {
   // OptedIn (START from a caller who is not blocked) is recorded and confirmed in open and human.
   open: new Set<EventVariant>([
+    ...ELSEWHERE_OTHER,
     'HumanReleased',
     'CampaignStatusChanged(none)',
     'CampaignStatusChanged(pending)',
@@ -291,6 +324,7 @@ const IGNORED: Record<StateKey, ReadonlySet<EventVariant>> = {
   ]),
   human: new Set<EventVariant>([
     ...DIALOGUE_ANSWERS,
+    ...ELSEWHERE_OTHER,
     // The public booking code, reminders and follow-ups are the assistant's texts: never sent
     // while a person is in control.
     'PublicBookingCodeRequested',
@@ -548,7 +582,12 @@ describe('model', () => {
         // A hold exists only with a catalog (the dialogue places it); the next test checks that the
         // catalog variant reaches every state with one.
         const withHold = nodes.some((n) => n.snapshot.context.dialogue.holdId !== null);
-        const expected = EVENT_VARIANTS.filter((v) => withHold || v !== 'HoldExpired(current)');
+        // Likewise news of the dialogue's own appointment needs one.
+        const withAppointment = nodes.some((n) => n.snapshot.context.dialogue.appointmentId !== null);
+        const expected = EVENT_VARIANTS.filter(
+          (v) =>
+            (withHold || v !== 'HoldExpired(current)') && (withAppointment || !v.endsWith('Elsewhere(own)')),
+        );
         expect([...tried].sort(), variant).toEqual([...expected].sort());
       }
     },
@@ -728,6 +767,18 @@ function build(r: Recipe, at: string, context: ConversationContext): Conversatio
       ...base,
       type: 'AppointmentCompleted',
       appointmentId: context.dialogue.appointmentId ?? r.id,
+    }),
+    AppointmentCancelledElsewhere: () => ({
+      ...base,
+      type: 'AppointmentCancelledElsewhere',
+      appointmentId: r.ownId ? (context.dialogue.appointmentId ?? r.id) : r.id,
+    }),
+    AppointmentMovedElsewhere: () => ({
+      ...base,
+      type: 'AppointmentMovedElsewhere',
+      appointmentId: `${r.id}-moved`,
+      previousId: r.ownId ? (context.dialogue.appointmentId ?? r.id) : r.id,
+      slot: SLOTS[1]!,
     }),
     InactivityTimeout: () => ({
       ...base,
