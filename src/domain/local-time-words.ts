@@ -76,3 +76,16 @@ export function formatDateForSms(date: string, words: TimeWords): string {
   if (!local.isValid) throw new RangeError(`invalid date: ${JSON.stringify(date)}`);
   return local.toFormat(style.dayMonth).replace('.', '');
 }
+
+/**
+ * A span of time, never "today": "Fri Dec 4, 9:00 AM–10:30 AM" within one local day, both days
+ * written when it crosses midnight ("Fri Dec 4, 9:00 PM–Sat Dec 5, 1:00 AM").
+ */
+export function formatSpanForSms(startIso: string, endIso: string, words: TimeWords): string {
+  const style = styleOf(words);
+  const start = toLocal(startIso, words.timeZone, style.luxonLocale);
+  const end = toLocal(endIso, words.timeZone, style.luxonLocale);
+  const from = formatDateTimeForSms(startIso, words);
+  if (start.hasSame(end, 'day')) return `${from}–${end.toFormat(style.clock)}`;
+  return `${from}–${formatDateTimeForSms(endIso, words)}`;
+}

@@ -7,6 +7,7 @@ import type { Policy } from '../../domain/policy.ts';
 import { zoneOf } from '../../domain/wall-time.ts';
 import type { Queryable } from '../../persistence/db.ts';
 import { type AlertRow, insertAlertText, priorTextsTo } from '../../persistence/repositories/alerts.ts';
+import { latestConflictOfConversation } from '../../persistence/repositories/scheduling/calendar-mirror.ts';
 import type { Tenant } from '../../persistence/repositories/tenants.ts';
 import { bossDb } from '../boss.ts';
 import { QUEUES } from '../job-queues.ts';
@@ -47,11 +48,21 @@ export async function planAlertRound(
   // An unknown zone is refused when the tenant is created; UTC keeps an alert from being lost anyway.
   const zone = zoneOf(tenant.time_zone) ?? zoneOf('UTC');
   if (!zone) throw new Error('no time zone data');
+  // A calendar conflict's text names both times; they are the scheduling module's to tell.
+  const conflict =
+    alert.reason === 'calendar_conflict'
+      ? await latestConflictOfConversation(client, tenant.id, alert.conversation_id)
+      : null;
   const body = alertText({
     businessName: tenant.name,
     reason: alert.reason as AlertReason,
     link: conversationLink(input.publicBaseUrl, alert.conversation_id),
     reminder: round > 0,
+    conflict: conflict && {
+      appointment: { start: conflict.appointment_start, end: conflict.appointment_end },
+      busy: { start: conflict.busy_start, end: conflict.busy_end },
+      words: { timeZone: zone.name, now: new Date(now).toISOString() },
+    },
   });
   const limits = {
     conversationWindowMs: policy['alerts.conversation_window_minutes'] * 60_000,

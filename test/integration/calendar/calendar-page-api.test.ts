@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatSpanForSms } from '../../../src/domain/local-time-words.ts';
 import { seedTenant } from '../../helpers/engine.ts';
-import { appOf, call, tokenFor } from '../../helpers/operator-api.ts';
+import { appOf, call, startConversation, tokenFor } from '../../helpers/operator-api.ts';
 import { waitFor } from '../../helpers/system.ts';
 import { type CalendarFixture, startCalendarFixture } from './calendar-fixture.ts';
 
@@ -158,5 +159,38 @@ describe('the appointment JSON', () => {
     const cancelled = await f.api('POST', `/api/v1/appointments/${booked.id}/cancel`, {});
     expect(cancelled.status, cancelled.raw).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', needs_attention: false });
+  });
+});
+
+describe('the calendar conflict alert', () => {
+  it("names both times on the business's clock: the appointment's and the busy block's", async () => {
+    const slot = await f.freeSlot(6);
+    const conversationId = await startConversation(f.t.system, f.t.demo.id, '+13105550191');
+    const held = await f.api('POST', '/api/v1/holds', {
+      service_id: f.serviceId,
+      resource_id: f.resourceId,
+      start: slot.start,
+      conversation_id: conversationId,
+    });
+    expect(held.status, held.raw).toBe(201);
+    const confirmed = await f.api('POST', `/api/v1/holds/${(held.body as { id: string }).id}/confirm`, {});
+    expect(confirmed.status, confirmed.raw).toBe(201);
+
+    const busyStart = new Date(Date.parse(slot.start) + 30 * 60_000).toISOString();
+    const busyEnd = new Date(Date.parse(slot.start) + 120 * 60_000).toISOString();
+    f.google.addEvent({ summary: 'Dentist', start: { dateTime: busyStart }, end: { dateTime: busyEnd } });
+    const body = await waitFor(async () => {
+      const { rows } = await f.t.system.db.query<{ body: string }>(
+        `SELECT t.body FROM conv_alert_texts t JOIN conv_alerts a ON a.tenant_id = t.tenant_id AND a.id = t.alert_id
+         WHERE a.tenant_id = $1 AND a.conversation_id = $2 AND a.reason = 'calendar_conflict'`,
+        [f.t.demo.id, conversationId],
+      );
+      return rows[0]?.body;
+    }, 10_000);
+    const words = { timeZone: f.t.demo.time_zone, now: new Date().toISOString() };
+    expect(body).toContain(
+      `A booked appointment (${formatSpanForSms(slot.start, slot.end, words)}) now overlaps something in the owner's calendar (${formatSpanForSms(busyStart, busyEnd, words)})`,
+    );
+    expect(body).not.toContain('Dentist');
   });
 });

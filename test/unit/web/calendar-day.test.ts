@@ -34,11 +34,12 @@ describe('calendar days', () => {
     expect(entriesOnDay([late, early], '2026-12-04', LA)).toEqual([early, late]);
   });
 
-  it('words a hold’s expiry in minutes, seconds under a minute, and expired at or after it', () => {
+  it('words a hold’s expiry in whole minutes left, seconds under a minute, and expired at or after it', () => {
     const expires = '2026-12-04T17:15:00Z';
     const at = (iso: string) => Date.parse(iso);
     expect(expiryWords(expires, at('2026-12-04T17:00:00Z'))).toBe('expires in 15 min');
-    expect(expiryWords(expires, at('2026-12-04T17:10:30Z'))).toBe('expires in 5 min');
+    expect(expiryWords(expires, at('2026-12-04T17:10:30Z'))).toBe('expires in 4 min');
+    expect(expiryWords(expires, at('2026-12-04T17:14:00Z'))).toBe('expires in 1 min');
     expect(expiryWords(expires, at('2026-12-04T17:14:20Z'))).toBe('expires in 40 s');
     expect(expiryWords(expires, at('2026-12-04T17:15:00Z'))).toBe('expired');
     expect(expiryWords(expires, at('2026-12-04T17:20:00Z'))).toBe('expired');

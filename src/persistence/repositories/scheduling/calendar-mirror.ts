@@ -278,6 +278,28 @@ export async function openConflictsOf(
   return rows.map(conflictOf);
 }
 
+/**
+ * The latest conflict found for an appointment of this conversation (an alert about a calendar
+ * conflict names the conversation, and its text the times); null when there is none.
+ */
+export async function latestConflictOfConversation(
+  db: Queryable,
+  tenantId: string,
+  conversationId: string,
+): Promise<CalendarConflict | null> {
+  const { rows } = await db.query<ConflictRow>(
+    `SELECT c.id, c.appointment_id, c.calendar_id, c.busy_external_id, c.appointment_start, c.appointment_end,
+       c.busy_start, c.busy_end, c.detected_at
+     FROM sched_calendar_conflicts c
+     JOIN sched_reservations r ON r.tenant_id = c.tenant_id AND r.id = c.appointment_id
+     WHERE c.tenant_id = $1 AND r.conversation_id = $2
+     ORDER BY c.detected_at DESC, c.id DESC LIMIT 1`,
+    [tenantId, conversationId],
+  );
+  const r = rows[0];
+  return r ? conflictOf(r) : null;
+}
+
 // --- our bookings in calendars ---
 
 export type WrittenEvent = {

@@ -27,12 +27,15 @@ export function entriesOnDay<T extends { start: string; end: string }>(
     .sort((a, b) => a.start.localeCompare(b.start));
 }
 
-/** "expires in 14 min", "expires in 40 s", "expired": how long a hold still blocks its time. */
+/**
+ * "expires in 14 min", "expires in 40 s", "expired": how long a hold still blocks its time, in
+ * whole minutes rounded down (never promising more time than is left).
+ */
 export function expiryWords(expiresAt: string, now: number): string {
   const seconds = Math.floor((Date.parse(expiresAt) - now) / 1000);
   if (seconds <= 0) return 'expired';
   if (seconds < 60) return `expires in ${seconds} s`;
-  return `expires in ${Math.ceil(seconds / 60)} min`;
+  return `expires in ${Math.floor(seconds / 60)} min`;
 }
 
 /** The holds still blocking time at `now` (the server's list ages while the page is open). */

@@ -150,36 +150,48 @@ export function CalendarPage() {
                 <p className="empty">No appointments.</p>
               ) : (
                 <ul className="appointments">
-                  {booked
-                    .sort((a, b) => a.start.localeCompare(b.start))
-                    .map((a) => (
-                      <AppointmentCard
-                        key={a.id}
-                        appointment={a}
-                        zone={zone}
-                        resource={resources.find((r) => r.id === a.resource_id)}
-                        service={services.find((s) => s.id === a.service_id)}
-                        onChanged={() => void range.reload()}
-                      />
-                    ))}
-                  {held.map((h) => (
-                    <HoldEntry
-                      key={h.id}
-                      hold={h}
-                      zone={zone}
-                      now={now}
-                      resource={resources.find((r) => r.id === h.resource_id)}
-                      service={services.find((s) => s.id === h.service_id)}
-                    />
-                  ))}
-                  {blocked.map((b) => (
-                    <BusyEntry
-                      key={b.id}
-                      block={b}
-                      zone={zone}
-                      resource={resources.find((r) => r.id === b.resource_id)}
-                    />
-                  ))}
+                  {[
+                    ...booked.map((a) => ({
+                      start: a.start,
+                      entry: (
+                        <AppointmentCard
+                          key={a.id}
+                          appointment={a}
+                          zone={zone}
+                          resource={resources.find((r) => r.id === a.resource_id)}
+                          service={services.find((s) => s.id === a.service_id)}
+                          onChanged={() => void range.reload()}
+                        />
+                      ),
+                    })),
+                    ...held.map((h) => ({
+                      start: h.start,
+                      entry: (
+                        <HoldEntry
+                          key={h.id}
+                          hold={h}
+                          zone={zone}
+                          now={now}
+                          resource={resources.find((r) => r.id === h.resource_id)}
+                          service={services.find((s) => s.id === h.service_id)}
+                        />
+                      ),
+                    })),
+                    ...blocked.map((b) => ({
+                      start: b.start,
+                      entry: (
+                        <BusyEntry
+                          key={b.id}
+                          block={b}
+                          zone={zone}
+                          resource={resources.find((r) => r.id === b.resource_id)}
+                        />
+                      ),
+                    })),
+                  ]
+                    // One timeline: what is booked, held and busy, in the order of the day.
+                    .sort((x, y) => x.start.localeCompare(y.start))
+                    .map((x) => x.entry)}
                 </ul>
               )}
             </section>

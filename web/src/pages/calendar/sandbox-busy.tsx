@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { components } from '../../../../src/api-client/index.ts';
 import { api, unwrap } from '../../lib/api.ts';
+import { onStreamEvent } from '../../lib/event-stream.ts';
 import { formatClock, formatTime } from '../../lib/format.ts';
 import { currentSession } from '../../lib/session-store.ts';
 import { localDate } from './calendar-day.ts';
@@ -53,13 +54,20 @@ export function SandboxBusy({ resource, onAdded }: { resource: Resource; onAdded
   }, [service, resource.id, zone]);
 
   useEffect(() => {
-    void openTimes().then(
-      (found) => {
-        setSlots(found);
-        setStart((current) => (found.some((s) => s.start === current) ? current : (found[0]?.start ?? '')));
-      },
-      (err: Error) => setStatus(err.message),
-    );
+    const refresh = () =>
+      void openTimes().then(
+        (found) => {
+          setSlots(found);
+          setStart((current) => (found.some((s) => s.start === current) ? current : (found[0]?.start ?? '')));
+        },
+        (err: Error) => setStatus(err.message),
+      );
+    refresh();
+    // A booking or a held time elsewhere takes an open time too.
+    return onStreamEvent((event) => {
+      if (event.event_name.startsWith('nmc.scheduling.') || event.event_name === 'nmc.conversation.TimeHeld')
+        refresh();
+    });
   }, [openTimes]);
 
   async function addBusy() {
