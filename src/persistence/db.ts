@@ -32,6 +32,32 @@ export function createPool(
   return pool;
 }
 
+/**
+ * `inTransaction` whose BEGIN carries one read in the same round trip (both go as one simple query,
+ * so the read takes no parameters: `read` builds it with the client's literal escaping). The
+ * read's rows are handed to `fn`.
+ */
+export async function inTransactionReading<T, R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  read: (escapeLiteral: (value: string) => string) => string,
+  fn: (client: pg.PoolClient, rows: R[]) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    const results = (await client.query(
+      `BEGIN; ${read((value) => client.escapeLiteral(value))}`,
+    )) as unknown as pg.QueryResult<R>[];
+    const result = await fn(client, results[1]?.rows ?? []);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {

@@ -7,9 +7,12 @@ import { listServices } from '../persistence/repositories/catalog.ts';
 import { complianceFacts } from '../persistence/repositories/compliance.ts';
 import { loadPolicy } from '../persistence/repositories/policy-values.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
+import type { TenantFacts } from './tenant-facts.ts';
 
 // Reads, inside the dispatch transaction, every fact the machine decides with. Each module's data
-// comes through its own repository.
+// comes through its own repository. The tenant-level ones this process already holds at the
+// transaction's facts version (`known`, src/runtime/tenant-facts.ts) are not read again, and the
+// ones read are handed to `learn` for the next event.
 
 export type FeatureGates = { sms: boolean; assistant: boolean };
 export type GatesReader = (db: Queryable, tenantId: string, at: string) => Promise<FeatureGates>;
@@ -20,15 +23,21 @@ export async function loadConversationFacts(
   caller: string,
   at: string,
   readGates: GatesReader,
-  options: { catalog: boolean } = { catalog: true },
+  options: { catalog: boolean; known?: TenantFacts; learn?: (facts: TenantFacts) => void } = {
+    catalog: true,
+  },
 ): Promise<ConversationFacts> {
   const settings = readTenantSettings(tenant.settings);
+  const known = options.known ?? {};
   // One client runs one statement at a time: these are sequential round trips, one per module.
   // The catalog is read only for events whose handling can use it (the booking dialogue).
-  const services = options.catalog ? await listServices(db, tenant.id, { activeOnly: true }) : [];
+  const services = options.catalog
+    ? (known.services ?? (await listServices(db, tenant.id, { activeOnly: true })))
+    : [];
   const { campaignStatus: campaign, optedOut } = await complianceFacts(db, tenant.id, caller);
-  const policy = await loadPolicy(db, tenant.id);
+  const policy = known.policy ?? (await loadPolicy(db, tenant.id));
   const gates = await readGates(db, tenant.id, at);
+  options.learn?.({ policy, ...(options.catalog ? { services } : {}) });
   return {
     businessName: tenant.name,
     timeZone: tenant.time_zone,

@@ -13,7 +13,7 @@ import {
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { CORRELATION_ATTRIBUTE, inSpan } from '../observability/tracing.ts';
-import { inTransaction, type Pool, type PoolClient } from '../persistence/db.ts';
+import { inTransactionReading, type Pool, type PoolClient } from '../persistence/db.ts';
 import {
   type ConversationRow,
   findAppliedEvent,
@@ -32,6 +32,8 @@ import { type GatesReader, loadConversationFacts } from './conversation-facts.ts
 import { QUEUES } from './job-queues.ts';
 import { type NewEvent, writeOutboxEvents } from './outbox.ts';
 import type { LinkFor } from './portal/portal-links.ts';
+import type { QueuedSend } from './send-now.ts';
+import { createTenantFactsCache, type TenantFacts, type TenantFactsCache } from './tenant-facts.ts';
 
 // The actor host. `dispatch` applies one event to one conversation in ONE transaction: claim the
 // webhook / idempotency key, lock the conversation row (creating it if missing), revive its
@@ -92,6 +94,13 @@ export type DispatcherDeps = {
   portalLinks?: LinkFor;
   /** Test seam: runs after the transition and the writes, before COMMIT. */
   beforeCommit?: () => Promise<void>;
+  /**
+   * Told, after COMMIT, of the send jobs the transaction queued: the process sends them at once
+   * (src/runtime/send-now.ts); the jobs stay for the workers otherwise.
+   */
+  sendNow?: (sends: readonly QueuedSend[]) => void;
+  /** The tenant-level facts kept between events (one per process by default). */
+  tenantFacts?: TenantFactsCache;
 };
 
 const MAX_FOLLOW_UPS = 6;
@@ -107,164 +116,183 @@ const PARTICIPANT_BY_PURPOSE = {
 } as const;
 
 export function createDispatch(deps: DispatcherDeps): Dispatch {
+  const tenantFacts = deps.tenantFacts ?? createTenantFactsCache();
   const dispatch: Dispatch = async (tenantId, ref, event, options) => {
     const stepLog: { dialogue?: string; answers: string[] } = { answers: [] };
-    const result = await inTransaction(deps.db, async (client) => {
-      if (options.idempotencyKey) {
-        // Same-key dispatches queue here, so the second always sees the first one's record.
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
-          tenantId,
-          options.idempotencyKey,
-        ]);
-        const applied = await findAppliedEvent(client, tenantId, options.idempotencyKey);
-        if (applied) return { ...(applied.result as DispatchResult), outcome: 'duplicate' as const };
-      }
-      if (options.webhook) {
-        if (!(await claimWebhook(client, { ...options.webhook, tenantId }))) {
+    const sends: QueuedSend[] = [];
+    const versionSql = (escapeLiteral: (value: string) => string) =>
+      tenantFacts.versionSql(tenantId, escapeLiteral);
+    const result = await inTransactionReading(
+      deps.db,
+      versionSql,
+      async (client, read: { version: number }[]) => {
+        const factsVersion = Number(read[0]?.version ?? 0);
+        const known = tenantFacts.get(tenantId, factsVersion) ?? {};
+        const learn = (facts: TenantFacts) => tenantFacts.put(tenantId, factsVersion, facts);
+        if (options.idempotencyKey) {
+          // Same-key dispatches queue here, so the second always sees the first one's record.
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+            tenantId,
+            options.idempotencyKey,
+          ]);
+          const applied = await findAppliedEvent(client, tenantId, options.idempotencyKey);
+          if (applied) return { ...(applied.result as DispatchResult), outcome: 'duplicate' as const };
+        }
+        if (options.webhook) {
+          if (!(await claimWebhook(client, { ...options.webhook, tenantId }))) {
+            return {
+              outcome: 'duplicate' as const,
+              conversationId: '',
+              version: 0,
+              state: 'unknown',
+              messageIds: [],
+            };
+          }
+        }
+        // The caller's copy (read before this transaction) is used, not kept.
+        let tenant = options.tenant?.id === tenantId ? options.tenant : known.tenant;
+        if (!tenant) {
+          const row = await findTenantById(client, tenantId);
+          if (!row) throw new AppError('not_found', 'tenant not found');
+          learn({ tenant: row });
+          tenant = row;
+        }
+
+        const { row, created } = await resolveConversation(client, tenantId, ref, event);
+        const events: NewEvent[] = [];
+        const emit = (name: string, payload: Record<string, unknown>) =>
+          events.push({
+            tenantId,
+            name,
+            payload: { conversation_id: row.id, ...payload },
+            occurredAt: event.at,
+            correlationId: options.correlationId,
+            causationId: options.causationId ?? null,
+          });
+        if (created) emit('nmc.conversation.ConversationStarted', {});
+
+        if (options.record) {
+          await options.record({
+            client,
+            tenant,
+            conversation: { id: row.id, caller: row.caller, state: row.state },
+            emit,
+          });
+        }
+
+        let stored: ReturnType<typeof reviveSnapshot>;
+        try {
+          stored = reviveSnapshot(row.snapshot, row.snapshot_schema_version);
+        } catch (err) {
+          if (!(err instanceof SnapshotRevivalError)) throw err;
+          // Never reset silently: flag it, tell operators, keep the inbound rows written above.
+          let version = row.version;
+          if (row.flagged === null) {
+            version = await flagConversation(client, tenantId, row.id, 'unrevivable_snapshot');
+            emit('nmc.conversation.SnapshotUnrevivable', {
+              error: err.message,
+              snapshot_schema_version: row.snapshot_schema_version,
+            });
+          }
+          await writeOutboxEvents(client, events);
           return {
-            outcome: 'duplicate' as const,
-            conversationId: '',
-            version: 0,
-            state: 'unknown',
+            outcome: 'flagged' as const,
+            conversationId: row.id,
+            version,
+            state: row.state,
             messageIds: [],
           };
         }
-      }
-      const tenant =
-        options.tenant?.id === tenantId ? options.tenant : await findTenantById(client, tenantId);
-      if (!tenant) throw new AppError('not_found', 'tenant not found');
 
-      const { row, created } = await resolveConversation(client, tenantId, ref, event);
-      const events: NewEvent[] = [];
-      const emit = (name: string, payload: Record<string, unknown>) =>
-        events.push({
-          tenantId,
-          name,
-          payload: { conversation_id: row.id, ...payload },
-          occurredAt: event.at,
-          correlationId: options.correlationId,
-          causationId: options.causationId ?? null,
+        const facts = await loadConversationFacts(client, tenant, row.caller, event.at, deps.readGates, {
+          catalog: DIALOGUE_EVENTS.has(event.type),
+          known,
+          learn,
         });
-      if (created) emit('nmc.conversation.ConversationStarted', {});
-
-      if (options.record) {
-        await options.record({
-          client,
-          tenant,
-          conversation: { id: row.id, caller: row.caller, state: row.state },
-          emit,
-        });
-      }
-
-      let stored: ReturnType<typeof reviveSnapshot>;
-      try {
-        stored = reviveSnapshot(row.snapshot, row.snapshot_schema_version);
-      } catch (err) {
-        if (!(err instanceof SnapshotRevivalError)) throw err;
-        // Never reset silently: flag it, tell operators, keep the inbound rows written above.
-        let version = row.version;
-        if (row.flagged === null) {
-          version = await flagConversation(client, tenantId, row.id, 'unrevivable_snapshot');
-          emit('nmc.conversation.SnapshotUnrevivable', {
-            error: err.message,
-            snapshot_schema_version: row.snapshot_schema_version,
+        // Apply the event, then the answers to the dialogue's booking requests (each a follow-up
+        // event), in order, all inside this transaction.
+        const first = step(stored, { ...event, facts } as ConversationEvent);
+        let outcome = first;
+        const messageIds: string[] = [];
+        const pending: Effect[] = [...first.effects];
+        let followUps = 0;
+        while (pending.length > 0) {
+          const effect = pending.shift() as Effect;
+          if (!isBookingRequest(effect)) {
+            messageIds.push(
+              ...(await executeEffects(client, deps.boss, tenant, row, [effect], event.at, emit, sends)),
+            );
+            continue;
+          }
+          const answer = await answerBookingRequest(effect, {
+            client,
+            boss: deps.boss,
+            tenant,
+            conversationId: row.id,
+            at: event.at,
+            holdTtlMinutes: deps.holdTtlMinutes ?? 15,
+            trace: { correlationId: options.correlationId, causationId: options.causationId ?? null },
+            ...(deps.portalLinks
+              ? {
+                  linkFor: (appointmentId: string) =>
+                    (deps.portalLinks as LinkFor)({
+                      db: client,
+                      tenantId,
+                      appointmentId,
+                      phone: row.caller,
+                    }),
+                }
+              : {}),
+          });
+          if (answer === null) continue;
+          if (++followUps > MAX_FOLLOW_UPS) throw new Error('booking dialogue did not settle');
+          stepLog.answers.push(answer.type);
+          outcome = {
+            ...step(outcome.snapshot, { ...answer, facts } as ConversationEvent),
+            previousState: first.previousState,
+          };
+          pending.unshift(...outcome.effects);
+        }
+        if (outcome.state !== outcome.previousState) {
+          emit('nmc.conversation.StateChanged', {
+            from: outcome.previousState,
+            to: outcome.state,
+            cause: event.type,
           });
         }
-        await writeOutboxEvents(client, events);
-        return {
-          outcome: 'flagged' as const,
-          conversationId: row.id,
-          version,
-          state: row.state,
-          messageIds: [],
-        };
-      }
-
-      const facts = await loadConversationFacts(client, tenant, row.caller, event.at, deps.readGates, {
-        catalog: DIALOGUE_EVENTS.has(event.type),
-      });
-      // Apply the event, then the answers to the dialogue's booking requests (each a follow-up
-      // event), in order, all inside this transaction.
-      const first = step(stored, { ...event, facts } as ConversationEvent);
-      let outcome = first;
-      const messageIds: string[] = [];
-      const pending: Effect[] = [...first.effects];
-      let followUps = 0;
-      while (pending.length > 0) {
-        const effect = pending.shift() as Effect;
-        if (!isBookingRequest(effect)) {
-          messageIds.push(
-            ...(await executeEffects(client, deps.boss, tenant, row, [effect], event.at, emit)),
-          );
-          continue;
-        }
-        const answer = await answerBookingRequest(effect, {
-          client,
-          boss: deps.boss,
-          tenant,
-          conversationId: row.id,
-          at: event.at,
-          holdTtlMinutes: deps.holdTtlMinutes ?? 15,
-          trace: { correlationId: options.correlationId, causationId: options.causationId ?? null },
-          ...(deps.portalLinks
-            ? {
-                linkFor: (appointmentId: string) =>
-                  (deps.portalLinks as LinkFor)({
-                    db: client,
-                    tenantId,
-                    appointmentId,
-                    phone: row.caller,
-                  }),
-              }
-            : {}),
-        });
-        if (answer === null) continue;
-        if (++followUps > MAX_FOLLOW_UPS) throw new Error('booking dialogue did not settle');
-        stepLog.answers.push(answer.type);
-        outcome = {
-          ...step(outcome.snapshot, { ...answer, facts } as ConversationEvent),
-          previousState: first.previousState,
-        };
-        pending.unshift(...outcome.effects);
-      }
-      if (outcome.state !== outcome.previousState) {
-        emit('nmc.conversation.StateChanged', {
-          from: outcome.previousState,
-          to: outcome.state,
-          cause: event.type,
-        });
-      }
-      stepLog.dialogue = outcome.snapshot.context.dialogue.step;
-      const version = await saveConversation(client, {
-        tenantId,
-        id: row.id,
-        state: outcome.state,
-        assignedTo: outcome.snapshot.context.assignedTo,
-        snapshot: outcome.snapshot,
-        schemaVersion: SNAPSHOT_SCHEMA_VERSION,
-        at: event.at,
-        touchedMessages: messageIds.length > 0 || event.type === 'InboundSms',
-      });
-      await writeOutboxEvents(client, events);
-      const dispatchResult: DispatchResult = {
-        outcome: first.handled ? 'applied' : 'ignored',
-        conversationId: row.id,
-        version,
-        state: outcome.state,
-        messageIds,
-      };
-      if (options.idempotencyKey) {
-        await recordAppliedEvent(client, {
+        stepLog.dialogue = outcome.snapshot.context.dialogue.step;
+        const version = await saveConversation(client, {
           tenantId,
-          key: options.idempotencyKey,
+          id: row.id,
+          state: outcome.state,
+          assignedTo: outcome.snapshot.context.assignedTo,
+          snapshot: outcome.snapshot,
+          schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+          at: event.at,
+          touchedMessages: messageIds.length > 0 || event.type === 'InboundSms',
+        });
+        await writeOutboxEvents(client, events);
+        const dispatchResult: DispatchResult = {
+          outcome: first.handled ? 'applied' : 'ignored',
           conversationId: row.id,
           version,
-          result: dispatchResult,
-        });
-      }
-      await deps.beforeCommit?.();
-      return dispatchResult;
-    });
+          state: outcome.state,
+          messageIds,
+        };
+        if (options.idempotencyKey) {
+          await recordAppliedEvent(client, {
+            tenantId,
+            key: options.idempotencyKey,
+            conversationId: row.id,
+            version,
+            result: dispatchResult,
+          });
+        }
+        await deps.beforeCommit?.();
+        return dispatchResult;
+      },
+    );
+    if (sends.length > 0) deps.sendNow?.(sends);
     deps.metrics?.eventsDispatched.labels({ type: event.type }).inc();
     if (result.outcome === 'applied' || result.outcome === 'ignored') {
       deps.logger?.info(
@@ -325,6 +353,7 @@ async function executeEffects(
   effects: Effect[],
   at: string,
   emit: (name: string, payload: Record<string, unknown>) => void,
+  sends: QueuedSend[],
 ): Promise<string[]> {
   const messageIds: string[] = [];
   for (const effect of effects) {
@@ -343,11 +372,9 @@ async function executeEffects(
           status: 'queued',
           at,
         });
-        await boss.send(
-          QUEUES.smsSend,
-          { tenant_id: tenant.id, message_id: id, attempt: 1 },
-          { db: bossDb(client) },
-        );
+        const job = { tenant_id: tenant.id, message_id: id, attempt: 1 };
+        const jobId = await boss.send(QUEUES.smsSend, job, { db: bossDb(client) });
+        if (jobId) sends.push({ jobId, job });
         emit('nmc.conversation.MessageQueued', { message_id: id, purpose: effect.purpose });
         messageIds.push(id);
         break;

@@ -1,0 +1,50 @@
+import type { Policy } from '../domain/policy.ts';
+import type { Service } from '../persistence/repositories/catalog.ts';
+import type { Tenant } from '../persistence/repositories/tenants.ts';
+
+// Tenant-level facts kept per process: the tenant row, its policy, its active catalog. A copy is
+// stamped with the tenant's facts version (tenant_facts_versions, bumped by trigger on every change
+// to those rows, migration 0020) and used only by a transaction that read the same version, so a
+// change is seen by the next event after its commit, whichever process made it. The version is
+// read in the BEGIN round trip (inTransactionReading), so a hit costs no statement.
+
+const NIL_TENANT = '00000000-0000-0000-0000-000000000000';
+/** Tenants whose facts one process keeps; the least recently stored goes first. */
+const MAX_TENANTS = 1_000;
+
+export type TenantFacts = { tenant?: Tenant; policy?: Policy; services?: Service[] };
+
+export type TenantFactsCache = {
+  /** The statement that reads the tenant's facts version (no parameters: see inTransactionReading). */
+  versionSql(tenantId: string, escapeLiteral: (value: string) => string): string;
+  /** The copy stamped with this version, or nothing. */
+  get(tenantId: string, version: number): TenantFacts | undefined;
+  /** Adds to the copy of this version (a copy of another version is replaced). */
+  put(tenantId: string, version: number, facts: TenantFacts): void;
+};
+
+export function createTenantFactsCache(): TenantFactsCache {
+  const entries = new Map<string, { version: number; facts: TenantFacts }>();
+  return {
+    versionSql: (tenantId, escapeLiteral) =>
+      `SELECT coalesce(sum(version), 0)::bigint AS version FROM tenant_facts_versions
+       WHERE tenant_id IN (${escapeLiteral(tenantId)}::uuid, '${NIL_TENANT}'::uuid)`,
+    get(tenantId, version) {
+      const entry = entries.get(tenantId);
+      return entry?.version === version ? entry.facts : undefined;
+    },
+    put(tenantId, version, facts) {
+      const entry = entries.get(tenantId);
+      if (entry?.version === version) {
+        Object.assign(entry.facts, facts);
+        return;
+      }
+      entries.delete(tenantId);
+      entries.set(tenantId, { version, facts: { ...facts } });
+      if (entries.size > MAX_TENANTS) {
+        const oldest = entries.keys().next().value;
+        if (oldest !== undefined) entries.delete(oldest);
+      }
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { PgBoss } from 'pg-boss';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setPolicyValue } from '../../../src/persistence/repositories/policy-values.ts';
+import type { Tenant } from '../../../src/persistence/repositories/tenants.ts';
+import { seedDemo } from '../../../src/persistence/seed-demo.ts';
+import { readGatesFromBilling } from '../../../src/runtime/billing-gates.ts';
+import { createDispatch, type Dispatch } from '../../../src/runtime/dispatch.ts';
+import { createTenantFactsCache, type TenantFactsCache } from '../../../src/runtime/tenant-facts.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { startBossForTests } from '../../helpers/engine.ts';
+
+// The tenant-level facts kept between events (src/runtime/tenant-facts.ts, migration 0020) against
+// real Postgres: a second event reads none of them again, and any change to them — by any path,
+// here plain SQL beside the repositories — reaches the very next event.
+
+let database: TestDatabase;
+let boss: PgBoss;
+let tenant: Tenant;
+let cache: TenantFactsCache;
+let dispatch: Dispatch;
+let statements: string[] | null = null;
+const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+const originalQuery = proto.query;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  tenant = await seedDemo(database.pool);
+  boss = await startBossForTests(database.url);
+  cache = createTenantFactsCache();
+  dispatch = createDispatch({ db: database.pool, boss, readGates: readGatesFromBilling, tenantFacts: cache });
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    if (typeof args[0] === 'string') statements?.push(args[0]);
+    return originalQuery.apply(this, args);
+  };
+});
+afterEach(() => {
+  statements = null;
+});
+afterAll(async () => {
+  proto.query = originalQuery;
+  await boss?.stop({ graceful: false });
+  await database?.drop();
+});
+
+let callerSeq = 0;
+async function greetingAfterMissedCall(): Promise<string> {
+  callerSeq += 1;
+  const result = await dispatch(
+    tenant.id,
+    { caller: `+1310555${String(7000 + callerSeq).padStart(4, '0')}` },
+    { type: 'MissedCall', callSid: `CA${randomUUID().replaceAll('-', '')}`, at: new Date().toISOString() },
+    { correlationId: `test-${randomUUID()}` },
+  );
+  const { rows } = await database.pool.query<{ body: string }>(
+    'SELECT body FROM conv_messages WHERE tenant_id = $1 AND id = $2',
+    [tenant.id, result.messageIds[0]],
+  );
+  return rows[0]?.body ?? '';
+}
+
+async function factsVersion(): Promise<number> {
+  const { rows } = await database.pool.query<{ version: number }>(
+    cache.versionSql(tenant.id, (value) => `'${value}'`),
+  );
+  return Number(rows[0]?.version ?? 0);
+}
+
+const tenantLevelReads = () =>
+  (statements ?? []).filter((sql) => /FROM policy_values|SELECT id, slug, name/.test(sql));
+
+describe('tenant facts kept between events', () => {
+  it('a second event reads neither the tenant row nor its policy again', async () => {
+    await greetingAfterMissedCall();
+    statements = [];
+    await greetingAfterMissedCall();
+    expect(tenantLevelReads()).toEqual([]);
+  });
+
+  it('a change to the tenant row, by plain SQL, reaches the very next event', async () => {
+    await greetingAfterMissedCall();
+    await database.pool.query('UPDATE id_tenants SET name = $2 WHERE id = $1', [tenant.id, 'Renamed Plumbing']);
+    expect(await greetingAfterMissedCall()).toContain('Renamed Plumbing');
+    await database.pool.query('UPDATE id_tenants SET name = $2 WHERE id = $1', [tenant.id, tenant.name]);
+    expect(await greetingAfterMissedCall()).toContain(tenant.name);
+  });
+
+  it('tenant and platform policy values and catalog rows each move the version; other events do not', async () => {
+    let version = await factsVersion();
+    const moved = async () => {
+      const next = await factsVersion();
+      const changed = next !== version;
+      version = next;
+      return changed;
+    };
+    await setPolicyValue(database.pool, tenant.id, 'conversation.max_misunderstandings', 4);
+    expect(await moved()).toBe(true);
+    await setPolicyValue(database.pool, null, 'conversation.max_misunderstandings', 3);
+    expect(await moved()).toBe(true);
+    await database.pool.query(
+      `INSERT INTO catalog_services (tenant_id, id, name, duration_minutes, price_cents, currency)
+       VALUES ($1, $2, 'Water heater flush', 60, 12000, 'USD')`,
+      [tenant.id, randomUUID()],
+    );
+    expect(await moved()).toBe(true);
+    await database.pool.query('DELETE FROM policy_values WHERE tenant_id = $1', [tenant.id]);
+    expect(await moved()).toBe(true);
+    // Nothing tenant-level changed: the version stays.
+    await greetingAfterMissedCall();
+    expect(await moved()).toBe(false);
+    statements = [];
+    await greetingAfterMissedCall();
+    expect(tenantLevelReads()).toEqual([]);
+  });
+});
