@@ -42,6 +42,7 @@ import type { ProvisioningDeps } from './runtime/provisioning/provisioning-deps.
 import { followUpSubscriber } from './runtime/reminders/follow-up.ts';
 import { reminderScheduler } from './runtime/reminders/schedule-reminders.ts';
 import { reportSubscriber } from './runtime/reports/report-subscriber.ts';
+import { createSendNow, type SendNow } from './runtime/send-now.ts';
 import { createSmsSender } from './runtime/send-sms.ts';
 import { createStreamHub } from './runtime/stream-hub.ts';
 import { campaignStatusSubscriber } from './runtime/ten-dlc.ts';
@@ -164,10 +165,14 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     registerObjectiveGauges(metrics, { db, boss });
     const tenDlc = createSandboxTenDlc();
     const readGates = readGatesFromBilling;
+    // Where the sender runs (the workers' role), the texts a transaction queues go out right after
+    // its commit; the sender needs `dispatch` itself, hence set below.
+    let sendNow: SendNow | undefined;
     const dispatch = createDispatch({
       db,
       boss,
       readGates,
+      sendNow: (sends) => sendNow?.(sends),
       metrics,
       logger,
       holdTtlMinutes: config.HOLD_TTL_MINUTES,
@@ -236,22 +241,29 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 
     let workers: { running(): boolean } = { running: () => true };
     if (runsWorkers) {
+      const sendSms = createSmsSender({
+        db,
+        boss,
+        twilio,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        readGates,
+        dispatch,
+        logger,
+        metrics,
+      });
+      const immediate = createSendNow({ db, boss, send: sendSms, logger });
+      sendNow = immediate;
+      onStop('immediate sends', async () => {
+        sendNow = undefined;
+        await immediate.idle();
+      });
       const started = await startWorkers({
         db,
         boss,
         connectionString: database.url,
         dispatch,
         appointmentLinks: portalLinks({ db, publicBaseUrl: config.PUBLIC_BASE_URL }),
-        sendSms: createSmsSender({
-          db,
-          boss,
-          twilio,
-          publicBaseUrl: config.PUBLIC_BASE_URL,
-          readGates,
-          dispatch,
-          logger,
-          metrics,
-        }),
+        sendSms,
         pollSmsStatus: createStatusPoller({ db, twilio }),
         sendAlertText: createAlertSender({ db, boss, twilio, readGates, logger, metrics }),
         remindAlert: createAlertReminder({ db, boss, publicBaseUrl: config.PUBLIC_BASE_URL }),
