@@ -6,8 +6,8 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { inSpan } from '../observability/tracing.ts';
 import { inTransaction, type Pool, type Queryable } from '../persistence/db.ts';
-import { campaignStatus, isOptedOut, recordOptOut } from '../persistence/repositories/compliance.ts';
-import { findConversation, lockConversation } from '../persistence/repositories/conversations.ts';
+import { recordOptOut } from '../persistence/repositories/compliance.ts';
+import { lockConversation } from '../persistence/repositories/conversations.ts';
 import {
   advanceMessageStatus,
   cloneOutboundMessage,
@@ -17,7 +17,7 @@ import {
   recordSendAttempt,
 } from '../persistence/repositories/messages.ts';
 import { loadPolicy } from '../persistence/repositories/policy-values.ts';
-import { findTenantById } from '../persistence/repositories/tenants.ts';
+import { readSendContext } from '../persistence/repositories/send-context.ts';
 import {
   classifyTwilioError,
   findSentMessage,
@@ -97,23 +97,25 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
   }
 
   return async function send(job: SendJob): Promise<SendOutcome> {
-    const message = await findMessage(deps.db, job.tenant_id, job.message_id);
+    // The message with its caller, sending number, campaign and opt-out: one round trip.
+    const context = await readSendContext(deps.db, job.tenant_id, job.message_id);
+    const message = context?.message;
     // Already sent (SID recorded or a later status), or unknown: nothing to do, idempotently.
-    if (message?.direction !== 'out' || message.provider_sid !== null) return 'skipped';
+    if (!context || message?.direction !== 'out' || message.provider_sid !== null) return 'skipped';
     if (message.status !== 'queued' && message.status !== 'sending') return 'skipped';
 
-    const tenant = await findTenantById(deps.db, message.tenant_id);
-    const caller = (await findConversation(deps.db, message.tenant_id, message.conversation_id))?.caller;
-    if (!tenant || !caller || !tenant.twilio_number) {
+    const { caller, senderNumber } = context;
+    if (!caller || !senderNumber) {
       await inTransaction(deps.db, (tx) => fail(tx, message, 'no_sender_number', null));
       return 'failed';
     }
+    const tenant = { id: message.tenant_id, twilio_number: senderNumber };
 
     const purpose = (message.purpose ?? 'assistant') as SendPurpose;
     const now = new Date().toISOString();
     const blockedBy = sendBlockedBy(purpose, {
-      campaignStatus: await campaignStatus(deps.db, tenant.id),
-      optedOut: await isOptedOut(deps.db, tenant.id, caller),
+      campaignStatus: context.campaignStatus,
+      optedOut: context.optedOut,
       gates: await deps.readGates(deps.db, tenant.id, now),
     });
     if (blockedBy !== null) {
@@ -161,7 +163,7 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
         existing ??
         (await inSpan('twilio messages.create', { 'nmc.message_id': message.id }, () =>
           sendSms(deps.twilio, {
-            from: tenant.twilio_number as string,
+            from: tenant.twilio_number,
             to: caller,
             body: message.body,
             statusCallback,

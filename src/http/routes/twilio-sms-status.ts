@@ -59,8 +59,8 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const status = mapTwilioStatus(MessageStatus) as MessageStatus;
 
         const failed = await inTransaction(deps.db, async (client) => {
-          const message = await findMessage(client, tenant, messageId);
-          if (message?.direction !== 'out') throw new AppError('not_found', 'message not found');
+          // Claim, then advance: the message is read only when nothing advanced, to tell an unknown
+          // message (404, and the claim rolls back with it) from a status that is not forward.
           const key = `status:${MessageSid}:${MessageStatus}`;
           if (!(await claimWebhook(client, { provider: 'twilio', key, tenantId: tenant }))) return null;
           const updated = await advanceMessageStatus(client, {
@@ -70,7 +70,11 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             errorCode: ErrorCode ?? null,
             providerSid: MessageSid,
           });
-          if (!updated) return null;
+          if (!updated) {
+            const message = await findMessage(client, tenant, messageId);
+            if (message?.direction !== 'out') throw new AppError('not_found', 'message not found');
+            return null;
+          }
           if (ErrorCode === OPTED_OUT_CODE) {
             const conversation = await findConversation(client, tenant, updated.conversation_id);
             if (conversation) await recordOptOut(client, tenant, conversation.caller, 'carrier');

@@ -41,6 +41,8 @@ export type MessageRow = {
 
 const COLUMNS =
   'tenant_id, id, conversation_id, direction, participant, operator_id, purpose, body, media, status, provider_sid, error_code, failure_reason, attempts, seq::int AS seq, created_at, updated_at';
+/** A MessageRow's columns, for a statement that reads a message beside other rows (send-context.ts). */
+export const MESSAGE_COLUMNS = COLUMNS;
 
 export async function insertMessage(
   db: Queryable,
