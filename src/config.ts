@@ -63,6 +63,11 @@ export const configSchema = z.object({
     .optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
   TWILIO_API_BASE_URL: optionalUrl,
+  // The platform's own number: it texts onboarding verification codes (a business has no number yet).
+  NMC_PLATFORM_SMS_FROM: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +14155550100')
+    .optional(),
   STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
   STRIPE_API_BASE_URL: optionalUrl,

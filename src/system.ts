@@ -71,6 +71,8 @@ export type System = {
 
 const STOP_STEP_TIMEOUT_MS = 2_500;
 
+/** The platform's sender against the Twilio sandbox (a 555-01xx number, never a real one). */
+export const SANDBOX_PLATFORM_SENDER = '+15555550100';
 export function buildInfo(): { version: string; commit: string; startedAt: string } {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -238,6 +240,10 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       logger,
       ...(calendar ? { driftChecks: [calendarDriftCheck(calendar)] } : {}),
     };
+      // Onboarding's verification texts: the configured number, or a fixed one against the sandbox.
+      ...(config.NMC_PLATFORM_SMS_FROM || account.sandbox
+        ? { platformSmsFrom: config.NMC_PLATFORM_SMS_FROM ?? SANDBOX_PLATFORM_SENDER }
+        : {}),
 
     let workers: { running(): boolean } = { running: () => true };
     if (runsWorkers) {

@@ -33,6 +33,8 @@ export const ACTIONS = [
   'staff.tenants',
   'staff.dead_letters',
   'staff.compliance',
+  'onboarding.read',
+  'onboarding.manage',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -69,6 +71,8 @@ const OWNER: readonly Action[] = [
   'calendars.manage',
   // What the business gets for its money: the funnel, revenue, first-response latency.
   'reports.read',
+  // How its onboarding ended (the wizard's last page asks once the checkout is paid).
+  'onboarding.read',
 ];
 const STAFF: readonly Action[] = ['staff.tenants', 'staff.dead_letters', 'staff.compliance'];
 
@@ -80,6 +84,14 @@ const GRANTS: Record<Role, ReadonlySet<Action>> = {
 
 export function can(role: Role, action: Action): boolean {
   return GRANTS[role].has(action);
+}
+
+// A signed-in admin of an organisation that has no tenant yet is onboarding: the owner-to-be may
+// use the onboarding routes and nothing else (there is no tenant to act on).
+const ONBOARDING: ReadonlySet<Action> = new Set(['onboarding.read', 'onboarding.manage']);
+
+export function canWhileOnboarding(action: Action): boolean {
+  return ONBOARDING.has(action);
 }
 
 export type TenantRole = Exclude<Role, 'STAFF'>;

@@ -49,6 +49,7 @@ import { DEV_WEB_CLIENT_ID, devIssuerRoutes } from './routes/dev-issuer.ts';
 import { googleCalendarWebhookRoutes } from './routes/google-calendar-webhook.ts';
 import { jobberWebhookRoutes } from './routes/jobber-webhook.ts';
 import { messagingSettingsRoutes } from './routes/messaging-settings.ts';
+import { onboardingRoutes } from './routes/onboarding.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { provisioningRoutes } from './routes/provisioning.ts';
@@ -296,6 +297,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(complianceRoutes(deps));
   await app.register(staffRoutes(deps));
   await app.register(provisioningRoutes(deps));
+  await app.register(onboardingRoutes(deps));
   await app.register(schedulingRoutes(deps));
   await app.register(appointmentRoutes(deps));
   await app.register(reportRoutes(deps));

@@ -7,13 +7,19 @@ import { isApiSurface } from './surface.ts';
 // X-Idempotency-Key on every POST/PUT/PATCH of /api/*: the same key and request → the stored
 // response again; the same key with another request → 422 idempotency_key_reused; the same key twice
 // at once → one executes and the other waits for its response. Keys are scoped to the tenant (or the
-// platform, for staff) and the route, and kept 24 hours. A 5xx or a 429 is not stored, so a retry runs again.
+// platform, for staff; or the organisation, while it onboards) and the route, and kept 24 hours. A 5xx or a 429 is not stored, so a retry runs again.
 
 export const IDEMPOTENCY_HEADER = 'x-idempotency-key';
 const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 const TTL_HOURS = 24;
 const WAIT_FOR_RUNNING_MS = 10_000;
 export const PLATFORM_SCOPE = '00000000-0000-0000-0000-000000000000';
+
+/** An organisation still onboarding has no tenant: its keys get a scope of its own, derived from it. */
+function onboardingScope(org: string): string {
+  const h = createHash('sha256').update(`onboarding:${org}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
 
 type Claim = { tenantId: string; scope: string; key: string };
 
@@ -53,7 +59,11 @@ export function registerIdempotency(app: FastifyInstance, db: Pool): void {
     if (!key || !KEY_PATTERN.test(key)) {
       throw new AppError('validation_failed', 'X-Idempotency-Key must be 1–200 visible ASCII characters');
     }
-    const tenantId = request.principal?.tenantId ?? request.publicTenantId ?? PLATFORM_SCOPE;
+    const tenantId =
+      request.principal?.tenantId ??
+      (request.principal?.onboardingOrg ? onboardingScope(request.principal.onboardingOrg) : null) ??
+      request.publicTenantId ??
+      PLATFORM_SCOPE;
     const scope = `${request.method} ${request.routeOptions.url}`;
     const hash = requestHash(request);
 

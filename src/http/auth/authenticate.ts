@@ -1,5 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import { type Action, can, type Role, roleFromClaim } from '../../domain/authorization.ts';
+import {
+  type Action,
+  can,
+  canWhileOnboarding,
+  type Role,
+  roleFromClaim,
+} from '../../domain/authorization.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Pool } from '../../persistence/db.ts';
 import { findTenantByAuthOrg } from '../../persistence/repositories/tenants.ts';
@@ -25,6 +31,11 @@ export type Principal = {
   role: Role;
   tenantId: string | null;
   userId: string | null;
+  /**
+   * Set only while onboarding: the admin of an organisation that has no tenant yet (role OWNER,
+   * tenantId null), allowed the onboarding routes alone.
+   */
+  onboardingOrg?: string;
 };
 
 declare module 'fastify' {
@@ -96,7 +107,11 @@ async function principalFromToken(token: string, deps: AuthDeps): Promise<Princi
   const role = roleFromClaim(claims[deps.roleClaim]);
   if (!role) throw invalidToken();
   const tenant = await findTenantByAuthOrg(deps.db, org);
-  if (!tenant) throw new AppError('forbidden', 'this organisation has no NeverMissCall account');
+  if (!tenant) {
+    // Its admin may sign the business up (src/http/routes/onboarding.ts); a member waits for them.
+    if (role === 'OWNER') return { subject, role, tenantId: null, userId: null, onboardingOrg: org };
+    throw new AppError('forbidden', 'this organisation has no NeverMissCall account');
+  }
   const email = typeof claims.email === 'string' ? claims.email.slice(0, 320) : null;
   const user = await upsertUserOnSight(deps.db, { tenantId: tenant.id, subject, email, role });
   if (!user.active) throw new AppError('forbidden', 'this user has been deactivated by the business');
@@ -105,7 +120,22 @@ async function principalFromToken(token: string, deps: AuthDeps): Promise<Princi
 }
 
 export function authorize(principal: Principal, action: Action): void {
+  if (principal.onboardingOrg !== undefined) {
+    if (!canWhileOnboarding(action))
+      throw new AppError(
+        'forbidden',
+        'this organisation has no NeverMissCall account yet; finish onboarding',
+      );
+    return;
+  }
   if (!can(principal.role, action)) throw new AppError('forbidden', 'your role does not allow this');
+}
+
+/** The organisation signing up; the onboarding routes call this (never read an organisation from input). */
+export function onboardingOrgOf(request: FastifyRequest): { authOrgId: string; subject: string } {
+  const principal = request.principal;
+  if (!principal?.onboardingOrg) throw new AppError('forbidden', 'this organisation already has a tenant');
+  return { authOrgId: principal.onboardingOrg, subject: principal.subject };
 }
 
 /** The caller's tenant; routes that act on tenant data call this (never read a tenant from input). */

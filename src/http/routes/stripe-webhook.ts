@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { readBillingEvent } from '../../providers/stripe/events.ts';
 import { applyBillingEvent } from '../../runtime/billing-events.ts';
+import { completeOnboarding, readOnboardingCheckout } from '../../runtime/onboarding/complete-onboarding.ts';
 import type { AppDeps } from '../app.ts';
 
 // Stripe's webhook. The signature covers the exact bytes Stripe sent, so this plugin keeps the raw
@@ -80,6 +81,21 @@ export function stripeWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           throw new AppError('signature_invalid', 'the Stripe-Signature header is missing or wrong');
         }
 
+        // A paid onboarding checkout makes its tenant first, so the subscription's own events
+        // (which may come before or after this one) find the tenant's customer.
+        const onboarding = readOnboardingCheckout(event);
+        if (onboarding && deps.provisioning) {
+          const completed = await completeOnboarding(
+            { db: deps.db, boss: deps.provisioning.boss, stripe: stripe.client, logger: deps.logger },
+            onboarding,
+            { correlationId: request.id },
+          );
+          request.log.info(
+            { event_type: 'checkout.session.completed', outcome: completed },
+            'onboarding checkout',
+          );
+          return { received: true as const };
+        }
         const read = readBillingEvent(event);
         if (read.kind === 'malformed') throw new AppError('validation_failed', read.reason);
         if (read.kind === 'ignored') return { received: true as const };

@@ -3,7 +3,7 @@ import type { PgBoss } from 'pg-boss';
 import { AppError } from '../../domain/errors.ts';
 import { type DesiredState, desiredStateSchema } from '../../domain/provisioning/desired-state.ts';
 import { describeSteps, type StepView } from '../../domain/provisioning/plan.ts';
-import { inTransaction, type Pool, type Queryable } from '../../persistence/db.ts';
+import { inTransaction, type Pool, type PoolClient, type Queryable } from '../../persistence/db.ts';
 import {
   appendDesired,
   isConverged,
@@ -73,26 +73,37 @@ export async function provisionTenant(
   request: NewTenantRequest,
   requestedBy: string,
 ): Promise<{ tenant: Tenant; version: number }> {
+  return inTransaction(deps.db, (client) => provisionTenantIn(client, deps.boss, request, requestedBy));
+}
+
+/**
+ * The same inside the caller's transaction: onboarding creates the tenant it was paid for
+ * (`request.id`, chosen when the draft began) together with its owner and the draft's completion.
+ */
+export async function provisionTenantIn(
+  client: PoolClient,
+  boss: Deps['boss'],
+  request: NewTenantRequest & { id?: string },
+  requestedBy: string,
+): Promise<{ tenant: Tenant; version: number }> {
   const spec = desiredFromRequest(request);
-  return inTransaction(deps.db, async (client) => {
-    if (request.auth_org_id !== null) {
-      if (await findTenantByAuthOrg(client, request.auth_org_id))
-        throw new AppError('conflict', 'this organisation already has a tenant');
-    }
-    const { tenant, created } = await upsertTenantBySlug(client, {
-      id: randomUUID(),
-      slug: request.slug,
-      name: request.name,
-      time_zone: request.time_zone,
-      auth_org_id: request.auth_org_id,
-      twilio_number: null,
-      forwarding_phone: request.forwarding_phone,
-    });
-    if (!created) throw new AppError('conflict', `the slug ${request.slug} is taken`);
-    const version = await appendDesired(client, tenant.id, spec, requestedBy);
-    await scheduleConvergence(deps.boss, tenant.id, undefined, client);
-    return { tenant, version };
+  if (request.auth_org_id !== null) {
+    if (await findTenantByAuthOrg(client, request.auth_org_id))
+      throw new AppError('conflict', 'this organisation already has a tenant');
+  }
+  const { tenant, created } = await upsertTenantBySlug(client, {
+    id: request.id ?? randomUUID(),
+    slug: request.slug,
+    name: request.name,
+    time_zone: request.time_zone,
+    auth_org_id: request.auth_org_id,
+    twilio_number: null,
+    forwarding_phone: request.forwarding_phone,
   });
+  if (!created) throw new AppError('conflict', `the slug ${request.slug} is taken`);
+  const version = await appendDesired(client, tenant.id, spec, requestedBy);
+  await scheduleConvergence(boss, tenant.id, undefined, client);
+  return { tenant, version };
 }
 
 export type DesiredChange = Partial<Omit<DesiredState, 'lifecycle' | 'number'>> & {

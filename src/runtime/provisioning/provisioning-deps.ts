@@ -25,6 +25,11 @@ export type ProvisioningDeps = {
   /** Days a closed tenant's data is kept before it is deleted. Default 30. */
   closedRetentionDays?: number;
   random?: () => number;
+  /**
+   * The platform's own number, which texts onboarding verification codes (no tenant, so no tenant
+   * campaign, exists yet); absent, phone verification answers 503.
+   */
+  platformSmsFrom?: string;
   /** Drift checks of other modules (the calendars' watch channels), run with ours on every reconciliation. */
   driftChecks?: readonly DriftCheck[];
 };

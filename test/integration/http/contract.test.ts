@@ -376,6 +376,10 @@ const UNPROVOKED: Record<string, string> = {
 /** Per operation, declared statuses this test does not provoke, with the reason. */
 const UNPROVOKED_FOR: Record<string, Record<string, string>> = {
   receiveTwilioVoiceScreen: { '503': 'the whisper is TwiML built from the request alone: no database read' },
+  sendOnboardingCode: {
+    '422':
+      'the valid request just texted this phone: a repeat within 30 s is the resend cooldown (429), which is never stored, so the key is never seen reused',
+  },
   receiveGoogleCalendar: { '415': "reads any body (Google's pushes carry none in a type of their choosing)" },
   ...Object.fromEntries(
     ['getPortalBooking', 'listPortalBookingTimes', 'cancelPortalBooking', 'reschedulePortalBooking'].map(

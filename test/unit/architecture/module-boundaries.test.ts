@@ -49,6 +49,7 @@ const REPOSITORY_MODULE: Record<string, string> = {
   'reports.ts': 'rep',
   'provisioning.ts': 'prov',
   'drift.ts': 'prov',
+  'onboarding.ts': 'prov',
   'policy-values.ts': 'shared',
   'housekeeping.ts': 'shared',
 };

@@ -92,7 +92,10 @@ export interface StripeSandbox {
   emitEvent(event: StripeObject, url?: string): Promise<EmittedEvent>;
   /** Posts a payload again (a duplicate delivery), freshly signed. */
   deliver(payload: string, url?: string): Promise<{ status: number; body: string }>;
-  /** Pays an open Checkout Session: creates its subscription and sends customer.subscription.created. */
+  /**
+   * Pays an open Checkout Session: creates its subscription and sends checkout.session.completed,
+   * then customer.subscription.created (whose delivery it answers).
+   */
   completeCheckout(sessionId: string, options?: { status?: string }): Promise<EmittedEvent>;
   reset(): void;
   close(): Promise<void>;
@@ -135,6 +138,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
 
   async function completeCheckout(sessionId: string, opts: { status?: string } = {}) {
     const { subscription, created } = resources.completeCheckout(sessionId, opts);
+    // Stripe sends both; the session's event first here (in production their order is not promised).
+    const session = resources.sessions.get(sessionId);
+    if (session) await emitEvent(eventObject('checkout.session.completed', session, created));
     return emitEvent(eventObject('customer.subscription.created', subscription, created));
   }
 
