@@ -23,9 +23,13 @@ export async function loadConversationFacts(
   caller: string,
   at: string,
   readGates: GatesReader,
-  options: { catalog: boolean; known?: TenantFacts; learn?: (facts: TenantFacts) => void } = {
-    catalog: true,
-  },
+  options: {
+    catalog: boolean;
+    known?: TenantFacts;
+    learn?: (facts: TenantFacts) => void;
+    /** Already read in this transaction (before the conversation's lock). */
+    gates?: FeatureGates;
+  } = { catalog: true },
 ): Promise<ConversationFacts> {
   const settings = readTenantSettings(tenant.settings);
   const known = options.known ?? {};
@@ -36,7 +40,7 @@ export async function loadConversationFacts(
     : [];
   const { campaignStatus: campaign, optedOut } = await complianceFacts(db, tenant.id, caller);
   const policy = known.policy ?? (await loadPolicy(db, tenant.id));
-  const gates = await readGates(db, tenant.id, at);
+  const gates = options.gates ?? (await readGates(db, tenant.id, at));
   options.learn?.({ policy, ...(options.catalog ? { services } : {}) });
   return {
     businessName: tenant.name,

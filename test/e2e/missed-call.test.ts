@@ -17,6 +17,12 @@ describe('missed call → first SMS', () => {
     expect(call.status).toBe(200);
     expect(call.body).toContain('<Dial');
     expect(dialStatus.status).toBe(200);
+    // The call is marked texted in the transaction that queued its text: answered, it is there.
+    const { rows: calls } = await t.system.db.query<{ missed: boolean; texted: boolean }>(
+      'SELECT missed, texted FROM conv_calls WHERE caller = $1',
+      [caller],
+    );
+    expect(calls).toEqual([{ missed: true, texted: true }]);
     const [sms] = await t.sandbox.waitForMessages(1);
     expect(sms?.to).toBe(caller);
     expect(sms?.from).toBe(DEMO.twilio_number);

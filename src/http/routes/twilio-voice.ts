@@ -135,10 +135,11 @@ export function twilioVoiceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const caller = parseE164(params.data.From);
         if (!tenant || !caller) return sendTwiml(reply, emptyVoiceResponse());
 
-        const [call, policy] = [
-          await findCall(deps.db, tenant.id, CallSid),
-          await loadPolicy(deps.db, tenant.id),
-        ];
+        // Two reads on two pooled connections at once: the first text waits for the slower, not both.
+        const [call, policy] = await Promise.all([
+          findCall(deps.db, tenant.id, CallSid),
+          loadPolicy(deps.db, tenant.id),
+        ]);
         const ringSeconds = call ? (Date.now() - call.created_at.getTime()) / 1000 : Number.POSITIVE_INFINITY;
         const outcome = classifyDial({
           dialCallStatus: DialCallStatus,
@@ -165,7 +166,7 @@ export function twilioVoiceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           twiml.hangup();
           return sendTwiml(reply, twiml);
         }
-        const dispatched = await deps.dispatch(
+        await deps.dispatch(
           tenant.id,
           { caller },
           { type: 'MissedCall', callSid: CallSid, at: new Date().toISOString() },
@@ -177,11 +178,12 @@ export function twilioVoiceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             record: async ({ client, conversation }) => {
               await recordDialResult(client, { ...result, conversationId: conversation.id });
             },
+            // In the same transaction: no commit of its own.
+            finish: async ({ client, result: dispatched }) => {
+              if (dispatched.messageIds.length > 0) await markCallTexted(client, tenant.id, CallSid);
+            },
           },
         );
-        if (dispatched.messageIds.length > 0) {
-          await markCallTexted(deps.db, tenant.id, CallSid);
-        }
         twiml.say("Sorry we couldn't take your call. We'll text you in a moment.");
         twiml.hangup();
         return sendTwiml(reply, twiml);
