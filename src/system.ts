@@ -64,7 +64,7 @@ export type System = {
   stripeSandbox?: StripeSandbox;
   googleSandbox?: GoogleSandbox;
   jobberSandbox?: JobberSandbox;
-  /** Calendar sync and write-back; absent in production without Google credentials. */
+  /** Calendar sync and write-back; absent in production without Google or Jobber credentials. */
   calendar?: CalendarDeps;
   stop(): Promise<void>;
 };
@@ -205,19 +205,21 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     // Jobber, the second calendar provider: the real app when configured, else its sandbox.
     const jobber = await openJobber(config, logger);
     onStop('jobber', () => jobber.close());
-    const calendar: CalendarDeps | undefined = google.provider
-      ? {
-          db,
-          boss,
-          provider: google.provider,
-          ...(jobber.provider
-            ? { jobber: { provider: jobber.provider, clientSecret: jobber.clientSecret } }
-            : {}),
-          keyring,
-          publicBaseUrl: config.PUBLIC_BASE_URL,
-          logger,
-        }
-      : undefined;
+    // Either provider is enough: a deployment may offer Google Calendar, Jobber, or both.
+    const calendar: CalendarDeps | undefined =
+      google.provider || jobber.provider
+        ? {
+            db,
+            boss,
+            ...(google.provider ? { provider: google.provider } : {}),
+            ...(jobber.provider
+              ? { jobber: { provider: jobber.provider, clientSecret: jobber.clientSecret } }
+              : {}),
+            keyring,
+            publicBaseUrl: config.PUBLIC_BASE_URL,
+            logger,
+          }
+        : undefined;
     if (runsWorkers) {
       // A new key put first in NMC_ENCRYPTION_KEY: re-seal every stored token under it.
       const sealed = await rotateTokens(db, keyring);
@@ -239,11 +241,11 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       webhookBaseUrl: config.PUBLIC_BASE_URL,
       logger,
       ...(calendar ? { driftChecks: [calendarDriftCheck(calendar)] } : {}),
-    };
       // Onboarding's verification texts: the configured number, or a fixed one against the sandbox.
       ...(config.NMC_PLATFORM_SMS_FROM || account.sandbox
         ? { platformSmsFrom: config.NMC_PLATFORM_SMS_FROM ?? SANDBOX_PLATFORM_SENDER }
         : {}),
+    };
 
     let workers: { running(): boolean } = { running: () => true };
     if (runsWorkers) {

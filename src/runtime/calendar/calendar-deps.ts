@@ -11,8 +11,8 @@ import type { CalendarProvider } from '../../providers/calendar/provider.ts';
 export type CalendarDeps = {
   db: Pool;
   boss: Pick<PgBoss, 'send'>;
-  /** Google Calendar's provider (connections whose provider is `google`). */
-  provider: CalendarProvider;
+  /** Google Calendar's provider (connections whose provider is `google`), when configured. */
+  provider?: CalendarProvider;
   /** Jobber, when configured: its provider and the app's client secret (it signs the webhooks). */
   jobber?: { provider: CalendarProvider; clientSecret: string };
   keyring: Keyring;
@@ -29,7 +29,10 @@ export function providerOf(
   deps: Pick<CalendarDeps, 'provider' | 'jobber'>,
   kind: ProviderKind,
 ): CalendarProvider {
-  if (kind === 'google') return deps.provider;
+  if (kind === 'google') {
+    if (!deps.provider) throw new AppError('unavailable', 'Google Calendar is not configured here');
+    return deps.provider;
+  }
   if (!deps.jobber) throw new AppError('unavailable', 'Jobber is not configured here');
   return deps.jobber.provider;
 }

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../../../src/domain/token-encryption.ts';
+import { setPolicyValue } from '../../../src/persistence/repositories/policy-values.ts';
 import { listAllConnections } from '../../../src/persistence/repositories/scheduling/calendar-connections.ts';
 import { CalendarProviderError } from '../../../src/providers/calendar/provider.ts';
 import { SANDBOX_JOBBER } from '../../../src/providers/jobber/account.ts';
 import { jobberSignature } from '../../../src/providers/jobber/webhook-signature.ts';
 import type { CalendarDeps } from '../../../src/runtime/calendar/calendar-deps.ts';
+import { sweepCalendars } from '../../../src/runtime/calendar/sweep.ts';
 import { openRefreshToken } from '../../../src/runtime/calendar/token-vault.ts';
 import { waitFor } from '../../helpers/system.ts';
 import { type JobberFixture, startJobberFixture } from './jobber-fixture.ts';
@@ -13,7 +15,8 @@ import { type JobberFixture, startJobberFixture } from './jobber-fixture.ts';
 // flow, refresh token sealed), full sync of scheduled visits into the mirror, a visit created in
 // Jobber → signed webhook → the slot leaves availability; forged webhooks are 403 and queue
 // nothing; a redelivered webhook queues nothing; an expired access token is refreshed; 429, 500
-// and a THROTTLED answer are retryable (with the wait Jobber's cost extension implies).
+// and a THROTTLED answer are retryable (with the wait Jobber's cost extension implies); when
+// webhooks stop, the sweep polls.
 
 const K1 = generateKey('k1');
 let f: JobberFixture;
@@ -205,6 +208,26 @@ describe('sync', () => {
       '/api/oauth/token 200',
       '/api/graphql 200',
     ]);
+  });
+});
+
+describe('when webhooks stop', () => {
+  it('a dropped webhook: the sweep polls the quiet calendar and the slot still goes', async () => {
+    await setPolicyValue(f.t.system.db, f.t.demo.id, 'calendar.poll_after_seconds', 1);
+    try {
+      await f.idle(calendarId);
+      f.jobber.dropNextWebhooks(1);
+      const slot = await f.freeSlot(4);
+      f.jobber.addVisit({ startAt: slot.start, endAt: slot.end, title: 'Unannounced' });
+      await f.jobber.settle();
+      expect(f.jobber.deliveries().at(-1)).toMatchObject({ topic: 'VISIT_CREATE', dropped: true });
+      // Neither a webhook nor a sync for longer than the policy's interval: the sweep polls.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await sweepCalendars(calendar)).polled).toBeGreaterThanOrEqual(1);
+      await waitFor(async () => !(await f.freeStarts(slot.start, slot.end)).includes(slot.start), 10_000);
+    } finally {
+      await setPolicyValue(f.t.system.db, f.t.demo.id, 'calendar.poll_after_seconds', 600);
+    }
   });
 });
 
