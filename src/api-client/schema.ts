@@ -2065,6 +2065,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             caller: string;
+            /** @description the name the caller gave when they booked (public booking), when known */
+            caller_name: string | null;
             /** @enum {string} */
             state: "open" | "human" | "closed" | "blocked";
             assigned_to: string | null;
@@ -2102,6 +2104,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             caller: string;
+            /** @description the name the caller gave when they booked (public booking), when known */
+            caller_name: string | null;
             /** @enum {string} */
             state: "open" | "human" | "closed" | "blocked";
             assigned_to: string | null;
@@ -2157,6 +2161,12 @@ export interface components {
                  */
                 created_at: string;
             }[];
+            /** @description why no text can be sent to this caller now (null: texts can be sent) */
+            sending_blocked: {
+                /** @enum {string} */
+                reason: "opted_out" | "campaign_not_approved" | "conversation_blocked";
+                message: string;
+            } | null;
         };
         MessagingSettings: {
             greeting: string;
@@ -3467,6 +3477,7 @@ export interface operations {
                      *         {
                      *           "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
                      *           "caller": "example",
+                     *           "caller_name": "example",
                      *           "state": "open",
                      *           "assigned_to": "example",
                      *           "flagged": "example",
@@ -3626,6 +3637,7 @@ export interface operations {
                      * @example {
                      *       "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
                      *       "caller": "example",
+                     *       "caller_name": "example",
                      *       "state": "open",
                      *       "assigned_to": "example",
                      *       "flagged": "example",
@@ -3653,7 +3665,11 @@ export interface operations {
                      *           "failure_reason": "example",
                      *           "created_at": "2026-12-04T17:00:00Z"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "sending_blocked": {
+                     *         "reason": "opted_out",
+                     *         "message": "example"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ConversationDetail"];
@@ -3818,6 +3834,7 @@ export interface operations {
                      *       "conversation": {
                      *         "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
                      *         "caller": "example",
+                     *         "caller_name": "example",
                      *         "state": "open",
                      *         "assigned_to": "example",
                      *         "flagged": "example",
@@ -3845,7 +3862,11 @@ export interface operations {
                      *             "failure_reason": "example",
                      *             "created_at": "2026-12-04T17:00:00Z"
                      *           }
-                     *         ]
+                     *         ],
+                     *         "sending_blocked": {
+                     *           "reason": "opted_out",
+                     *           "message": "example"
+                     *         }
                      *       },
                      *       "suppressed_reason": "example"
                      *     }
@@ -4069,6 +4090,7 @@ export interface operations {
                      *       "conversation": {
                      *         "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
                      *         "caller": "example",
+                     *         "caller_name": "example",
                      *         "state": "open",
                      *         "assigned_to": "example",
                      *         "flagged": "example",
@@ -4096,7 +4118,11 @@ export interface operations {
                      *             "failure_reason": "example",
                      *             "created_at": "2026-12-04T17:00:00Z"
                      *           }
-                     *         ]
+                     *         ],
+                     *         "sending_blocked": {
+                     *           "reason": "opted_out",
+                     *           "message": "example"
+                     *         }
                      *       },
                      *       "suppressed_reason": "example"
                      *     }
@@ -4320,6 +4346,7 @@ export interface operations {
                      *       "conversation": {
                      *         "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
                      *         "caller": "example",
+                     *         "caller_name": "example",
                      *         "state": "open",
                      *         "assigned_to": "example",
                      *         "flagged": "example",
@@ -4347,7 +4374,11 @@ export interface operations {
                      *             "failure_reason": "example",
                      *             "created_at": "2026-12-04T17:00:00Z"
                      *           }
-                     *         ]
+                     *         ],
+                     *         "sending_blocked": {
+                     *           "reason": "opted_out",
+                     *           "message": "example"
+                     *         }
                      *       },
                      *       "suppressed_reason": "example"
                      *     }
@@ -4577,6 +4608,7 @@ export interface operations {
                      *       "conversation": {
                      *         "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
                      *         "caller": "example",
+                     *         "caller_name": "example",
                      *         "state": "open",
                      *         "assigned_to": "example",
                      *         "flagged": "example",
@@ -4604,7 +4636,11 @@ export interface operations {
                      *             "failure_reason": "example",
                      *             "created_at": "2026-12-04T17:00:00Z"
                      *           }
-                     *         ]
+                     *         ],
+                     *         "sending_blocked": {
+                     *           "reason": "opted_out",
+                     *           "message": "example"
+                     *         }
                      *       },
                      *       "suppressed_reason": "example"
                      *     }
@@ -4626,6 +4662,7 @@ export interface operations {
                      *       "conversation": {
                      *         "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
                      *         "caller": "example",
+                     *         "caller_name": "example",
                      *         "state": "open",
                      *         "assigned_to": "example",
                      *         "flagged": "example",
@@ -4653,7 +4690,11 @@ export interface operations {
                      *             "failure_reason": "example",
                      *             "created_at": "2026-12-04T17:00:00Z"
                      *           }
-                     *         ]
+                     *         ],
+                     *         "sending_blocked": {
+                     *           "reason": "opted_out",
+                     *           "message": "example"
+                     *         }
                      *       },
                      *       "suppressed_reason": null
                      *     }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
-import { isOptedOut } from '../../persistence/repositories/compliance.ts';
+import { campaignStatus, isOptedOut } from '../../persistence/repositories/compliance.ts';
 import {
   type ConversationSummary,
   findConversation,
@@ -9,6 +9,7 @@ import {
   listConversations,
 } from '../../persistence/repositories/conversations.ts';
 import { lastMessagesOf, listMessages, type MessageRow } from '../../persistence/repositories/messages.ts';
+import { customerNamesOf } from '../../persistence/repositories/scheduling/booking-codes.ts';
 import type { EventInput } from '../../runtime/dispatch.ts';
 import { actionBody } from '../action-body.ts';
 import type { AppDeps } from '../app.ts';
@@ -35,6 +36,10 @@ const conversation = z
   .object({
     id: z.uuid(),
     caller: z.string(),
+    caller_name: z
+      .string()
+      .nullable()
+      .describe('the name the caller gave when they booked (public booking), when known'),
     state,
     assigned_to: z.string().nullable(),
     flagged: z.string().nullable(),
@@ -58,9 +63,22 @@ const message = z.object({
   failure_reason: z.string().nullable(),
   created_at: instant,
 });
+const sendingBlocked = z
+  .object({
+    reason: z.enum(['opted_out', 'campaign_not_approved', 'conversation_blocked']),
+    message: z.string(),
+  })
+  .nullable()
+  .describe('why no text can be sent to this caller now (null: texts can be sent)');
 const conversationDetail = conversation
-  .extend({ messages: z.array(message) })
+  .extend({ messages: z.array(message), sending_blocked: sendingBlocked })
   .meta({ id: 'ConversationDetail' });
+
+const CAMPAIGN_WORDS: Record<string, string> = {
+  none: 'this business has not registered for business texting (10DLC) yet',
+  pending: "this business's texting registration (10DLC) is waiting for approval",
+  rejected: "this business's texting registration (10DLC) was rejected; see Settings → Texting registration",
+};
 
 function lastMessageJson(row: MessageRow | undefined) {
   if (!row) return null;
@@ -73,10 +91,11 @@ function lastMessageJson(row: MessageRow | undefined) {
   };
 }
 
-function toJson(row: ConversationSummary, last: MessageRow | undefined) {
+function toJson(row: ConversationSummary, last: MessageRow | undefined, callerName: string | null) {
   return {
     id: row.id,
     caller: row.caller,
+    caller_name: callerName,
     state: row.state as z.infer<typeof state>,
     assigned_to: row.assigned_to,
     flagged: row.flagged,
@@ -93,8 +112,10 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       // Another tenant's id answers exactly like an id that does not exist.
       if (!row) throw new AppError('not_found', 'conversation not found');
       const messages = await listMessages(deps.db, tenantId, id);
+      const names = await customerNamesOf(deps.db, tenantId, [row.caller]);
       return {
-        ...toJson(row, messages[messages.length - 1]),
+        ...toJson(row, messages[messages.length - 1], names.get(row.caller) ?? null),
+        sending_blocked: await sendingBlockedOf(tenantId, row),
         messages: messages.map((m) => ({
           id: m.id,
           seq: m.seq,
@@ -108,6 +129,27 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           created_at: m.created_at.toISOString(),
         })),
       };
+    }
+
+    // What the thread shows in place of the composer: the same gates the send job checks.
+    async function sendingBlockedOf(tenantId: string, row: ConversationSummary) {
+      if (await isOptedOut(deps.db, tenantId, row.caller))
+        return {
+          reason: 'opted_out' as const,
+          message: 'the caller opted out (texted STOP): nothing can be sent until they text START',
+        };
+      const campaign = await campaignStatus(deps.db, tenantId);
+      if (campaign !== 'approved')
+        return {
+          reason: 'campaign_not_approved' as const,
+          message: `texts cannot be sent: ${CAMPAIGN_WORDS[campaign] ?? 'texting is not approved'}`,
+        };
+      if (row.state === 'blocked')
+        return {
+          reason: 'conversation_blocked' as const,
+          message: 'the conversation is blocked (messaging compliance): no text can be sent',
+        };
+      return null;
     }
 
     // A text to a caller who opted out is refused, not queued and then silently suppressed: the
@@ -170,8 +212,13 @@ export function conversationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tenantId,
           page.map((row) => row.id),
         );
+        const names = await customerNamesOf(
+          deps.db,
+          tenantId,
+          page.map((row) => row.caller),
+        );
         return {
-          items: page.map((row) => toJson(row, latest.get(row.id))),
+          items: page.map((row) => toJson(row, latest.get(row.id), names.get(row.caller) ?? null)),
           next_cursor:
             rows.length > limit && last ? encodeCursor([last.last_activity_at.toISOString(), last.id]) : null,
         };

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db.ts';
 import { iso } from './sql-values.ts';
 
-// Public booking: the customer of a hold and its texted code.
+// Public booking: the customer of a hold (and the names customers booked under) and its texted code.
 
 /** Records who holds the slot (a public hold); the appointment it becomes keeps them. */
 export async function setReservationCustomer(
@@ -14,6 +14,26 @@ export async function setReservationCustomer(
     'UPDATE sched_reservations SET customer_name = $3, customer_phone = $4 WHERE tenant_id = $1 AND id = $2',
     [tenantId, id, customer.name, customer.phone],
   );
+}
+
+/**
+ * The names customers gave when they booked, for the inbox to show a caller by name: phone → the
+ * latest name that phone booked under in this tenant.
+ */
+export async function customerNamesOf(
+  db: Queryable,
+  tenantId: string,
+  phones: string[],
+): Promise<Map<string, string>> {
+  if (phones.length === 0) return new Map();
+  const { rows } = await db.query<{ customer_phone: string; customer_name: string }>(
+    `SELECT DISTINCT ON (customer_phone) customer_phone, customer_name
+     FROM sched_reservations
+     WHERE tenant_id = $1 AND customer_phone = ANY($2::text[]) AND customer_name IS NOT NULL
+     ORDER BY customer_phone, created_at DESC`,
+    [tenantId, phones],
+  );
+  return new Map(rows.map((r) => [r.customer_phone, r.customer_name]));
 }
 
 /** The phone's live, unexpired holds in the tenant: how many, and when the first of them lapses. */

@@ -124,7 +124,15 @@ function ConversationRow({ conversation: c }: { conversation: Conversation }) {
   return (
     <li className={attention ? 'conversation attention' : 'conversation'}>
       <a href={`/app/conversations/${c.id}`} onClick={followLink}>
-        <span className="caller">{formatPhone(c.caller)}</span>
+        <span className="caller">
+          {c.caller_name ? (
+            <>
+              {c.caller_name} <span className="number">{formatPhone(c.caller)}</span>
+            </>
+          ) : (
+            formatPhone(c.caller)
+          )}
+        </span>
         <span className={`state state-${c.state}`}>{STATE_LABEL[c.state]}</span>
         {attention && <span className="badge badge-alert">Needs attention</span>}
         {c.assigned_to && (

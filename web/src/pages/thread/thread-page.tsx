@@ -109,7 +109,7 @@ export function ThreadPage({ id }: { id: string }) {
     );
 
   const mine = detail.assigned_to !== null && detail.assigned_to === currentSession().user_id;
-  const blocked = detail.state === 'blocked';
+  const blocked = detail.sending_blocked;
   return (
     <section className="page thread" aria-labelledby="thread-title">
       <p>
@@ -118,7 +118,11 @@ export function ThreadPage({ id }: { id: string }) {
         </a>
       </p>
       <div className="page-head">
-        <h1 id="thread-title">{formatPhone(detail.caller)}</h1>
+        <h1 id="thread-title">
+          {detail.caller_name
+            ? `${detail.caller_name} · ${formatPhone(detail.caller)}`
+            : formatPhone(detail.caller)}
+        </h1>
         <span className={`state state-${detail.state}`}>{stateWords(detail, mine)}</span>
       </div>
       <div className="actions">
@@ -154,9 +158,8 @@ export function ThreadPage({ id }: { id: string }) {
         {notice}
       </p>
       {blocked && (
-        <div role="note" className="banner">
-          Sending is disabled: the caller opted out (texted STOP) or messaging is not approved for this
-          business.
+        <div role="note" className="banner" aria-label="Sending is disabled">
+          <strong>Sending is disabled</strong>: {blocked.message}.
         </div>
       )}
       {detail.flagged && (
