@@ -20,6 +20,7 @@ import {
   selectCalendars,
   startConnect,
 } from '../../runtime/calendar/connect-calendar.ts';
+import { providerFailure } from '../../runtime/calendar/provider-failure.ts';
 import { reconcileCalendar } from '../../runtime/calendar/reconcile-calendar.ts';
 import { syncCalendar } from '../../runtime/calendar/sync-calendar.ts';
 import { openRefreshToken } from '../../runtime/calendar/token-vault.ts';
@@ -381,6 +382,8 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             full: true,
             ...(request.body?.days ? { days: request.body.days } : {}),
             correlationId: request.id,
+          }).catch((err: unknown) => {
+            throw providerFailure(err);
           });
           if (outcome.kind !== 'synced') continue;
           items.push({
@@ -425,6 +428,8 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             calendarId: link.id,
             days: request.body?.days ?? 14,
             repair: request.body?.repair ?? false,
+          }).catch((err: unknown) => {
+            throw providerFailure(err);
           });
           if (result) items.push(result);
         }

@@ -2,7 +2,7 @@ import type { ProviderEvent } from '../../domain/calendar-busy.ts';
 
 export type { ProviderEvent } from '../../domain/calendar-busy.ts';
 
-// What NMC needs from a calendar provider (Google first; Jobber would be the second): OAuth consent
+// What NMC needs from a calendar provider (Google first, Jobber second): OAuth consent
 // and tokens, the account's calendars, event listings (full, then incremental by sync token),
 // writing our bookings, and push channels. Events come back in the provider's own terms
 // (`ProviderEvent`, Google's shape); turning them into busy blocks is a pure rule of the domain

@@ -269,4 +269,12 @@ describe('provider faults', () => {
     expect(await listing().catch((e: unknown) => e)).toMatchObject({ kind: 'retryable', status: 500 });
     expect((await listing()).events.length).toBeGreaterThan(0);
   });
+
+  it('a provider failure during a backfill is a 503 error envelope, not a 500', async () => {
+    await f.idle(calendarId);
+    f.jobber.failNext(1, { status: 500 });
+    const res = await f.api('POST', `/api/v1/resources/${f.resourceId}/calendar/backfill`, { days: 7 });
+    expect(res.status, res.raw).toBe(503);
+    expect((res.body as { error: { code: string } }).error.code).toBe('unavailable');
+  });
 });
