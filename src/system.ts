@@ -42,6 +42,7 @@ import type { ProvisioningDeps } from './runtime/provisioning/provisioning-deps.
 import { followUpSubscriber } from './runtime/reminders/follow-up.ts';
 import { reminderScheduler } from './runtime/reminders/schedule-reminders.ts';
 import { reportSubscriber } from './runtime/reports/report-subscriber.ts';
+import { appointmentChangeSubscriber } from './runtime/scheduling/tell-conversation.ts';
 import { createSendNow, type SendNow } from './runtime/send-now.ts';
 import { createSmsSender } from './runtime/send-sms.ts';
 import { createStreamHub } from './runtime/stream-hub.ts';
@@ -70,9 +71,9 @@ export type System = {
 };
 
 const STOP_STEP_TIMEOUT_MS = 2_500;
-
 /** The platform's sender against the Twilio sandbox (a 555-01xx number, never a real one). */
 export const SANDBOX_PLATFORM_SENDER = '+15555550100';
+
 export function buildInfo(): { version: string; commit: string; startedAt: string } {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -280,6 +281,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
           reportSubscriber(db),
           reminderScheduler({ db, boss }),
           followUpSubscriber({ db, dispatch }),
+          appointmentChangeSubscriber({ db, dispatch }),
           campaignStatusSubscriber(db, dispatch),
           alertSubscriber({ db, boss, publicBaseUrl: config.PUBLIC_BASE_URL, logger }),
           ...(calendar ? [calendarWriteSubscriber(calendar)] : []),

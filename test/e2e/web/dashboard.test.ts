@@ -143,7 +143,15 @@ async function signIn(page: Page, role: 'OWNER' | 'TECH'): Promise<void> {
 /** How many pixels of the chart's canvas are drawn (not transparent). */
 function drawnPixels(page: Page, name: RegExp): Promise<number> {
   return page.getByRole('img', { name }).evaluate((canvas) => {
-    const c = canvas as HTMLCanvasElement;
+    // The server's tsconfig has no DOM types: the canvas as far as this reads it.
+    type Canvas = {
+      width: number;
+      height: number;
+      getContext(
+        kind: '2d',
+      ): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+    };
+    const c = canvas as unknown as Canvas;
     const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
     let drawn = 0;
     for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) drawn += 1;
@@ -219,7 +227,13 @@ describe('the dashboard', () => {
       expect(await perDay.getByRole('row').count()).toBe(31);
 
       // At 375 px nothing runs off the side.
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await page.evaluate(() => {
+        const w = globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number } };
+          innerWidth: number;
+        };
+        return w.document.documentElement.scrollWidth - w.innerWidth;
+      });
       expect(overflow).toBeLessThanOrEqual(0);
 
       await screenshot(page, 'dashboard');
