@@ -28,9 +28,11 @@ export async function sqlPerInboundSms(
   const pending = async (): Promise<number> => {
     ownPolls += 1;
     const { rows } = await bench.system.db.query<{ n: number }>(
-      `SELECT (SELECT count(*) FROM pgboss.job WHERE name = 'sms-send' AND state IN ('created', 'retry', 'active'))
-            + (SELECT count(*) FROM outbox_events WHERE dispatched_at IS NULL)
-            + (SELECT count(*) FROM conv_messages WHERE tenant_id = $1 AND direction = 'out' AND status IN ('queued', 'sending', 'sent'))
+      // Work due now: a retry scheduled for later (a failure of an earlier phase) is not waited for.
+      `SELECT (SELECT count(*) FROM pgboss.job WHERE name = 'sms-send' AND state IN ('created', 'retry', 'active') AND start_after <= now())
+            + (SELECT count(*) FROM outbox_events WHERE dispatched_at IS NULL AND next_attempt_at <= now())
+            + (SELECT count(*) FROM conv_messages WHERE tenant_id = $1 AND direction = 'out' AND status IN ('queued', 'sending', 'sent')
+               AND created_at > now() - interval '30 seconds')
             AS n`,
       [bench.demo.id],
     );
