@@ -139,7 +139,11 @@ describe('the appointment JSON', () => {
     // The owner's dentist appointment: the second half of the first booking, up to the second.
     const busyStart = new Date(Date.parse(slot.start) + 30 * 60_000).toISOString().replace('.000Z', 'Z');
     const clearEnd = slot.end.replace('.000Z', 'Z');
-    f.google.addEvent({ summary: 'Dentist', start: { dateTime: busyStart }, end: { dateTime: clearEnd } });
+    const dentist = f.google.addEvent({
+      summary: 'Dentist',
+      start: { dateTime: busyStart },
+      end: { dateTime: clearEnd },
+    });
 
     type Listed = { id: string; needs_attention: boolean; calendar_conflicts: Array<{ busy: unknown }> };
     const items = await waitFor(async () => {
@@ -154,6 +158,28 @@ describe('the appointment JSON', () => {
       needs_attention: false,
       calendar_conflicts: [],
     });
+
+    // The owner moves the dentist to the evening: the conflict is settled, the mark goes.
+    f.google.updateEvent(dentist.id, {
+      start: { dateTime: new Date(Date.parse(slot.start) - 6 * 3_600_000).toISOString() },
+      end: { dateTime: new Date(Date.parse(slot.start) - 5 * 3_600_000).toISOString() },
+    });
+    await waitFor(async () => {
+      const res = await f.api('GET', `/api/v1/appointments?${range(slot.start, 1)}`);
+      const listed = (res.body as { items: Listed[] }).items;
+      return listed.find((a) => a.id === booked.id)?.needs_attention === false;
+    }, 10_000);
+    const conflicts = await f.api('GET', '/api/v1/calendar/conflicts');
+    expect(
+      (conflicts.body as { items: Array<{ appointment_id: string }> }).items.map((c) => c.appointment_id),
+    ).not.toContain(booked.id);
+    // Back over the booking: needs attention again (the same event, a new overlap).
+    f.google.updateEvent(dentist.id, { start: { dateTime: busyStart }, end: { dateTime: clearEnd } });
+    await waitFor(async () => {
+      const res = await f.api('GET', `/api/v1/appointments?${range(slot.start, 1)}`);
+      const listed = (res.body as { items: Listed[] }).items;
+      return listed.find((a) => a.id === booked.id)?.needs_attention === true;
+    }, 10_000);
 
     // Cancelled: nothing left to attend to.
     const cancelled = await f.api('POST', `/api/v1/appointments/${booked.id}/cancel`, {});

@@ -205,6 +205,17 @@ function conflictOf(r: ConflictRow): CalendarConflict {
   };
 }
 
+/**
+ * A conflict is open while its busy block is still in the mirror and still overlaps the live
+ * appointment: the owner who moves or deletes the event, or a reschedule, settles it. (Reads
+ * `c` the conflict and `r` its appointment.)
+ */
+const STILL_OVERLAPS = `EXISTS (
+  SELECT 1 FROM sched_external_busy b
+  WHERE b.tenant_id = c.tenant_id AND b.calendar_id = c.calendar_id
+    AND b.external_id = c.calendar_id::text || ':' || c.busy_external_id
+    AND b.timeslot && r.timeslot)`;
+
 /** Records a conflict once per (appointment, event); null when it was already recorded. */
 export async function insertConflict(
   db: Queryable,
@@ -240,7 +251,7 @@ export async function insertConflict(
   return r ? conflictOf(r) : null;
 }
 
-/** Conflicts of live appointments still ahead, newest first. */
+/** Open conflicts (the block still overlaps) of live appointments still ahead, newest first. */
 export async function listOpenConflicts(
   db: Queryable,
   tenantId: string,
@@ -251,7 +262,7 @@ export async function listOpenConflicts(
        c.busy_start, c.busy_end, c.detected_at
      FROM sched_calendar_conflicts c
      JOIN sched_reservations r ON r.tenant_id = c.tenant_id AND r.id = c.appointment_id
-     WHERE c.tenant_id = $1 AND r.status = 'live' AND upper(r.timeslot) > now()
+     WHERE c.tenant_id = $1 AND r.status = 'live' AND upper(r.timeslot) > now() AND ${STILL_OVERLAPS}
      ORDER BY c.detected_at DESC, c.id LIMIT $2`,
     [tenantId, limit],
   );
@@ -271,7 +282,7 @@ export async function openConflictsOf(
      FROM sched_calendar_conflicts c
      JOIN sched_reservations r ON r.tenant_id = c.tenant_id AND r.id = c.appointment_id
      WHERE c.tenant_id = $1 AND c.appointment_id = ANY($2::uuid[])
-       AND r.status = 'live' AND upper(r.timeslot) > now()
+       AND r.status = 'live' AND upper(r.timeslot) > now() AND ${STILL_OVERLAPS}
      ORDER BY c.appointment_id, c.busy_start, c.id`,
     [tenantId, appointmentIds],
   );
