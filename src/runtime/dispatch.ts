@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PgBoss } from 'pg-boss';
+import type { JobInsert, PgBoss } from 'pg-boss';
 import { AppError } from '../domain/errors.ts';
 import { type ConversationEvent, type Effect, isBookingRequest } from '../machines/conversation-events.ts';
 import {
@@ -219,6 +219,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
         // event), in order, all inside this transaction.
         const first = step(stored, { ...event, facts } as ConversationEvent);
         let outcome = first;
+        const timers: JobInsert[] = [];
         const messageIds: string[] = [];
         const pending: Effect[] = [...first.effects];
         let followUps = 0;
@@ -226,7 +227,17 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
           const effect = pending.shift() as Effect;
           if (!isBookingRequest(effect)) {
             messageIds.push(
-              ...(await executeEffects(client, deps.boss, tenant, row, [effect], event.at, emit, sends)),
+              ...(await executeEffects(
+                client,
+                deps.boss,
+                tenant,
+                row,
+                [effect],
+                event.at,
+                emit,
+                sends,
+                timers,
+              )),
             );
             continue;
           }
@@ -265,6 +276,9 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
             to: outcome.state,
             cause: event.type,
           });
+        }
+        if (timers.length > 0) {
+          await deps.boss.insert(QUEUES.conversationTimer, timers, { db: bossDb(client) });
         }
         stepLog.dialogue = outcome.snapshot.context.dialogue.step;
         const version = await saveConversation(client, {
@@ -361,6 +375,7 @@ async function executeEffects(
   at: string,
   emit: (name: string, payload: Record<string, unknown>) => void,
   sends: QueuedSend[],
+  timers: JobInsert[],
 ): Promise<string[]> {
   const messageIds: string[] = [];
   for (const effect of effects) {
@@ -387,16 +402,16 @@ async function executeEffects(
         break;
       }
       case 'scheduleTimer':
-        await boss.send(
-          QUEUES.conversationTimer,
-          {
+        // Inserted together before the snapshot is saved (one statement for an event's timers).
+        timers.push({
+          data: {
             tenant_id: tenant.id,
             conversation_id: conversation.id,
             timer: effect.timer,
             token: effect.token,
           },
-          { db: bossDb(client), startAfter: new Date(effect.fireAt) },
-        );
+          startAfter: new Date(effect.fireAt),
+        });
         break;
       case 'emit':
         emit(effect.name, effect.payload);
