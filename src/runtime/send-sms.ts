@@ -185,13 +185,14 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
             causationId: null,
           },
         ]);
+        // If no callback brings it to a final state, ask Twilio later (webhook first, poll on
+        // failure). In the same transaction: one commit for the acceptance and its poll.
+        await deps.boss.send(
+          QUEUES.smsStatusPoll,
+          { tenant_id: tenant.id, message_id: message.id },
+          { db: bossDb(tx), startAfter: new Date(Date.now() + STATUS_POLL_DELAY_MS) },
+        );
       });
-      // If no callback brings it to a final state, ask Twilio later (webhook first, poll on failure).
-      await deps.boss.send(
-        QUEUES.smsStatusPoll,
-        { tenant_id: tenant.id, message_id: message.id },
-        { startAfter: new Date(Date.now() + STATUS_POLL_DELAY_MS) },
-      );
       deps.metrics?.smsSent.labels({ outcome: 'accepted' }).inc();
       // The first text's latency: the greeting is written in the transaction that records the missed call.
       if (purpose === 'greeting') {
