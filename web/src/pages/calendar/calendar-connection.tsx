@@ -2,11 +2,13 @@ import { useCallback, useEffect, useState } from 'react';
 import type { components } from '../../../../src/api-client/index.ts';
 import { api, unwrap } from '../../lib/api.ts';
 import { timeAgo } from '../../lib/format.ts';
+import { CalendarChoice } from './calendar-choice.tsx';
 import { SandboxBusy } from './sandbox-busy.tsx';
 
 // A resource's Google Calendar (OWNER): connect it (the API answers Google's consent URL and the
 // browser goes there; Google comes back to /app/calendar), see whether it is connected, which
-// calendars block time and which one receives bookings and how fresh each is, and disconnect it.
+// calendars block time and which one receives bookings and how fresh each is, change that choice,
+// and disconnect it.
 // Outside production, with the Google sandbox running, a busy event can be added to the sandbox
 // calendar to watch the time leave the open times.
 
@@ -135,6 +137,19 @@ export function CalendarConnection({ resource, onChanged }: { resource: Resource
               Disconnect
             </button>
           </div>
+          {connection.status === 'active' && (state?.account_calendars.length ?? 0) > 0 && (
+            <CalendarChoice
+              key={connection.calendars
+                .map((c) => `${c.external_id}:${c.blocks_time}:${c.receives_bookings}`)
+                .join()}
+              resource={resource}
+              calendars={state?.account_calendars ?? []}
+              onSaved={() => {
+                void load();
+                onChanged();
+              }}
+            />
+          )}
           {state?.sandbox && connection.status === 'active' && (
             <SandboxBusy resource={resource} onAdded={onChanged} />
           )}
