@@ -1158,6 +1158,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/portal/bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customer's upcoming bookings with the business (the link's and their others) */
+        get: operations["listPortalBookings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/portal/booking/availability": {
         parameters: {
             query?: never;
@@ -18406,6 +18423,191 @@ export interface operations {
             };
         };
     };
+    listPortalBookings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: The customer's upcoming bookings with the business (the link's and their others) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "business": {
+                     *         "name": "example",
+                     *         "phone": "example"
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "booking_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "appointment_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "status": "confirmed",
+                     *           "service_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "service_name": "example",
+                     *           "start": "example",
+                     *           "end": "example",
+                     *           "time_zone": "example",
+                     *           "upcoming": true,
+                     *           "this_link": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        business: {
+                            name: string;
+                            phone: string | null;
+                        };
+                        /** @description the customer's upcoming confirmed bookings with the business, soonest first */
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description the booking (the same across reschedules)
+                             */
+                            booking_id: string;
+                            /**
+                             * Format: uuid
+                             * @description its current appointment
+                             */
+                            appointment_id: string;
+                            /** @enum {string} */
+                            status: "confirmed" | "cancelled" | "completed" | "no_show";
+                            /** Format: uuid */
+                            service_id: string;
+                            service_name: string | null;
+                            start: string;
+                            end: string;
+                            /** @description the business's IANA time zone */
+                            time_zone: string;
+                            /** @description the start is still ahead */
+                            upcoming: boolean;
+                            /** @description the booking the link names */
+                            this_link: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: nothing with this id (or slug) exists for the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `gone`: a customer's link that expired, or whose booking was cancelled: it will not work again */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     listPortalBookingTimes: {
         parameters: {
             query: {
@@ -18413,6 +18615,8 @@ export interface operations {
                 from: string;
                 /** @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC */
                 to: string;
+                /** @description another of the customer's bookings (same phone, same business); default the link's */
+                booking_id?: string;
             };
             header?: never;
             path?: never;
@@ -18578,7 +18782,10 @@ export interface operations {
     };
     cancelPortalBooking: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description another of the customer's bookings (same phone, same business); default the link's */
+                booking_id?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -18829,7 +19036,10 @@ export interface operations {
     };
     reschedulePortalBooking: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description another of the customer's bookings (same phone, same business); default the link's */
+                booking_id?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -4,7 +4,12 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { inTransaction, type Queryable } from '../../persistence/db.ts';
 import { getService } from '../../persistence/repositories/catalog.ts';
-import { currentAppointmentOfBooking } from '../../persistence/repositories/scheduling/appointments.ts';
+import { callersOf } from '../../persistence/repositories/conversations.ts';
+import {
+  bookingOf,
+  currentAppointmentOfBooking,
+  listAppointments,
+} from '../../persistence/repositories/scheduling/appointments.ts';
 import { findPortalLink } from '../../persistence/repositories/scheduling/portal-links.ts';
 import type { Reservation } from '../../persistence/repositories/scheduling/reservation-rows.ts';
 import { findTenantById } from '../../persistence/repositories/tenants.ts';
@@ -24,6 +29,13 @@ import { instant } from '../schemas.ts';
 // link follows the appointment when it moves. Cancel and reschedule go through the same runtime as
 // the operators' (same events, same guarantee against double booking). An unknown code is 404; an
 // expired link or a cancelled booking is 410 `gone`, with a message a customer can act on.
+//
+// The page also lists the customer's other upcoming bookings with the business (GET
+// /api/portal/bookings), and the customer may move or cancel those too (`?booking_id=` on the
+// booking routes): a booking is the customer's when its public-page customer, or the caller of the
+// conversation that booked it, has the token's phone, in the token's tenant. Anyone else's booking
+// is 404, as if it did not exist. The token stays single-purpose: it names one booking and one
+// phone, and only the phone widens what it may touch.
 
 const codeBody = z.object({
   code: z.string().regex(/^[A-Za-z0-9]{10,32}$/, 'must be the code of your link'),
@@ -49,7 +61,20 @@ const portalSchema = z.object({
   business: z.object({ name: z.string(), phone: z.string().nullable() }),
   booking: bookingSchema,
 });
-const availabilityQuery = z.object({ from: instant, to: instant });
+const bookingChoice = z
+  .uuid()
+  .optional()
+  .describe("another of the customer's bookings (same phone, same business); default the link's");
+const choiceQuery = z.object({ booking_id: bookingChoice });
+const availabilityQuery = z.object({ from: instant, to: instant, booking_id: bookingChoice });
+const bookingsSchema = z.object({
+  business: z.object({ name: z.string(), phone: z.string().nullable() }),
+  items: z
+    .array(bookingSchema.extend({ this_link: z.boolean().describe('the booking the link names') }))
+    .describe("the customer's upcoming confirmed bookings with the business, soonest first"),
+});
+/** How far ahead the customer's other bookings are looked for. */
+const BOOKINGS_AHEAD_MS = 366 * 86_400_000;
 const slotsSchema = z.object({ items: z.array(z.object({ start: z.string(), end: z.string() })) });
 const rescheduleBody = z.object({ start: instant.describe('a start the availability route offered') });
 
@@ -80,6 +105,27 @@ export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       if (current === null) throw new AppError('not_found', 'booking not found');
       if (current.status !== 'live') throw new AppError('gone', GONE_CANCELLED);
       return current;
+    }
+
+    /** Whether an appointment is this customer's: the public page's customer, or the booking conversation's caller. */
+    async function isCustomers(db: Queryable, claims: PortalClaims, r: Reservation): Promise<boolean> {
+      if (r.customer_phone !== null) return r.customer_phone === claims.phone;
+      if (r.conversation_id === null) return false;
+      return (
+        (await callersOf(db, claims.tenantId, [r.conversation_id])).get(r.conversation_id) === claims.phone
+      );
+    }
+
+    /** The claims the route acts on: the link's booking, or another of the same customer's (else 404). */
+    async function chosen(db: Queryable, claims: PortalClaims, bookingId: string | undefined) {
+      if (bookingId === undefined || bookingId === claims.bookingId) return claims;
+      // Only for a customer whose own link still works.
+      await liveAppointment(db, claims);
+      const other = await currentAppointmentOfBooking(db, claims.tenantId, bookingId);
+      if (other === null || !(await isCustomers(db, claims, other))) {
+        throw new AppError('not_found', 'booking not found');
+      }
+      return { ...claims, bookingId };
     }
 
     async function bookingJson(db: Queryable, tenantId: string, bookingId: string, r: Reservation) {
@@ -168,6 +214,64 @@ export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     );
 
     app.get(
+      '/api/portal/bookings',
+      {
+        config,
+        schema: {
+          tags: ['portal'],
+          operationId: 'listPortalBookings',
+          security: portalToken,
+          summary: "The customer's upcoming bookings with the business (the link's and their others)",
+          response: { 200: bookingsSchema },
+        },
+      },
+      async (request) => {
+        const claims = await claimsOf(request);
+        const own = await liveAppointment(deps.db, claims);
+        const nowMs = Date.now();
+        const upcoming: Reservation[] = [];
+        let after: { start: string; id: string } | undefined;
+        for (;;) {
+          const page = await listAppointments(deps.db, claims.tenantId, {
+            from: new Date(nowMs).toISOString(),
+            to: new Date(nowMs + BOOKINGS_AHEAD_MS).toISOString(),
+            limit: 500,
+            ...(after ? { after } : {}),
+          });
+          upcoming.push(...page);
+          const last = page.at(-1);
+          if (page.length < 500 || !last) break;
+          after = { start: last.start, id: last.id };
+        }
+        const callers = await callersOf(
+          deps.db,
+          claims.tenantId,
+          upcoming.flatMap((r) =>
+            r.customer_phone === null && r.conversation_id ? [r.conversation_id] : [],
+          ),
+        );
+        const mine = upcoming.filter((r) =>
+          r.customer_phone !== null
+            ? r.customer_phone === claims.phone
+            : r.conversation_id !== null && callers.get(r.conversation_id) === claims.phone,
+        );
+        if (!mine.some((r) => r.id === own.id) && Date.parse(own.start) > nowMs) mine.unshift(own);
+        mine.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+        const items = [];
+        let business: { name: string; phone: string | null } | null = null;
+        for (const r of mine) {
+          const bookingId = (await bookingOf(deps.db, claims.tenantId, r.id)) ?? r.id;
+          const json = await bookingJson(deps.db, claims.tenantId, bookingId, r);
+          business = json.business;
+          items.push({ ...json.booking, this_link: bookingId === claims.bookingId });
+        }
+        if (business === null)
+          business = (await bookingJson(deps.db, claims.tenantId, claims.bookingId, own)).business;
+        return { business, items };
+      },
+    );
+
+    app.get(
       '/api/portal/booking/availability',
       {
         config,
@@ -181,7 +285,7 @@ export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const claims = await claimsOf(request);
+        const claims = await chosen(deps.db, await claimsOf(request), request.query.booking_id);
         const current = await liveAppointment(deps.db, claims);
         const settings = await loadSchedulingSettings(deps.db, claims.tenantId, {
           holdTtlMinutes: deps.config.HOLD_TTL_MINUTES,
@@ -208,12 +312,14 @@ export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           operationId: 'cancelPortalBooking',
           security: portalToken,
           summary: 'Cancel the booking (its time is free again at once); the link stops working',
+          querystring: choiceQuery,
           response: { 200: portalSchema },
         },
       },
       async (request) => {
-        const claims = await claimsOf(request);
+        const token = await claimsOf(request);
         return inTransaction(deps.db, async (client) => {
+          const claims = await chosen(client, token, request.query.booking_id);
           const current = await liveAppointment(client, claims);
           await cancelAppointment(client, {
             tenantId: claims.tenantId,
@@ -236,16 +342,18 @@ export function portalRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           operationId: 'reschedulePortalBooking',
           security: portalToken,
           summary: 'Move the booking to a new time: the new time is taken, or nothing changes (409)',
+          querystring: choiceQuery,
           body: rescheduleBody,
           response: { 200: portalSchema },
         },
       },
       async (request) => {
-        const claims = await claimsOf(request);
-        const settings = await loadSchedulingSettings(deps.db, claims.tenantId, {
+        const token = await claimsOf(request);
+        const settings = await loadSchedulingSettings(deps.db, token.tenantId, {
           holdTtlMinutes: deps.config.HOLD_TTL_MINUTES,
         });
         return inTransaction(deps.db, async (client) => {
+          const claims = await chosen(client, token, request.query.booking_id);
           const current = await liveAppointment(client, claims);
           const moved = await moveAppointment(client, {
             tenantId: claims.tenantId,

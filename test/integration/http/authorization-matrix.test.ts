@@ -249,6 +249,7 @@ const EXPECTED: Record<string, Entry> = {
     ownStatus: 404,
   },
   'GET /api/portal/booking': { allowed: 'public', kind: 'none', ownStatus: 401 },
+  'GET /api/portal/bookings': { allowed: 'public', kind: 'none', ownStatus: 401 },
   'GET /api/portal/booking/availability': {
     allowed: 'public',
     kind: 'none',

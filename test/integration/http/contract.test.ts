@@ -364,6 +364,7 @@ const VALID: Record<string, (ctx: Ctx) => Req | Promise<Req>> = {
   reconcile: () => ({ json: { dry_run: true } }),
   openPortalSession: async (ctx) => ({ json: { code: await ctx.portalCode() } }),
   getPortalBooking: async (ctx) => ({ portal: await ctx.portalToken() }),
+  listPortalBookings: async (ctx) => ({ portal: await ctx.portalToken() }),
   listPortalBookingTimes: async (ctx) => ({ portal: await ctx.portalToken(), query: ctx.window() }),
   cancelPortalBooking: async (ctx) => ({ portal: await ctx.portalToken() }),
   reschedulePortalBooking: async (ctx) => ({ portal: await ctx.portalToken(), json: { start: ctx.slot() } }),
@@ -382,15 +383,19 @@ const UNPROVOKED_FOR: Record<string, Record<string, string>> = {
   },
   receiveGoogleCalendar: { '415': "reads any body (Google's pushes carry none in a type of their choosing)" },
   ...Object.fromEntries(
-    ['getPortalBooking', 'listPortalBookingTimes', 'cancelPortalBooking', 'reschedulePortalBooking'].map(
-      (id) => [
-        id,
-        {
-          '404':
-            "a booking deleted under a customer's live token (its business closed): not reachable from outside",
-        },
-      ],
-    ),
+    [
+      'getPortalBooking',
+      'listPortalBookings',
+      'listPortalBookingTimes',
+      'cancelPortalBooking',
+      'reschedulePortalBooking',
+    ].map((id) => [
+      id,
+      {
+        '404':
+          "a booking deleted under a customer's live token (its business closed): not reachable from outside",
+      },
+    ]),
   ),
   listPublicServices: {
     '400': 'the slug is looked up before the schema reads it: a malformed slug is 404, like an unknown one',
@@ -537,6 +542,7 @@ const EXTRA: Record<string, (ctx: Ctx) => Promise<Req[]>> = {
     { json: { code: await ctx.portalCode({ cancelled: true }) }, status: 410 },
   ],
   getPortalBooking: async (ctx) => [{ portal: await ctx.portalToken({ cancelled: true }), status: 410 }],
+  listPortalBookings: async (ctx) => [{ portal: await ctx.portalToken({ cancelled: true }), status: 410 }],
   listPortalBookingTimes: async (ctx) => [
     { portal: await ctx.portalToken({ cancelled: true }), query: ctx.window(), status: 410 },
   ],
