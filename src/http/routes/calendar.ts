@@ -12,6 +12,7 @@ import {
 } from '../../persistence/repositories/scheduling/calendar-mirror.ts';
 import { getResource } from '../../persistence/repositories/scheduling/resources.ts';
 import { findTenantById } from '../../persistence/repositories/tenants.ts';
+import type { ExternalCalendar } from '../../providers/calendar/provider.ts';
 import { type CalendarDeps, providerOf } from '../../runtime/calendar/calendar-deps.ts';
 import { calendarStatus, connectionView } from '../../runtime/calendar/calendar-status.ts';
 import {
@@ -262,7 +263,7 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const sandbox = deps.calendarSandbox !== undefined;
         if (!connection) return { connection: null, account_calendars: [], sandbox };
         const view = await connectionView(deps.db, connection, Date.now());
-        let available: Awaited<ReturnType<CalendarDeps['provider']['listCalendars']>> = [];
+        let available: ExternalCalendar[] = [];
         if (connection.status === 'active') {
           try {
             available = await providerOf(calendar, connection.provider).listCalendars(
