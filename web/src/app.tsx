@@ -7,6 +7,7 @@ import { CalendarPage } from './pages/calendar/calendar-page.tsx';
 import { DashboardPage } from './pages/dashboard/dashboard-page.tsx';
 import { InboxPage } from './pages/inbox/inbox-page.tsx';
 import { followInbox, loadInbox } from './pages/inbox/inbox-store.ts';
+import { OnboardingPage } from './pages/onboarding/onboarding-page.tsx';
 import { PhonePage } from './pages/phone/phone-page.tsx';
 import { PortalPage } from './pages/portal/portal-page.tsx';
 import { SettingsPage } from './pages/settings/settings-page.tsx';
@@ -55,6 +56,8 @@ export function App() {
       </main>
     );
   if (state.status === 'signed-out') return <SignInPage phoneSimulator={state.phoneSimulator} />;
+  // No business yet: the wizard is the whole app until the checkout is paid.
+  if (state.session.onboarding) return <OnboardingPage />;
   return <SignedIn session={state.session} path={path} />;
 }
 
@@ -114,7 +117,8 @@ function route(session: Session, path: string) {
   const thread = /^\/app\/conversations\/([0-9a-f-]{36})$/.exec(path);
   if (session.role === 'STAFF') return <StaffPage />;
   if (thread?.[1]) return <ThreadPage key={thread[1]} id={thread[1]} />;
-  if (path === '/app' || path === '/app/') return <InboxPage />;
+  // Back from a paid onboarding checkout: the business exists now, and its inbox is home.
+  if (path === '/app' || path === '/app/' || path === '/app/onboarding') return <InboxPage />;
   if (path === '/app/calendar') return <CalendarPage />;
   // What a role cannot do is not shown (the API refuses it too).
   if (path === '/app/settings' && session.role === 'OWNER') return <SettingsPage />;

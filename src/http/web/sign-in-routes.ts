@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -24,8 +25,9 @@ import type { WebSessionStore } from './web-session-store.ts';
 // (authorization code + PKCE), /app/callback exchanges the code on the server, keeps the tokens in
 // `id_web_sessions` (sealed, src/http/web/web-session-store.ts) and gives the browser only an
 // HttpOnly session cookie; /app/logout ends it; /app/session tells the app who is signed in.
-// /app/dev-login signs in a chosen demo login through the dev issuer, and exists only with the dev
-// issuer outside production.
+// /app/dev-login signs in a chosen demo login (or, with ?new=1, the admin of a brand-new
+// organisation, to try onboarding) through the dev issuer, and exists only with the dev issuer
+// outside production.
 
 const LOGIN_TTL_SECONDS = 600;
 const returnTo = z
@@ -89,6 +91,8 @@ export function signInRoutes(deps: SignInDeps): FastifyPluginAsyncZod {
               tenant: z.string().min(1).max(100).optional(),
               role: z.enum(['OWNER', 'TECH']).default('OWNER'),
               staff: z.enum(['1', 'true']).optional(),
+              // An admin of a brand-new organisation (no tenant): the self-serve onboarding wizard.
+              new: z.enum(['1', 'true']).optional(),
               return_to: returnTo,
             }),
           },
@@ -96,6 +100,10 @@ export function signInRoutes(deps: SignInDeps): FastifyPluginAsyncZod {
         async (request, reply) => {
           const q = request.query;
           if (q.staff) return redirectToProvider(reply, q.return_to ?? '/app/staff', 'staff');
+          if (q.new) {
+            const org = `org_new_${randomBytes(6).toString('hex')}`;
+            return redirectToProvider(reply, q.return_to ?? '/app/onboarding', `${org}:OWNER`);
+          }
           const tenant = await findTenantBySlug(db, q.tenant ?? 'demo');
           if (!tenant?.auth_org_id) throw new AppError('not_found', 'no tenant with that slug');
           return redirectToProvider(reply, q.return_to ?? '/app', `${tenant.auth_org_id}:${q.role}`);
@@ -178,6 +186,8 @@ export function signInRoutes(deps: SignInDeps): FastifyPluginAsyncZod {
         subject: principal.subject,
         role: principal.role,
         user_id: principal.userId,
+        // The admin of an organisation with no tenant yet: the app shows only the onboarding wizard.
+        onboarding: principal.onboardingOrg !== undefined,
         tenant: tenant
           ? { id: tenant.id, slug: tenant.slug, name: tenant.name, time_zone: tenant.time_zone }
           : null,

@@ -51,6 +51,7 @@ const CLIENT_ROUTES = [
   '/app/staff/:section',
   '/app/phone',
   '/app/portal',
+  '/app/onboarding',
 ];
 /** The app's page paths as written: lower-case segments (names and ids). */
 const CLIENT_PATH = /^\/app(\/[a-z0-9-]+)*$/;

@@ -9,6 +9,8 @@ export type Session = {
   role: Role;
   user_id: string | null;
   tenant: { id: string; slug: string; name: string; time_zone: string } | null;
+  /** An admin of an organisation with no tenant yet: only the onboarding wizard applies. */
+  onboarding?: boolean;
   phone_simulator: boolean;
 };
 
