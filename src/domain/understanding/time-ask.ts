@@ -1,4 +1,6 @@
-import * as chrono from 'chrono-node';
+// The two locales read, not the package's root, which loads all sixteen of chrono's languages.
+import { casual as english } from 'chrono-node/en';
+import { casual as spanish } from 'chrono-node/es';
 import { DateTime } from 'luxon';
 import type { Language, TimeAsk, WallTime } from './understanding.ts';
 
@@ -112,7 +114,7 @@ export function readTimeAsk(
   text = text.replace(COMPACT_TIME, (_m, hour: string, minute: string) => `${hour}:${minute}`);
 
   // One parser, the text's language: the other one reads "a 1" of "for a 1 bedroom" as an hour.
-  const parser = language === 'es' ? chrono.es : chrono.casual;
+  const parser = language === 'es' ? spanish : english;
   // Durations ("runs out after 2 minutes") are not times asked for.
   const results = parser
     .parse(text, reference, { forwardDate: true })
