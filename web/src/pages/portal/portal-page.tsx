@@ -130,14 +130,14 @@ export function PortalPage() {
                       <div className="actions">
                         <button
                           type="button"
-                          aria-label={`Move ${name} on ${when}`}
+                          aria-label={`Move it: ${name} on ${when}`}
                           onClick={() => void findTimes(b.booking_id)}
                         >
                           Move it
                         </button>
                         <button
                           type="button"
-                          aria-label={`Cancel ${name} on ${when}`}
+                          aria-label={`Cancel it: ${name} on ${when}`}
                           onClick={() => void cancel(b, zone)}
                         >
                           Cancel it
