@@ -92,4 +92,10 @@ export interface CalendarProvider {
     channel: ChannelRequest,
   ): Promise<{ resourceId: string; expiration: string }>;
   stopChannel(refreshToken: string, channel: { channelId: string; resourceId: string }): Promise<void>;
+  /**
+   * For a provider that may rotate refresh tokens (Jobber with Refresh Token Rotation on): the
+   * listener gets each replaced token and its successor, to store in its place; the provider goes
+   * on using the successor for calls made with the old one.
+   */
+  onRefreshTokenRotated?(listener: (previous: string, next: string) => Promise<void>): void;
 }

@@ -15,8 +15,10 @@ import { JOBBER_API_BASE_URL, JOBBER_GRAPHQL_VERSION, type JobberAccount } from 
 // - A Jobber account is one "calendar": its scheduled visits block the resource's time, and our
 //   bookings become visits in it. The account id (from the `account` query) is the calendar id.
 // - The refresh token is what NMC stores (sealed); access tokens (JWTs, an hour) live in memory
-//   only, per refresh token, refreshed before `exp` or on a 401. The app must have Refresh Token
-//   Rotation OFF: with it on, every refresh would return a new refresh token to store.
+//   only, per refresh token, refreshed before `exp` or on a 401. With Refresh Token Rotation on,
+//   a refresh answers a new refresh token: it is reported (`onRefreshTokenRotated`) to be stored
+//   in place of the old one, and used from then on. Two processes refreshing the same token at
+//   once would still race (Jobber refuses the second use): leave rotation off where it can be.
 // - Jobber has no change feed for visits: a listing is always the whole horizon (`nextSyncToken`
 //   null makes every sync a full one, which also notices deleted visits); webhooks only say when.
 // - Our ids ride in the visit's instructions as `nmc_…: <id>` lines (Jobber visits carry no private
@@ -186,6 +188,14 @@ export function createJobberCalendarProvider(
   const base = (account.apiBaseUrl ?? JOBBER_API_BASE_URL).replace(/\/$/, '');
   const now = options.now ?? Date.now;
   const sessions = new Map<string, { accessToken: string; expiresAt: number }>();
+  // A rotated refresh token → its successor, for calls still made with the old one.
+  const successors = new Map<string, string>();
+  let rotated: ((previous: string, next: string) => Promise<void>) | null = null;
+  const current = (refreshToken: string): string => {
+    let token = refreshToken;
+    for (let hops = 0; successors.has(token) && hops < 100; hops += 1) token = successors.get(token) ?? token;
+    return token;
+  };
 
   async function tokenRequest(
     form: Record<string, string>,
@@ -232,10 +242,16 @@ export function createJobberCalendarProvider(
   }
 
   async function accessTokenFor(refreshToken: string, force: boolean): Promise<string> {
-    const session = sessions.get(refreshToken);
+    const token = current(refreshToken);
+    const session = sessions.get(token);
     if (!force && session && session.expiresAt - EXPIRY_MARGIN_MS > now()) return session.accessToken;
-    const granted = await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken });
-    remember(refreshToken, granted.access_token);
+    const granted = await tokenRequest({ grant_type: 'refresh_token', refresh_token: token });
+    if (granted.refresh_token !== token) {
+      successors.set(token, granted.refresh_token);
+      sessions.delete(token);
+      await rotated?.(token, granted.refresh_token);
+    }
+    remember(granted.refresh_token, granted.access_token);
     return granted.access_token;
   }
 
@@ -258,7 +274,7 @@ export function createJobberCalendarProvider(
       } catch (err) {
         // An expired (or otherwise refused) access token: refresh once and ask again.
         if (attempt === 0 && err instanceof ClientError && err.response.status === 401) {
-          sessions.delete(refreshToken);
+          sessions.delete(current(refreshToken));
           continue;
         }
         throw classifyJobberError(err);
@@ -318,7 +334,7 @@ export function createJobberCalendarProvider(
         if (err instanceof CalendarProviderError && err.kind === 'unauthorized') return;
         throw err;
       } finally {
-        sessions.delete(refreshToken);
+        sessions.delete(current(refreshToken));
       }
     },
 
@@ -404,6 +420,10 @@ export function createJobberCalendarProvider(
 
     async stopChannel() {
       // Nothing to stop at Jobber (see watch).
+    },
+
+    onRefreshTokenRotated(listener) {
+      rotated = listener;
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Keyring } from '../../domain/token-encryption.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Pool } from '../../persistence/db.ts';
 import type { CalendarProvider } from '../../providers/calendar/provider.ts';
+import { storeRotatedToken } from './token-vault.ts';
 
 // What the calendar runtime needs, built once in src/system.ts and handed to the routes, the
 // workers and the outbox subscriber alike.
@@ -24,17 +25,31 @@ export type CalendarDeps = {
 
 export type ProviderKind = 'google' | 'jobber';
 
-/** The provider a connection (or a connect request) speaks to; 503 when that one is not configured. */
+const storingRotations = new WeakSet<CalendarProvider>();
+
+/**
+ * The provider a connection (or a connect request) speaks to; 503 when that one is not configured.
+ * A provider that may rotate refresh tokens gets, once, a listener that stores each successor sealed.
+ */
 export function providerOf(
-  deps: Pick<CalendarDeps, 'provider' | 'jobber'>,
+  deps: Pick<CalendarDeps, 'provider' | 'jobber' | 'db' | 'keyring' | 'logger'>,
   kind: ProviderKind,
 ): CalendarProvider {
-  if (kind === 'google') {
-    if (!deps.provider) throw new AppError('unavailable', 'Google Calendar is not configured here');
-    return deps.provider;
+  const provider = kind === 'google' ? deps.provider : deps.jobber?.provider;
+  if (!provider) {
+    throw new AppError(
+      'unavailable',
+      `${kind === 'google' ? 'Google Calendar' : 'Jobber'} is not configured here`,
+    );
   }
-  if (!deps.jobber) throw new AppError('unavailable', 'Jobber is not configured here');
-  return deps.jobber.provider;
+  if (provider.onRefreshTokenRotated && !storingRotations.has(provider)) {
+    storingRotations.add(provider);
+    provider.onRefreshTokenRotated(async (previous, next) => {
+      const stored = await storeRotatedToken(deps.db, deps.keyring, kind, previous, next);
+      deps.logger.info({ provider: kind, connections: stored }, 'rotated calendar refresh token stored');
+    });
+  }
+  return provider;
 }
 
 export const calendarRedirectUri = (publicBaseUrl: string) =>

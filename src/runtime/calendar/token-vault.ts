@@ -25,6 +25,42 @@ export function openRefreshToken(keyring: Keyring, connection: CalendarConnectio
 }
 
 /**
+ * Stores a provider's successor of a rotated refresh token in place of the old one, on every
+ * connection of that provider that held the old one. The update is conditional on the key id
+ * read, like rotation's: a connection changed meanwhile is left alone.
+ */
+export async function storeRotatedToken(
+  db: Queryable,
+  keyring: Keyring,
+  provider: CalendarConnection['provider'],
+  previous: string,
+  next: string,
+): Promise<number> {
+  let stored = 0;
+  for (const connection of await listAllConnections(db)) {
+    if (connection.provider !== provider) continue;
+    let token: string;
+    try {
+      token = openRefreshToken(keyring, connection);
+    } catch (err) {
+      if (err instanceof KeyringError) continue;
+      throw err;
+    }
+    if (token !== previous) continue;
+    const sealed = sealRefreshToken(keyring, connection.tenant_id, connection.id, next);
+    const done = await updateConnectionToken(db, {
+      tenantId: connection.tenant_id,
+      id: connection.id,
+      fromKeyId: connection.token_key_id,
+      tokenKeyId: sealed.keyId,
+      tokenCiphertext: sealed.ciphertext,
+    });
+    if (done) stored += 1;
+  }
+  return stored;
+}
+
+/**
  * Re-seals every token not sealed under the keyring's current key (after a new key was put first
  * in NMC_ENCRYPTION_KEY). `unreadable` counts tokens no key of the keyring opens (their key was
  * dropped too early): they are left as they are, and their owners must reconnect. The old key can

@@ -211,6 +211,32 @@ describe('sync', () => {
   });
 });
 
+describe('refresh token rotation', () => {
+  it('with rotation on, each new refresh token is stored sealed in place of the old, and used', async () => {
+    await f.idle(calendarId);
+    const stored = async () => {
+      const connection = (await listAllConnections(f.t.system.db)).find((c) => c.id === connectionId);
+      if (!connection) throw new Error('no connection');
+      return openRefreshToken(calendar.keyring, connection);
+    };
+    const first = await stored();
+    f.jobber.setRefreshTokenRotation(true);
+    try {
+      for (let round = 0; round < 2; round += 1) {
+        f.jobber.expireAccessTokens();
+        const res = await f.api('POST', `/api/v1/resources/${f.resourceId}/calendar/backfill`, { days: 7 });
+        expect(res.status, res.raw).toBe(200);
+      }
+      const now = await stored();
+      expect(now).not.toBe(first);
+      // The sandbox ended each replaced token: only the one stored is live.
+      expect(f.jobber.liveRefreshTokens()).toEqual([now]);
+    } finally {
+      f.jobber.setRefreshTokenRotation(false);
+    }
+  });
+});
+
 describe('when webhooks stop', () => {
   it('a dropped webhook: the sweep polls the quiet calendar and the slot still goes', async () => {
     await setPolicyValue(f.t.system.db, f.t.demo.id, 'calendar.poll_after_seconds', 1);

@@ -81,6 +81,8 @@ export interface JobberSandbox {
   throttleStatus(): ThrottleStatus;
   dropNextWebhooks(count: number): void;
   expireAccessTokens(): void;
+  /** Jobber's Refresh Token Rotation: each refresh answers a new refresh token and ends the old. */
+  setRefreshTokenRotation(on: boolean): void;
   denyNextConsent(count?: number): void;
   liveRefreshTokens(): string[];
   deliveries(): WebhookDelivery[];
@@ -125,6 +127,7 @@ export async function startJobberSandbox(options: JobberSandboxOptions): Promise
   const refreshTokens = new Set<string>();
   const accessTokens = new Map<string, { refreshToken: string; expiresAt: number }>();
   let denyConsents = 0;
+  let rotation = false;
   let faults: JobberFault[] = [];
   let throttles = 0;
   let dropWebhooks = 0;
@@ -341,11 +344,20 @@ export async function startJobberSandbox(options: JobberSandboxOptions): Promise
     if (grant === 'refresh_token') {
       const refreshToken = form.get('refresh_token') ?? '';
       if (!refreshTokens.has(refreshToken)) return { status: 401, body: { error: 'invalid_grant' } };
-      // Refresh Token Rotation OFF (what NMC expects): the same refresh token comes back.
-      return {
-        status: 200,
-        body: { access_token: issueAccessToken(refreshToken), refresh_token: refreshToken },
-      };
+      if (!rotation) {
+        // Refresh Token Rotation OFF: the same refresh token comes back.
+        return {
+          status: 200,
+          body: { access_token: issueAccessToken(refreshToken), refresh_token: refreshToken },
+        };
+      }
+      refreshTokens.delete(refreshToken);
+      for (const [access, grant] of accessTokens) {
+        if (grant.refreshToken === refreshToken) accessTokens.delete(access);
+      }
+      const next = randomBytes(16).toString('hex');
+      refreshTokens.add(next);
+      return { status: 200, body: { access_token: issueAccessToken(next), refresh_token: next } };
     }
     return { status: 400, body: { error: 'unsupported_grant_type' } };
   }
@@ -538,6 +550,9 @@ export async function startJobberSandbox(options: JobberSandboxOptions): Promise
     },
     expireAccessTokens() {
       for (const grant of accessTokens.values()) grant.expiresAt = 0;
+    },
+    setRefreshTokenRotation(on) {
+      rotation = on;
     },
     denyNextConsent(count = 1) {
       denyConsents += count;
