@@ -372,7 +372,8 @@ export interface paths {
         /** The tenant's operators */
         get: operations["listUsers"];
         put?: never;
-        post?: never;
+        /** Invite someone by email with a role (they join on their first sign-in) */
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -718,6 +719,23 @@ export interface paths {
         };
         /** The closing tenant's data archive (JSON, table by table), null before one was made */
         get: operations["getTenantExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/provisioning/failed-steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Convergence's dead letters: steps that failed for good (replay a tenant's with POST /api/staff/tenants/:id/converge) */
+        get: operations["listFailedProvisioningSteps"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2324,6 +2342,8 @@ export interface components {
             /** @enum {string} */
             role: "OWNER" | "TECH";
             active: boolean;
+            /** @description invited, and has not signed in yet */
+            pending: boolean;
             /**
              * Format: date-time
              * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
@@ -6402,6 +6422,7 @@ export interface operations {
                      *           "email": "example",
                      *           "role": "OWNER",
                      *           "active": true,
+                     *           "pending": true,
                      *           "created_at": "2026-12-04T17:00:00Z",
                      *           "last_seen_at": "2026-12-04T17:00:00Z"
                      *         }
@@ -6436,6 +6457,236 @@ export interface operations {
             };
             /** @description `forbidden`: the caller's role may not do this, or the request names another account */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "owner@example.com",
+                 *       "role": "OWNER"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /** @enum {string} */
+                    role: "OWNER" | "TECH";
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Invite someone by email with a role (they join on their first sign-in) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *       "email": "example",
+                     *       "role": "OWNER",
+                     *       "active": true,
+                     *       "pending": true,
+                     *       "created_at": "2026-12-04T17:00:00Z",
+                     *       "last_seen_at": "2026-12-04T17:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a content type this operation reads */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this X-Idempotency-Key was used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6753,6 +7004,7 @@ export interface operations {
                      *       "email": "example",
                      *       "role": "OWNER",
                      *       "active": true,
+                     *       "pending": true,
                      *       "created_at": "2026-12-04T17:00:00Z",
                      *       "last_seen_at": "2026-12-04T17:00:00Z"
                      *     }
@@ -12247,6 +12499,150 @@ export interface operations {
             };
         };
     };
+    listFailedProvisioningSteps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: Convergence's dead letters: steps that failed for good (replay a tenant's with POST /api/staff/tenants/:id/converge) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "tenant_id": "3f1c2b7e-8a4d-4c6f-9b2e-1d5a7c9e0f42",
+                     *           "step": "example",
+                     *           "attempts": -9007199254740991,
+                     *           "last_error": "example",
+                     *           "failed_at": "2026-12-04T17:00:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            tenant_id: string;
+                            step: string;
+                            attempts: number;
+                            last_error: string | null;
+                            /**
+                             * Format: date-time
+                             * @description an RFC 3339 instant with its offset (Z or ±HH:MM, at most ±14:00), years 0001–9999 in UTC
+                             * @example 2026-12-04T17:00:00Z
+                             */
+                            failed_at: string;
+                        }[];
+                        /** @description opaque; pass it as `cursor` for the next page; null on the last */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     listDrift: {
         parameters: {
             query?: {
@@ -15366,6 +15762,7 @@ export interface operations {
                 from?: string;
                 to?: string;
                 resource_id?: string;
+                cursor?: string;
                 limit?: number;
             };
             header?: never;
@@ -23189,6 +23586,7 @@ export interface operations {
                 from?: string;
                 to?: string;
                 resource_id?: string;
+                cursor?: string;
                 limit?: number;
             };
             header?: never;

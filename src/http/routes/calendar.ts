@@ -27,7 +27,7 @@ import { syncCalendar } from '../../runtime/calendar/sync-calendar.ts';
 import { openRefreshToken } from '../../runtime/calendar/token-vault.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
-import { calendarDate, idParam, instant, listOf } from '../schemas.ts';
+import { calendarDate, decodeKeysetCursor, encodeCursor, idParam, instant, listOf } from '../schemas.ts';
 
 // Calendar connections (OWNER): connect a resource to the owner's Google Calendar (OAuth code +
 // PKCE; the callback is public, the single-use state proves who asked), pick the calendars that
@@ -515,6 +515,7 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             from: z.union([calendarDate, instant]).optional(),
             to: z.union([calendarDate, instant]).optional(),
             resource_id: z.uuid().optional(),
+            cursor: z.string().max(200).optional(),
             limit: z.coerce.number().int().min(1).max(500).default(200),
           }),
           response: { 200: listOf(busyBlockSchema) },
@@ -524,7 +525,8 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const tenantId = tenantOf(request);
         const tenant = await findTenantById(deps.db, tenantId);
         if (!tenant) throw new AppError('not_found', 'tenant not found');
-        const { from, to, resource_id, limit } = request.query;
+        const { from, to, resource_id, cursor, limit } = request.query;
+        const after = cursor ? decodeKeysetCursor(cursor) : null;
         const window = appointmentWindow({ from, to, timeZone: tenant.time_zone, nowMs: Date.now() });
         if (window.toMs - window.fromMs > MAX_BUSY_WINDOW_DAYS * 86_400_000)
           throw new AppError(
@@ -535,9 +537,15 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           from: new Date(window.fromMs).toISOString(),
           to: new Date(window.toMs).toISOString(),
           ...(resource_id ? { resourceId: resource_id } : {}),
-          limit,
+          ...(after ? { after: { start: after.at, id: after.key } } : {}),
+          limit: limit + 1,
         });
-        return { items, next_cursor: null };
+        const page = items.slice(0, limit);
+        const last = page[page.length - 1];
+        return {
+          items: page,
+          next_cursor: items.length > limit && last ? encodeCursor([last.start, last.id]) : null,
+        };
       },
     );
 

@@ -30,7 +30,7 @@ import {
   operatorHoldBody,
 } from '../booking-operations.ts';
 import { traceOf } from '../correlation-id.ts';
-import { calendarDate, idParam, instant, listOf } from '../schemas.ts';
+import { calendarDate, decodeKeysetCursor, encodeCursor, idParam, instant, listOf } from '../schemas.ts';
 
 // Resources (OWNER manages), availability and holds (TECH and OWNER book); appointments are in
 // appointments.ts.
@@ -223,6 +223,7 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             from: z.union([calendarDate, instant]).optional(),
             to: z.union([calendarDate, instant]).optional(),
             resource_id: z.uuid().optional(),
+            cursor: z.string().max(200).optional(),
             limit: z.coerce.number().int().min(1).max(500).default(200),
           }),
           response: { 200: listOf(liveHoldSchema) },
@@ -232,7 +233,8 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const tenantId = tenantOf(request);
         const tenant = await findTenantById(deps.db, tenantId);
         if (!tenant) throw new AppError('not_found', 'tenant not found');
-        const { from, to, resource_id, limit } = request.query;
+        const { from, to, resource_id, cursor, limit } = request.query;
+        const after = cursor ? decodeKeysetCursor(cursor) : null;
         const now = Date.now();
         const window = appointmentWindow({ from, to, timeZone: tenant.time_zone, nowMs: now });
         if (window.toMs - window.fromMs > MAX_HOLDS_WINDOW_DAYS * 86_400_000)
@@ -245,15 +247,18 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           to: new Date(window.toMs).toISOString(),
           now: new Date(now).toISOString(),
           ...(resource_id ? { resourceId: resource_id } : {}),
-          limit,
+          ...(after ? { after: { start: after.at, id: after.key } } : {}),
+          limit: limit + 1,
         });
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
         return {
-          items: rows.map((r) => ({
+          items: page.map((r) => ({
             ...holdView(r),
             service_id: r.service_id,
             conversation_id: r.conversation_id,
           })),
-          next_cursor: null,
+          next_cursor: rows.length > limit && last ? encodeCursor([last.start, last.id]) : null,
         };
       },
     );

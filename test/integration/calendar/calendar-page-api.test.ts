@@ -68,6 +68,33 @@ describe('GET /api/v1/holds', () => {
     expect((after.body as { items: unknown[] }).items).toEqual([]);
   });
 
+  it('pages by start with keyset cursors, and refuses a cursor that is not one of ours', async () => {
+    const first = await f.freeSlot(7);
+    const ids: string[] = [];
+    for (const start of [first.start, first.end]) {
+      const placed = await f.api('POST', '/api/v1/holds', {
+        service_id: f.serviceId,
+        resource_id: f.resourceId,
+        start,
+      });
+      expect(placed.status, placed.raw).toBe(201);
+      ids.push((placed.body as { id: string }).id);
+    }
+    type Page = { items: Array<{ id: string }>; next_cursor: string | null };
+    const one = await f.api('GET', `/api/v1/holds?${range(first.start, 1)}&limit=1`);
+    const page1 = one.body as Page;
+    expect(page1.items.map((h) => h.id)).toEqual([ids[0]]);
+    expect(page1.next_cursor).toEqual(expect.any(String));
+    const two = await f.api(
+      'GET',
+      `/api/v1/holds?${range(first.start, 1)}&limit=1&cursor=${page1.next_cursor}`,
+    );
+    expect(two.body).toEqual({ items: [expect.objectContaining({ id: ids[1] })], next_cursor: null });
+    const bad = await f.api('GET', `/api/v1/holds?${range(first.start, 1)}&cursor=not-ours`);
+    expect(bad.status).toBe(400);
+    for (const id of ids) expect((await f.api('DELETE', `/api/v1/holds/${id}`)).status).toBe(204);
+  });
+
   it('refuses a window longer than 62 days, and a window that ends before it starts', async () => {
     const from = new Date().toISOString();
     const long = await f.api('GET', `/api/v1/holds?${range(from, 63)}`);
@@ -110,6 +137,26 @@ describe('GET /api/v1/calendar/busy', () => {
       end: slot.end.replace('.000Z', 'Z'),
     });
     expect(JSON.stringify(items)).not.toContain('Dentist');
+
+    // A second block the same day: two pages of one.
+    f.google.addEvent({
+      summary: 'Gym',
+      start: { dateTime: slot.end },
+      end: { dateTime: new Date(Date.parse(slot.end) + 1_800_000).toISOString() },
+    });
+    type Page = { items: Array<{ start: string }>; next_cursor: string | null };
+    const page1 = await waitFor(async () => {
+      const res = await f.api('GET', `/api/v1/calendar/busy?${range(slot.start, 1)}&limit=1`);
+      const page = res.body as Page;
+      return page.next_cursor ? page : null;
+    }, 10_000);
+    expect(page1.items.map((b) => b.start)).toEqual([slot.start]);
+    const page2 = await f.api(
+      'GET',
+      `/api/v1/calendar/busy?${range(slot.start, 1)}&limit=1&cursor=${page1.next_cursor}`,
+    );
+    expect((page2.body as Page).items.map((b) => b.start)).toEqual([slot.end.replace('.000Z', 'Z')]);
+    expect((page2.body as Page).next_cursor).toBeNull();
 
     const other = await asOther(`/api/v1/calendar/busy?${range(slot.start, 1)}&resource_id=${f.resourceId}`);
     expect(other.status, other.raw).toBe(200);

@@ -128,21 +128,29 @@ export type BusyBlock = {
 
 /**
  * Mirrored busy blocks overlapping [from, to), optionally of one resource; by start then id, at
- * most `limit`. Only the times and where they came from: the mirror keeps no title or attendee.
+ * most `limit`, after the keyset `after` when given. Only the times and where they came from: the
+ * mirror keeps no title or attendee.
  */
 export async function listBusyBlocks(
   db: Queryable,
   tenantId: string,
-  q: { from: string; to: string; resourceId?: string; limit: number },
+  q: {
+    from: string;
+    to: string;
+    resourceId?: string;
+    limit: number;
+    after?: { start: string; id: string };
+  },
 ): Promise<BusyBlock[]> {
   const { rows } = await db.query<Omit<BusyBlock, 'start' | 'end'> & { start: Date; end: Date }>(
     `SELECT id, resource_id, calendar_id, source, lower(timeslot) AS start, upper(timeslot) AS end
      FROM sched_external_busy
      WHERE tenant_id = $1 AND timeslot && tstzrange($2::timestamptz, $3::timestamptz, '[)')
        AND ($4::uuid IS NULL OR resource_id = $4::uuid)
+       AND ($6::timestamptz IS NULL OR (lower(timeslot), id) > ($6::timestamptz, $7::uuid))
      ORDER BY lower(timeslot), id
      LIMIT $5`,
-    [tenantId, q.from, q.to, q.resourceId ?? null, q.limit],
+    [tenantId, q.from, q.to, q.resourceId ?? null, q.limit, q.after?.start ?? null, q.after?.id ?? null],
   );
   return rows.map((r) => ({ ...r, start: iso(r.start), end: iso(r.end) }));
 }

@@ -173,21 +173,38 @@ export async function releaseHoldIfExpired(
 
 /**
  * The holds that block time now: live, not expired at `now`, overlapping [from, to), optionally of
- * one resource; by start then id, at most `limit`.
+ * one resource; by start then id, at most `limit`, after the keyset `after` when given.
  */
 export async function listLiveHolds(
   db: Queryable,
   tenantId: string,
-  q: { from: string; to: string; now: string; resourceId?: string; limit: number },
+  q: {
+    from: string;
+    to: string;
+    now: string;
+    resourceId?: string;
+    limit: number;
+    after?: { start: string; id: string };
+  },
 ): Promise<Reservation[]> {
   const { rows } = await db.query<ReservationRow>(
     `SELECT ${RESERVATION_COLUMNS} FROM sched_reservations
      WHERE tenant_id = $1 AND kind = 'hold' AND status = 'live' AND expires_at > $4::timestamptz
        AND timeslot && tstzrange($2::timestamptz, $3::timestamptz, '[)')
        AND ($5::uuid IS NULL OR resource_id = $5::uuid)
+       AND ($7::timestamptz IS NULL OR (lower(timeslot), id) > ($7::timestamptz, $8::uuid))
      ORDER BY lower(timeslot), id
      LIMIT $6`,
-    [tenantId, q.from, q.to, q.now, q.resourceId ?? null, q.limit],
+    [
+      tenantId,
+      q.from,
+      q.to,
+      q.now,
+      q.resourceId ?? null,
+      q.limit,
+      q.after?.start ?? null,
+      q.after?.id ?? null,
+    ],
   );
   return rows.map(toReservation);
 }
