@@ -65,7 +65,9 @@ const bookingChoice = z
   .uuid()
   .optional()
   .describe("another of the customer's bookings (same phone, same business); default the link's");
-const choiceQuery = z.object({ booking_id: bookingChoice });
+// Loose: another parameter makes another request for X-Idempotency-Key (its hash reads the parsed
+// query), as it does on the routes without a query schema.
+const choiceQuery = z.looseObject({ booking_id: bookingChoice });
 const availabilityQuery = z.object({ from: instant, to: instant, booking_id: bookingChoice });
 const bookingsSchema = z.object({
   business: z.object({ name: z.string(), phone: z.string().nullable() }),
