@@ -160,6 +160,37 @@ function drawnPixels(page: Page, name: RegExp): Promise<number> {
 }
 
 describe('the dashboard', () => {
+  it('says when there is nothing to count yet, and offers Try again when the numbers cannot be loaded', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    await signIn(page, 'OWNER');
+    await page.goto(`${t.baseUrl}/app/dashboard`);
+    // Before any traffic: the empty month says what will appear.
+    await page.getByText('Nothing to count yet in the last 30 days.').waitFor();
+    // The reports API failing: the page says so, and Try again loads it once it answers.
+    let failing = true;
+    await page.route('**/api/v1/reports/funnel*', (route) =>
+      failing
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/json',
+            body: JSON.stringify({
+              error: { code: 'unavailable', message: 'the database is not reachable', correlation_id: 'x' },
+            }),
+          })
+        : route.continue(),
+    );
+    await page.reload();
+    await page
+      .getByRole('alert')
+      .getByText(/the database is not reachable/)
+      .waitFor();
+    failing = false;
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByText('Nothing to count yet in the last 30 days.').waitFor();
+    await context.close();
+  });
+
   it('shows the owner the funnel the reports API gives, as a chart and a table, at desktop and 375 px', async () => {
     await seedTraffic();
     const owner = await tokenFor(t.system, { subject: 'dash_owner', role: 'OWNER', org: DEMO.auth_org_id });
