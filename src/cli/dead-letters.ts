@@ -3,7 +3,8 @@ import type { GlobalOptions } from './options.ts';
 import { withProgress } from './progress.ts';
 import { answerOf, apiClient, CliError, mintToken, resolveTarget } from './server.ts';
 
-// `nmc dead-letters …`: outbox events that failed delivery, through the staff API.
+// `nmc dead-letters …`: outbox events that failed delivery, and convergence steps that failed for
+// good (a provider's refusal, or retries used up), through the staff API.
 
 function uuidArgument(value: string): string {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
@@ -32,6 +33,45 @@ export function registerDeadLetters(program: Command, globals: () => GlobalOptio
           `${d.dead_at} ${d.tenant_id} ${d.event_id} ${d.event_name} attempts=${d.attempts} ${d.last_error}\n`,
         );
       }
+      const steps = await answerOf(
+        api.GET('/api/staff/provisioning/failed-steps'),
+        'GET /api/staff/provisioning/failed-steps',
+      );
+      if (steps.items.length === 0) process.stdout.write('no failed provisioning steps\n');
+      for (const s of steps.items) {
+        process.stdout.write(
+          `${s.failed_at} ${s.tenant_id} provisioning:${s.step} attempts=${s.attempts} ${s.last_error ?? ''}\n`,
+        );
+      }
+    });
+
+  deadLetters
+    .command('replay-steps')
+    .description("start failed provisioning steps over: one tenant's (--tenant), or every tenant's")
+    .option('--tenant <id>', 'the tenant id', uuidArgument)
+    .action(async (options: { tenant?: string }) => {
+      const api = await staffSession();
+      let tenants: string[];
+      if (options.tenant) tenants = [options.tenant];
+      else {
+        const steps = await answerOf(
+          api.GET('/api/staff/provisioning/failed-steps'),
+          'GET /api/staff/provisioning/failed-steps',
+        );
+        tenants = [...new Set(steps.items.map((s) => s.tenant_id))];
+      }
+      let replayed = 0;
+      for (const [i, tenantId] of tenants.entries()) {
+        const result = await withProgress(
+          `replaying tenant ${i + 1}/${tenants.length}`,
+          answerOf(
+            api.POST('/api/staff/tenants/{tenantId}/converge', { params: { path: { tenantId } } }),
+            `POST /api/staff/tenants/${tenantId}/converge`,
+          ),
+        );
+        replayed += result.replayed_steps;
+      }
+      process.stdout.write(`replayed ${replayed} step(s) of ${tenants.length} tenant(s)\n`);
     });
 
   deadLetters

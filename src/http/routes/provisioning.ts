@@ -7,7 +7,7 @@ import { STEP_NAMES } from '../../domain/provisioning/steps.ts';
 import { TRADE_TEMPLATES } from '../../domain/provisioning/trade-templates.ts';
 import { registrationSchema } from '../../domain/ten-dlc.ts';
 import { listDrift } from '../../persistence/repositories/drift.ts';
-import { latestDesired, latestExport } from '../../persistence/repositories/provisioning.ts';
+import { latestDesired, latestExport, listFailedSteps } from '../../persistence/repositories/provisioning.ts';
 import { findTenantById } from '../../persistence/repositories/tenants.ts';
 import {
   changeDesired,
@@ -283,6 +283,43 @@ export function provisioningRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           export: found
             ? { id: found.id, created_at: found.created_at.toISOString(), archive: found.archive }
             : null,
+        };
+      },
+    );
+    app.get(
+      '/api/staff/provisioning/failed-steps',
+      {
+        config: { action: 'staff.dead_letters' as const, audit: true },
+        schema: {
+          tags: ['staff'],
+          summary:
+            "Convergence's dead letters: steps that failed for good (replay a tenant's with POST /api/staff/tenants/:id/converge)",
+          operationId: 'listFailedProvisioningSteps',
+          security,
+          response: {
+            200: listOf(
+              z.object({
+                tenant_id: z.uuid(),
+                step: z.string(),
+                attempts: z.number().int(),
+                last_error: z.string().nullable(),
+                failed_at: instant,
+              }),
+            ),
+          },
+        },
+      },
+      async () => {
+        const rows = await listFailedSteps(deps.db, 500);
+        return {
+          items: rows.map((r) => ({
+            tenant_id: r.tenant_id,
+            step: r.step,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            failed_at: r.updated_at.toISOString(),
+          })),
+          next_cursor: null,
         };
       },
     );

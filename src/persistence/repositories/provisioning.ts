@@ -191,6 +191,24 @@ export async function invalidateStep(db: Queryable, tenantId: string, step: Step
   return rowCount === 1;
 }
 
+export type FailedStep = {
+  tenant_id: string;
+  step: string;
+  attempts: number;
+  last_error: string | null;
+  updated_at: Date;
+};
+
+/** Convergence's dead letters: every failed step across tenants, most recent first. */
+export async function listFailedSteps(db: Queryable, limit: number): Promise<FailedStep[]> {
+  const { rows } = await db.query<FailedStep>(
+    `SELECT tenant_id, step, attempts, last_error, updated_at FROM prov_steps
+     WHERE status = 'failed' ORDER BY updated_at DESC, tenant_id, step LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
 export async function listProvisionedTenantIds(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ tenant_id: string }>(
     'SELECT DISTINCT tenant_id FROM prov_desired_states ORDER BY tenant_id',

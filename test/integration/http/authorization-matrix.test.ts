@@ -386,6 +386,7 @@ const EXPECTED: Record<string, Entry> = {
     kind: 'none',
     build: () => ({ body: { dry_run: true } }),
   },
+  'GET /api/staff/provisioning/failed-steps': { allowed: STAFF_ONLY, kind: 'none' },
   'GET /api/staff/dead-letters': { allowed: STAFF_ONLY, kind: 'none' },
   'POST /api/staff/dead-letters/replay': {
     allowed: STAFF_ONLY,

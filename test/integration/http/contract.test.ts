@@ -362,6 +362,7 @@ const VALID: Record<string, (ctx: Ctx) => Req | Promise<Req>> = {
   getTenantExport: async (ctx) => ({ path: { tenantId: await ctx.provisionedTenant() } }),
   listDrift: () => ({}),
   reconcile: () => ({ json: { dry_run: true } }),
+  listFailedProvisioningSteps: () => ({}),
   openPortalSession: async (ctx) => ({ json: { code: await ctx.portalCode() } }),
   getPortalBooking: async (ctx) => ({ portal: await ctx.portalToken() }),
   listPortalBookings: async (ctx) => ({ portal: await ctx.portalToken() }),
