@@ -1,4 +1,3 @@
-import { ClientError, GraphQLClient } from 'graphql-request';
 import { OUR_MARKER } from '../../domain/calendar-busy.ts';
 import type {
   CalendarProvider,
@@ -8,6 +7,14 @@ import type {
 } from '../calendar/provider.ts';
 import { CalendarProviderError } from '../calendar/provider.ts';
 import { JOBBER_API_BASE_URL, JOBBER_GRAPHQL_VERSION, type JobberAccount } from './account.ts';
+
+// graphql-request (and graphql-js under it, some 270 modules) loads at the first call to Jobber:
+// most processes never make one.
+let graphqlRequest: typeof import('graphql-request') | undefined;
+async function loadGraphqlRequest(): Promise<typeof import('graphql-request')> {
+  graphqlRequest ??= await import('graphql-request');
+  return graphqlRequest;
+}
 
 // Jobber behind the CalendarProvider interface, through graphql-request against Jobber's GraphQL
 // endpoint (JOBBER_API_BASE_URL + /api/graphql; OAuth at /api/oauth/authorize and /api/oauth/token).
@@ -142,7 +149,8 @@ export function throttleWaitMs(cost: Cost | undefined): number | null {
 /** Every failure of a Jobber call, classified once; the request (its Authorization header) is not kept. */
 export function classifyJobberError(err: unknown): CalendarProviderError {
   if (err instanceof CalendarProviderError) return err;
-  if (err instanceof ClientError) {
+  // Only a loaded graphql-request can have thrown its ClientError.
+  if (graphqlRequest && err instanceof graphqlRequest.ClientError) {
     const { status, errors, extensions } = err.response;
     const throttled = errors?.some(
       (e) => (e.extensions as { code?: unknown } | undefined)?.code === 'THROTTLED',
@@ -260,6 +268,7 @@ export function createJobberCalendarProvider(
     document: string,
     variables?: Record<string, unknown>,
   ): Promise<T> {
+    const { ClientError, GraphQLClient } = await loadGraphqlRequest();
     for (let attempt = 0; ; attempt += 1) {
       const accessToken = await accessTokenFor(refreshToken, attempt > 0);
       const client = new GraphQLClient(`${base}/api/graphql`, {

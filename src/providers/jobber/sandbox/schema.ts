@@ -7,6 +7,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { MAX_PAGE } from './page-size.ts';
 
 // The slice of Jobber's GraphQL schema that NMC uses, as SDL the sandbox executes with graphql-js
 // (queries are really parsed and validated against it). Names follow Jobber's public docs and
@@ -129,9 +130,6 @@ export const JOBBER_SDL = /* GraphQL */ `
 `;
 
 export const jobberSchema = buildSchema(JOBBER_SDL);
-
-/** A connection field returns at most this many nodes, and costs as if it did when `first` is not given. */
-export const MAX_PAGE = 100;
 
 function intOf(value: ValueNode | undefined, variables: Record<string, unknown>): number | null {
   if (!value) return null;

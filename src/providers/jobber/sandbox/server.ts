@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ExecutionResult, execute, GraphQLError, parse, validate } from 'graphql';
+import type { DocumentNode, ExecutionResult } from 'graphql';
 import type { Logger } from '../../../observability/logger.ts';
 import { readBody } from '../../sandbox-body.ts';
 import { listenOnLoopback } from '../../sandbox-server.ts';
 import { JOBBER_SIGNATURE_HEADER, jobberSignature } from '../webhook-signature.ts';
-import { jobberSchema, MAX_PAGE, requestedQueryCost } from './schema.ts';
+import { MAX_PAGE } from './page-size.ts';
 
 // A stand-in for the slice of Jobber's API that NMC uses, on the wire as Jobber's: OAuth
 // (/api/oauth/authorize, /api/oauth/token for the code and refresh grants), the GraphQL endpoint
@@ -105,7 +105,7 @@ const encodedId = (kind: string, n: number) => Buffer.from(`gid://Jobber/${kind}
 
 function parseDateTime(value: unknown, field: string): string {
   if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
-    throw new GraphQLError(`${field} is not an ISO 8601 date-time`);
+    throw new Error(`${field} is not an ISO 8601 date-time`);
   }
   return new Date(value).toISOString();
 }
@@ -115,7 +115,7 @@ function localDateTime(value: { date: string; time?: string | null; timezone: st
   const time = value.time ?? '00:00:00';
   const zone = value.timezone === 'UTC' || value.timezone === 'Etc/UTC' ? 'Z' : value.timezone;
   const at = Date.parse(`${value.date}T${time}${zone}`);
-  if (Number.isNaN(at)) throw new GraphQLError(`unreadable date ${value.date} ${time} ${value.timezone}`);
+  if (Number.isNaN(at)) throw new Error(`unreadable date ${value.date} ${time} ${value.timezone}`);
   return new Date(at).toISOString();
 }
 
@@ -246,7 +246,7 @@ export async function startJobberSandbox(options: JobberSandboxOptions): Promise
         })
         .sort((a, b) => (a.startAt ?? '').localeCompare(b.startAt ?? '') || a.id.localeCompare(b.id));
       const offset = args.after ? Number(Buffer.from(args.after, 'base64').toString('utf8')) : 0;
-      if (!Number.isSafeInteger(offset) || offset < 0) throw new GraphQLError('after is not a cursor');
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new Error('after is not a cursor');
       const nodes = all.slice(offset, offset + first);
       const end = offset + nodes.length;
       return {
@@ -409,7 +409,13 @@ export async function startJobberSandbox(options: JobberSandboxOptions): Promise
       request.variables && typeof request.variables === 'object'
         ? (request.variables as Record<string, unknown>)
         : {};
-    let document: ReturnType<typeof parse>;
+    // graphql-js and the schema load at the first query: `npm start` runs this sandbox whether or
+    // not anyone connects to Jobber, and an idle one need not carry them.
+    const [{ execute, parse, validate }, { jobberSchema, requestedQueryCost }] = await Promise.all([
+      import('graphql'),
+      import('./schema.ts'),
+    ]);
+    let document: DocumentNode;
     try {
       document = parse(request.query);
     } catch (err) {
