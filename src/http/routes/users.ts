@@ -4,6 +4,8 @@ import { AppError } from '../../domain/errors.ts';
 import { inTransaction } from '../../persistence/db.ts';
 import {
   changeUser,
+  inviteUser,
+  isPendingInvitation,
   listUsers,
   type UserChange,
   type UserRow,
@@ -14,7 +16,9 @@ import { idParam, instant, listOf } from '../schemas.ts';
 
 // The tenant's operators. An OWNER changes roles and deactivates users; a deactivated user's next
 // request is refused whatever token it carries. The last active OWNER can be neither demoted nor
-// deactivated: nobody could manage the business any more.
+// deactivated: nobody could manage the business any more. An OWNER invites someone by email with a
+// role: the row waits (`pending`) until that person first signs in through the business's
+// organisation at the identity provider, and takes up the invitation (src/persistence/repositories/users.ts).
 
 const user = z
   .object({
@@ -22,6 +26,7 @@ const user = z
     email: z.string().nullable(),
     role: z.enum(['OWNER', 'TECH']),
     active: z.boolean(),
+    pending: z.boolean().describe('invited, and has not signed in yet'),
     created_at: instant,
     last_seen_at: instant,
   })
@@ -38,6 +43,7 @@ const toJson = (row: UserRow) => ({
   email: row.email,
   role: row.role,
   active: row.active,
+  pending: isPendingInvitation(row),
   created_at: row.created_at.toISOString(),
   last_seen_at: row.last_seen_at.toISOString(),
 });
@@ -71,6 +77,29 @@ export function userRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         items: (await listUsers(deps.db, tenantOf(request))).map(toJson),
         next_cursor: null,
       }),
+    );
+
+    app.post(
+      '/api/v1/users',
+      {
+        config: { action: 'users.manage', audit: true, errors: ['conflict'] },
+        schema: {
+          tags: ['users'],
+          summary: 'Invite someone by email with a role (they join on their first sign-in)',
+          security: [{ bearer: [] }],
+          body: z.strictObject({
+            email: z.email().max(320),
+            role: z.enum(['OWNER', 'TECH']),
+          }),
+          response: { 201: user },
+        },
+      },
+      async (request, reply) => {
+        const result = await inviteUser(deps.db, tenantOf(request), request.body);
+        if (result.kind === 'exists')
+          throw new AppError('conflict', 'someone with this email is already a user or invited');
+        return reply.code(201).send(toJson(result.user));
+      },
     );
 
     app.patch(

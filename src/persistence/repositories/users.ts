@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db.ts';
 
-// Operators (`id_users`), created on first sight of their token.
+// Operators (`id_users`), created on first sight of their token, or invited by an OWNER first: an
+// invitation is a row for an email with the role the business chose, its `auth_subject` the
+// placeholder `invite:<email>` (no identity provider's subject starts so) until that person's first
+// request, which binds the row to their token's subject. The token must still belong to the
+// business's organisation (the tenant comes from its org claim), and the effective role stays the
+// lesser of the token's and the row's: an invitation can only name the role, never widen access.
 
 export type TenantRole = 'OWNER' | 'TECH';
 export type UserRow = {
@@ -16,6 +21,12 @@ export type UserRow = {
 };
 
 const COLUMNS = 'tenant_id, id, auth_subject, email, role, active, created_at, last_seen_at';
+const INVITE_PREFIX = 'invite:';
+
+/** Whether the row is an invitation nobody has taken up yet. */
+export function isPendingInvitation(row: UserRow): boolean {
+  return row.auth_subject.startsWith(INVITE_PREFIX);
+}
 
 /**
  * Creates the user on first sight (with the token's role), else refreshes last_seen_at — at most
@@ -31,6 +42,17 @@ export async function upsertUserOnSight(
     [user.tenantId, user.subject],
   );
   if (seen.rows[0]) return seen.rows[0];
+  if (user.email) {
+    // The first request of someone invited by email takes up the invitation (and its role).
+    const invited = await db.query<UserRow>(
+      `UPDATE id_users SET auth_subject = $2, last_seen_at = now()
+       WHERE tenant_id = $1 AND auth_subject = $3
+         AND NOT EXISTS (SELECT 1 FROM id_users WHERE tenant_id = $1 AND auth_subject = $2)
+       RETURNING ${COLUMNS}`,
+      [user.tenantId, user.subject, `${INVITE_PREFIX}${user.email.toLowerCase()}`],
+    );
+    if (invited.rows[0]) return invited.rows[0];
+  }
   const { rows } = await db.query<UserRow>(
     `INSERT INTO id_users (tenant_id, id, auth_subject, email, role) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tenant_id, auth_subject) DO UPDATE
@@ -49,6 +71,26 @@ export async function listUsers(db: Queryable, tenantId: string): Promise<UserRo
     [tenantId],
   );
   return rows;
+}
+
+export type InviteResult = { kind: 'invited'; user: UserRow } | { kind: 'exists' };
+
+/** An invitation for this email with this role, unless a user (or invitation) has that email. */
+export async function inviteUser(
+  db: Queryable,
+  tenantId: string,
+  invitation: { email: string; role: TenantRole },
+): Promise<InviteResult> {
+  const email = invitation.email.toLowerCase();
+  const { rows } = await db.query<UserRow>(
+    `INSERT INTO id_users (tenant_id, id, auth_subject, email, role)
+     SELECT $1, $2, $3, $4, $5
+     WHERE NOT EXISTS (SELECT 1 FROM id_users WHERE tenant_id = $1 AND lower(email) = $4)
+     ON CONFLICT (tenant_id, auth_subject) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [tenantId, randomUUID(), `${INVITE_PREFIX}${email}`, email, invitation.role],
+  );
+  return rows[0] ? { kind: 'invited', user: rows[0] } : { kind: 'exists' };
 }
 
 export type UserChange = { role?: TenantRole; active?: boolean };
@@ -70,8 +112,10 @@ export async function changeUser(
   change: UserChange,
 ): Promise<UserChangeResult> {
   const owners = await db.query<{ id: string }>(
-    `SELECT id FROM id_users WHERE tenant_id = $1 AND role = 'OWNER' AND active ORDER BY id FOR UPDATE`,
-    [tenantId],
+    // An invitation nobody has taken up manages nothing yet: it is not an owner to fall back on.
+    `SELECT id FROM id_users WHERE tenant_id = $1 AND role = 'OWNER' AND active
+       AND auth_subject NOT LIKE $2 ORDER BY id FOR UPDATE`,
+    [tenantId, `${INVITE_PREFIX}%`],
   );
   const target = await db.query<UserRow>(
     `SELECT ${COLUMNS} FROM id_users WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,

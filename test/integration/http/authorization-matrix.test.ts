@@ -144,6 +144,11 @@ const EXPECTED: Record<string, Entry> = {
     build: () => ({ body: { items: [{ title: 'On our way', body: 'We are on our way.' }] } }),
   },
   'GET /api/v1/users': { allowed: OWNER_ONLY, kind: 'none' },
+  'POST /api/v1/users': {
+    allowed: OWNER_ONLY,
+    kind: 'none',
+    build: () => ({ body: { email: `matrix-${randomUUID()}@example.com`, role: 'TECH' } }),
+  },
   'PATCH /api/v1/users/:id': { allowed: OWNER_ONLY, kind: 'user', build: () => ({ body: { role: 'TECH' } }) },
   'DELETE /api/v1/users/:id': { allowed: OWNER_ONLY, kind: 'user', fresh: true },
   'GET /api/v1/alerts': { allowed: TENANT_USERS, kind: 'none', build: () => ({ query: 'state=open' }) },

@@ -156,6 +156,7 @@ const VALID: Record<string, (ctx: Ctx) => Req | Promise<Req>> = {
     json: { body: 'We can come by at 3 pm.' },
   }),
   listUsers: () => ({}),
+  createUser: () => ({ json: { email: `contract-${randomUUID()}@example.com`, role: 'TECH' } }),
   updateUser: async (ctx) => ({ path: { id: await ctx.freshUser() }, json: { role: 'OWNER' } }),
   deleteUser: async (ctx) => ({ path: { id: await ctx.freshUser() } }),
   listAlerts: () => ({ query: { state: 'open' } }),
@@ -414,6 +415,14 @@ const EXTRA: Record<string, (ctx: Ctx) => Promise<Req[]>> = {
   sendConversationMessage: async (ctx) => [
     { path: { id: await ctx.optedOutConversation() }, json: { body: 'Hello?' }, status: 409 },
   ],
+  // A second invitation for the same email.
+  createUser: async () => {
+    const email = `contract-twice-${randomUUID()}@example.com`;
+    return [
+      { json: { email, role: 'TECH' }, status: 201 },
+      { json: { email, role: 'OWNER' }, status: 409 },
+    ];
+  },
   updateUser: async (ctx) => {
     const owner = await ctx.soleOwner();
     return [{ path: { id: owner.id }, token: owner.token, json: { role: 'TECH' }, status: 409 }];

@@ -25,12 +25,12 @@ const DAYS: Array<[string, string]> = [
 export function HoursSection() {
   const [resources, setResources] = useState<Resource[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
+  const load = () =>
     void unwrap(api.GET('/api/v1/resources', {})).then(
       (r) => setResources(r.items),
       (err: Error) => setError(err.message),
     );
-  }, []);
+  useEffect(load, []);
   return (
     <section className="settings-section" aria-labelledby="hours-title">
       <h2 id="hours-title">Opening hours</h2>
@@ -44,7 +44,43 @@ export function HoursSection() {
       {resources?.map((r) => (
         <ResourceHours key={r.id} resource={r} />
       ))}
+      <NewResource onCreated={load} />
     </section>
+  );
+}
+
+/** A new worker or team, in the business's zone, with no hours yet (set them above once added). */
+function NewResource({ onCreated }: { onCreated: () => void }) {
+  const [name, setName] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  async function create(event: React.FormEvent) {
+    event.preventDefault();
+    setProblem(null);
+    try {
+      await unwrap(
+        api.POST('/api/v1/resources', {
+          body: { name: name.trim(), time_zone: currentSession().tenant?.time_zone ?? 'UTC' },
+        }),
+      );
+      setName('');
+      onCreated();
+    } catch (err) {
+      setProblem((err as Error).message);
+    }
+  }
+  return (
+    <form className="inline-form" onSubmit={(e) => void create(e)} aria-label="New resource">
+      <label>
+        <span>New worker or team</span>
+        <input value={name} onChange={(e) => setName(e.target.value)} maxLength={200} required />
+      </label>
+      <button type="submit">Add resource</button>
+      {problem && (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      )}
+    </form>
   );
 }
 

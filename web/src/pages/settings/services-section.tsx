@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { components } from '../../../../src/api-client/index.ts';
+import type { components, operations } from '../../../../src/api-client/index.ts';
 import { api, unwrap } from '../../lib/api.ts';
 import { formatMoney } from '../../lib/format.ts';
 
@@ -7,6 +7,7 @@ import { formatMoney } from '../../lib/format.ts';
 // words callers use for it (aliases).
 
 type Service = components['schemas']['Service'];
+type ServicePatch = NonNullable<operations['updateService']['requestBody']>['content']['application/json'];
 
 export function ServicesSection() {
   const [services, setServices] = useState<Service[] | null>(null);
@@ -41,11 +42,12 @@ export function ServicesSection() {
 
 function ServiceRow({ service: s, onChanged }: { service: Service; onChanged: () => void }) {
   const [problem, setProblem] = useState<string | null>(null);
-  const toggle = async () => {
+  const [editing, setEditing] = useState(false);
+  const patch = async (body: ServicePatch) => {
+    setProblem(null);
     try {
-      await unwrap(
-        api.PATCH('/api/v1/services/{id}', { params: { path: { id: s.id } }, body: { active: !s.active } }),
-      );
+      await unwrap(api.PATCH('/api/v1/services/{id}', { params: { path: { id: s.id } }, body }));
+      setEditing(false);
       onChanged();
     } catch (err) {
       setProblem((err as Error).message);
@@ -53,11 +55,21 @@ function ServiceRow({ service: s, onChanged }: { service: Service; onChanged: ()
   };
   return (
     <li>
-      <strong>{s.name}</strong> · {formatMoney(s.price)} · {s.duration_minutes} min
-      {s.aliases.length > 0 && <> · also “{s.aliases.join('”, “')}”</>} ·{' '}
-      <label className="inline">
-        <input type="checkbox" checked={s.active} onChange={() => void toggle()} /> Offered
-      </label>
+      {editing ? (
+        <ServiceEditor service={s} onSave={(body) => void patch(body)} onCancel={() => setEditing(false)} />
+      ) : (
+        <>
+          <strong>{s.name}</strong> · {formatMoney(s.price)} · {s.duration_minutes} min
+          {s.aliases.length > 0 && <> · also “{s.aliases.join('”, “')}”</>} ·{' '}
+          <label className="inline">
+            <input type="checkbox" checked={s.active} onChange={() => void patch({ active: !s.active })} />{' '}
+            Offered
+          </label>{' '}
+          <button type="button" onClick={() => setEditing(true)} aria-label={`Edit ${s.name}`}>
+            Edit
+          </button>
+        </>
+      )}
       {problem && (
         <span role="alert" className="error">
           {' '}
@@ -65,6 +77,52 @@ function ServiceRow({ service: s, onChanged }: { service: Service; onChanged: ()
         </span>
       )}
     </li>
+  );
+}
+
+/** Name, price and the words callers use for the service (comma-separated aliases). */
+function ServiceEditor({
+  service: s,
+  onSave,
+  onCancel,
+}: {
+  service: Service;
+  onSave: (body: ServicePatch) => void;
+  onCancel: () => void;
+}) {
+  const [name, setName] = useState(s.name);
+  const [price, setPrice] = useState((s.price.amount_cents / 100).toFixed(2));
+  const [aliases, setAliases] = useState(s.aliases.join(', '));
+  function save(event: React.FormEvent) {
+    event.preventDefault();
+    onSave({
+      name: name.trim(),
+      price: { amount_cents: Math.round(Number(price) * 100), currency: 'USD' },
+      aliases: aliases
+        .split(',')
+        .map((a) => a.trim())
+        .filter((a) => a !== ''),
+    });
+  }
+  return (
+    <form className="inline-form" onSubmit={save} aria-label={`Edit ${s.name}`}>
+      <label>
+        <span>Name</span>
+        <input value={name} onChange={(e) => setName(e.target.value)} required />
+      </label>
+      <label>
+        <span>Price (USD)</span>
+        <input inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} required />
+      </label>
+      <label>
+        <span>Also called (comma-separated)</span>
+        <input value={aliases} onChange={(e) => setAliases(e.target.value)} />
+      </label>
+      <button type="submit">Save</button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </form>
   );
 }
 

@@ -4,8 +4,9 @@ import { api, unwrap } from '../../lib/api.ts';
 import { currentSession } from '../../lib/session-store.ts';
 
 // The team: who has signed in to this business, with their role (OWNER or TECH) and whether they
-// may still. People join by signing in through the identity provider's organisation; here an
-// owner changes a role or deactivates someone (the last active owner cannot be either).
+// may still, and who is invited. An owner invites someone by email with a role; they join when they
+// first sign in through the business's organisation at the identity provider. Here an owner also
+// changes a role or deactivates someone (the last active owner cannot be either).
 
 type User = components['schemas']['User'];
 
@@ -32,7 +33,8 @@ export function TeamSection() {
     <section className="settings-section" aria-labelledby="team-title">
       <h2 id="team-title">Team</h2>
       <p className="hint">
-        Invite people through your sign-in provider's organisation; they appear here once they sign in.
+        Invite someone by email with a role; add them to your sign-in provider's organisation too. They join
+        with that role when they first sign in.
       </p>
       {problem && (
         <p role="alert" className="error">
@@ -46,7 +48,8 @@ export function TeamSection() {
           return (
             <li key={u.id}>
               <strong>{who}</strong>
-              {u.id === me && ' (you)'} ·{' '}
+              {u.id === me && ' (you)'}
+              {u.pending && ' (invited)'} ·{' '}
               <label className="inline">
                 <span className="visually-hidden">Role of {who}</span>
                 <select
@@ -70,6 +73,51 @@ export function TeamSection() {
           );
         })}
       </ul>
+      <InviteForm onInvited={load} />
     </section>
+  );
+}
+
+function InviteForm({ onInvited }: { onInvited: () => void }) {
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<'OWNER' | 'TECH'>('TECH');
+  const [problem, setProblem] = useState<string | null>(null);
+  async function invite(event: React.FormEvent) {
+    event.preventDefault();
+    setProblem(null);
+    try {
+      await unwrap(api.POST('/api/v1/users', { body: { email: email.trim(), role } }));
+      setEmail('');
+      onInvited();
+    } catch (err) {
+      setProblem((err as Error).message);
+    }
+  }
+  return (
+    <form className="inline-form" onSubmit={(e) => void invite(e)} aria-label="Invite someone">
+      <label>
+        <span>Email</span>
+        <input
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          maxLength={320}
+          required
+        />
+      </label>
+      <label>
+        <span>Role</span>
+        <select value={role} onChange={(e) => setRole(e.target.value as 'OWNER' | 'TECH')}>
+          <option value="TECH">Technician</option>
+          <option value="OWNER">Owner</option>
+        </select>
+      </label>
+      <button type="submit">Invite</button>
+      {problem && (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      )}
+    </form>
   );
 }
