@@ -7,6 +7,8 @@ import type { App } from '../../../src/http/app.ts';
 import { encodeCursor } from '../../../src/http/schemas.ts';
 import { DEMO } from '../../../src/persistence/seed-demo.ts';
 import { stripeAccountFrom } from '../../../src/providers/stripe/account.ts';
+import { SANDBOX_JOBBER } from '../../../src/providers/jobber/account.ts';
+import { JOBBER_SIGNATURE_HEADER, jobberSignature } from '../../../src/providers/jobber/webhook-signature.ts';
 import { HANDLED_EVENT_TYPES } from '../../../src/providers/stripe/events.ts';
 import { SANDBOX_ACCOUNT } from '../../../src/providers/twilio/account.ts';
 import { signTwilioRequest } from '../../../src/providers/twilio/signature.ts';
@@ -699,7 +701,12 @@ describe('extreme values reach no 5xx on the webhooks and ops routes', () => {
     const doc = app.swagger() as unknown as OpenApi;
     const served = Object.keys(doc.paths).filter((path) => path.startsWith('/webhooks/'));
     expect(served.sort()).toEqual(
-      [...TWILIO_WEBHOOKS.map((hook) => hook.path), '/webhooks/stripe', '/webhooks/google/calendar'].sort(),
+      [
+        ...TWILIO_WEBHOOKS.map((hook) => hook.path),
+        '/webhooks/stripe',
+        '/webhooks/google/calendar',
+        '/webhooks/jobber',
+      ].sort(),
     );
   });
 
@@ -782,6 +789,60 @@ describe('extreme values reach no 5xx on the webhooks and ops routes', () => {
       if (failure) failures.push(failure);
     }
     expect(failures).toEqual([]);
+  }, 60_000);
+
+  it('on the Jobber webhook, validly signed, with extreme payloads', async () => {
+    // Signed with the sandbox app's secret, so every request gets past the signature to the
+    // payload's reading: topics, ids and times of any shape, and bodies that are not objects.
+    const webHookEvent = fc.record({
+      topic: fc.oneof(
+        fc.constantFrom('VISIT_CREATE', 'VISIT_UPDATE', 'VISIT_DESTROY', 'APP_DISCONNECT'),
+        fc.string(),
+      ),
+      appId: fc.oneof(fc.uuid(), fc.string({ maxLength: 300 }), fc.integer()),
+      accountId: fc.oneof(
+        fc.base64String({ maxLength: 80 }),
+        fc.string({ maxLength: 300 }),
+        fc.constant(null),
+      ),
+      itemId: fc.oneof(fc.base64String({ maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 100 })),
+      occurredAt: fc.oneof(
+        fc.constantFrom('0000-01-01T00:00:00Z', '9999-12-31T23:59:59+14:00', ''),
+        fc.string(),
+      ),
+    });
+    const payload = fc.oneof(
+      webHookEvent.map((event) => ({ data: { webHookEvent: event } })),
+      fc.jsonValue(),
+    );
+    const requests = payload.map((body) => {
+      const rawBody = JSON.stringify(body) ?? 'null';
+      return {
+        method: 'POST',
+        url: '/webhooks/jobber',
+        headers: {
+          'content-type': 'application/json',
+          [JOBBER_SIGNATURE_HEADER]: jobberSignature(SANDBOX_JOBBER.clientSecret, rawBody),
+        },
+        rawBody,
+      };
+    });
+    // The signature is right: a well-formed event is taken (else every request would be a 403).
+    const [first] = fc.sample(requests, { seed: SEED, numRuns: 1 });
+    const wellFormed = {
+      data: { webHookEvent: { topic: 'VISIT_UPDATE', appId: 'x', accountId: 'y', itemId: 'z' } },
+    };
+    const rawBody = JSON.stringify(wellFormed);
+    const taken = await send({
+      ...(first as Sent),
+      headers: {
+        'content-type': 'application/json',
+        [JOBBER_SIGNATURE_HEADER]: jobberSignature(SANDBOX_JOBBER.clientSecret, rawBody),
+      },
+      rawBody,
+    });
+    expect(taken.status).toBe(200);
+    expect(await walk('POST /webhooks/jobber', requests, 60)).toBeNull();
   }, 60_000);
 
   it('on the Stripe webhook, validly signed, with extreme event fields', async () => {
