@@ -710,6 +710,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/tenants/{tenantId}/backfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rebuild our record of the tenant's number, Stripe customer and subscriptions, and campaign from the providers */
+        post: operations["backfillTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/tenants/{tenantId}/export": {
         parameters: {
             query?: never;
@@ -12196,6 +12213,233 @@ export interface operations {
             };
             /** @description `conflict`: the current state does not allow this (e.g. the slot is taken, the caller opted out) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: the body is larger than 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a content type this operation reads */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this X-Idempotency-Key was used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: an unexpected failure; the correlation id finds it in the logs; `contract_violation`: the server built a response its own schema refuses; the correlation id finds it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: a dependency is unreachable or not configured here; retry later (Retry-After, when sent) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    backfillTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: Rebuild our record of the tenant's number, Stripe customer and subscriptions, and campaign from the providers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "number": "example",
+                     *       "numbers_found": -9007199254740991,
+                     *       "stripe_customer": "example",
+                     *       "subscriptions": -9007199254740991,
+                     *       "campaign": "pending",
+                     *       "campaign_rechecked": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description the number Twilio holds under the tenant’s tag */
+                        number: string | null;
+                        numbers_found: number;
+                        stripe_customer: string | null;
+                        /** @description subscriptions read into the mirror */
+                        subscriptions: number;
+                        /** @enum {string|null} */
+                        campaign: "pending" | "approved" | "rejected" | null;
+                        /** @description our campaign status differed: its step runs again */
+                        campaign_rechecked: boolean;
+                    };
+                };
+            };
+            /** @description `validation_failed`: a parameter, header or the body breaks the schema (the message names which); `malformed_body`: the body is not valid JSON (or not a readable form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthorized`: no credential, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: the caller's role may not do this, or the request names another account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "body.start: must be between years 0001 and 9999",
+                     *         "correlation_id": "0b6f7c1e-4d2a-4f7b-9a51-2f3c8e1d5a90"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: nothing with this id (or slug) exists for the caller */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

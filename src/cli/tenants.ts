@@ -170,6 +170,31 @@ export function registerTenants(program: Command, globals: () => GlobalOptions):
     });
 
   tenants
+    .command('backfill')
+    .description(
+      "rebuild our record of a tenant's number, Stripe customer and subscriptions, and campaign from the providers",
+    )
+    .argument('[id]', 'the tenant id (default: every tenant)', uuidArgument)
+    .action(async (id: string | undefined) => {
+      const api = await staffSession();
+      const ids = id
+        ? [id]
+        : (await answerOf(api.GET('/api/staff/tenants'), 'GET /api/staff/tenants')).items.map((x) => x.id);
+      for (const [i, tenantId] of ids.entries()) {
+        const result = await withProgress(
+          `backfilling ${i + 1}/${ids.length}`,
+          answerOf(
+            api.POST('/api/staff/tenants/{tenantId}/backfill', { params: { path: { tenantId } } }),
+            'POST /api/staff/tenants/:id/backfill',
+          ),
+        );
+        process.stdout.write(
+          `${tenantId} number=${result.number ?? '-'} customer=${result.stripe_customer ?? '-'} subscriptions=${result.subscriptions} campaign=${result.campaign ?? '-'}${result.campaign_rechecked ? ' (re-checking)' : ''}\n`,
+        );
+      }
+    });
+
+  tenants
     .command('close')
     .description(
       'close a business: export, stop sending, release the number, cancel billing; delete after retention',

@@ -9,6 +9,7 @@ import { registrationSchema } from '../../domain/ten-dlc.ts';
 import { listDrift } from '../../persistence/repositories/drift.ts';
 import { latestDesired, latestExport, listFailedSteps } from '../../persistence/repositories/provisioning.ts';
 import { findTenantById } from '../../persistence/repositories/tenants.ts';
+import { backfillTenant } from '../../runtime/provisioning/backfill.ts';
 import {
   changeDesired,
   closeTenant,
@@ -258,6 +259,35 @@ export function provisioningRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         );
         return reply.code(202).send({ desired_version: version });
       },
+    );
+    app.post(
+      '/api/staff/tenants/:tenantId/backfill',
+      {
+        config,
+        schema: {
+          tags: ['staff'],
+          summary:
+            "Rebuild our record of the tenant's number, Stripe customer and subscriptions, and campaign from the providers",
+          operationId: 'backfillTenant',
+          security,
+          params: tenantParams,
+          response: {
+            200: z.object({
+              number: z.string().nullable().describe('the number Twilio holds under the tenant’s tag'),
+              numbers_found: z.number().int(),
+              stripe_customer: z.string().nullable(),
+              subscriptions: z.number().int().describe('subscriptions read into the mirror'),
+              campaign: z.enum(['pending', 'approved', 'rejected']).nullable(),
+              campaign_rechecked: z.boolean().describe('our campaign status differed: its step runs again'),
+            }),
+          },
+        },
+      },
+      async (request) =>
+        backfillTenant(required(deps), request.params.tenantId).catch((err: unknown) => {
+          if (err instanceof AppError) throw err;
+          throw new AppError('unavailable', 'a provider could not be reached; try again', { cause: err });
+        }),
     );
     app.get(
       '/api/staff/tenants/:tenantId/export',

@@ -385,13 +385,14 @@ const EXPECTED: Record<string, Entry> = {
   'POST /api/staff/tenants/:tenantId/converge': { allowed: STAFF_ONLY, kind: 'tenant', ownStatus: 409 },
   'POST /api/staff/tenants/:tenantId/close': { allowed: STAFF_ONLY, kind: 'tenant', ownStatus: 409 },
   'GET /api/staff/tenants/:tenantId/export': { allowed: STAFF_ONLY, kind: 'tenant' },
+  'POST /api/staff/tenants/:tenantId/backfill': { allowed: STAFF_ONLY, kind: 'tenant' },
   'GET /api/staff/drift': { allowed: STAFF_ONLY, kind: 'none' },
+  'GET /api/staff/provisioning/failed-steps': { allowed: STAFF_ONLY, kind: 'none' },
   'POST /api/staff/reconcile': {
     allowed: STAFF_ONLY,
     kind: 'none',
     build: () => ({ body: { dry_run: true } }),
   },
-  'GET /api/staff/provisioning/failed-steps': { allowed: STAFF_ONLY, kind: 'none' },
   'GET /api/staff/dead-letters': { allowed: STAFF_ONLY, kind: 'none' },
   'POST /api/staff/dead-letters/replay': {
     allowed: STAFF_ONLY,
