@@ -56,6 +56,8 @@ describe('self-serve onboarding in the browser (375 px)', () => {
     await step(page, 'onboarding-business');
     await page.getByRole('button', { name: 'Save business' }).click();
     await page.getByLabel('The phone your business calls ring on').waitFor();
+    // The slug made from the name is what was saved.
+    expect(await page.getByLabel('Web address (slug)').inputValue()).toBe('lakeside-electric');
   });
 
   it('verifies the forwarding phone with the code texted to it', async () => {

@@ -40,7 +40,14 @@ export function BusinessStep({ draft, onSaved }: { draft: Draft; onSaved: (d: Dr
     event.preventDefault();
     setProblem(null);
     try {
-      onSaved(await saveDraft({ name: name.trim(), slug: slug || slugOf(name), time_zone: zone, template }));
+      const saved = await saveDraft({
+        name: name.trim(),
+        slug: slug || slugOf(name),
+        time_zone: zone,
+        template,
+      });
+      setSlug(saved.slug ?? '');
+      onSaved(saved);
     } catch (err) {
       setProblem((err as Error).message);
     }
