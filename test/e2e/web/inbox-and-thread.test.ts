@@ -15,6 +15,13 @@ import { startTestSystem, type TestSystem } from '../../helpers/system.ts';
 // login, a missed call from the simulator appears in the inbox live (no reload), the owner opens
 // it, takes it over, texts the caller (the simulator shows the text), and releases it. The same
 // flow runs at phone width. Every page is scanned with axe and photographed.
+//
+// Most of a flow's time is waiting (the send worker, the sandbox's callbacks, the dialogue's
+// replies), not computing: each booking flow runs beside a short page check that does not disturb
+// it (its own browser context, no settings changed), on one system and one browser. The two
+// booking flows never run together (both take the earliest open time), and the settings change
+// and the missed-call timing run alone after them: the hours change cannot move a slot another
+// flow is booking, and the timing measures an idle system.
 
 let t: TestSystem;
 let browser: Browser;
@@ -49,11 +56,9 @@ async function missedCallToTakeover(context: BrowserContext, caller: string, sho
   await phone.getByRole('heading', { name: 'Phone simulator' }).waitFor();
 
   // The missed call: the simulator calls, nobody answers; the inbox shows it without a reload.
-  const started = Date.now();
   await phone.getByRole('button', { name: 'Call the business (nobody answers)' }).click();
   const row = inbox.getByRole('link', { name: new RegExp(nationalFormat(caller).replace(/[()]/g, '\\$&')) });
   await row.waitFor({ timeout: 5_000 });
-  const appearedMs = Date.now() - started;
   // The caller's phone gets the business's text.
   await phone
     .getByRole('list', { name: 'Texts on this phone' })
@@ -74,7 +79,8 @@ async function missedCallToTakeover(context: BrowserContext, caller: string, sho
   await inbox.getByText('You have it', { exact: true }).waitFor();
   const text = `Sam here from the office, is 3 PM OK? (${caller.slice(-4)})`;
   await inbox.getByLabel('Text the caller').fill(text);
-  await expect.poll(() => inbox.getByText(/1 segment · GSM-7/).count()).toBe(1);
+  // One match exactly (a second would be a strict-mode error): the counter, not any other text.
+  await inbox.getByText(/1 segment · GSM-7/).waitFor();
   await inbox.getByRole('button', { name: 'Send' }).click();
   await phone.getByRole('list', { name: 'Texts on this phone' }).getByText(text).waitFor();
   await inbox.getByRole('list', { name: 'Messages' }).getByText(text).waitFor();
@@ -90,7 +96,7 @@ async function missedCallToTakeover(context: BrowserContext, caller: string, sho
   // Hand it back to the assistant.
   await inbox.getByRole('button', { name: 'Release' }).click();
   await inbox.getByText('The assistant has it', { exact: true }).waitFor();
-  return { inbox, phone, appearedMs };
+  return { inbox, phone };
 }
 
 /** How long a missed call from `caller` takes to appear in the open inbox, without a reload. */
@@ -134,31 +140,88 @@ function escapeRegExp(text: string): string {
   return text.replace(/[()$.]/g, '\\$&');
 }
 
-describe('the web app, end to end in headless Chromium', () => {
-  it('shows a missed call live, takes it over, texts the caller, releases it, and the booking reaches the calendar (desktop)', async () => {
+describe('the web app at desktop width, end to end in headless Chromium', () => {
+  it.concurrent('shows a missed call live, takes it over, texts the caller, releases it, and the booking reaches the calendar (desktop)', async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
     const caller = '+13105550142';
-    const { inbox, phone, appearedMs } = await missedCallToTakeover(context, caller, true);
+    const { inbox, phone } = await missedCallToTakeover(context, caller, true);
 
     await callerBooks(phone);
     await calendarShows(inbox, caller);
     await screenshot(inbox, 'calendar');
     await expectNoSeriousA11yViolations(inbox, 'calendar');
-
-    // The promise is "within a second" (~0.5 s on an idle machine). A machine busy with other test
-    // runs can stall one call, so up to two more calls measure again and the best counts; CI holds
-    // the app to the second, a developer's shared machine to three.
-    await inbox.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).click();
-    let best = appearedMs;
-    for (const again of ['+13105550146', '+13105550147']) {
-      if (best < 1_000) break;
-      best = Math.min(best, await timeToInbox(inbox, phone, again));
-    }
-    console.info(`missed call → inbox row: ${appearedMs} ms (best ${best} ms)`);
-    expect(best).toBeLessThan(process.env.CI ? 1_000 : 3_000);
     await context.close();
   });
 
+  it.concurrent('shows a technician no Settings, and staff the staff pages', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const tech = await signIn(context, 'TECH');
+    const nav = tech.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Calendar' }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Settings' }).count()).toBe(0);
+    await tech.goto(`${t.baseUrl}/app/settings`);
+    await tech.getByRole('heading', { name: 'Not found' }).waitFor();
+
+    const staff = await context.newPage();
+    await staff.goto(`${t.baseUrl}/app/dev-login?staff=1`);
+    await staff.getByRole('heading', { name: 'Staff', level: 1 }).waitFor();
+    await staff.getByText('Demo Plumbing').waitFor();
+    await screenshot(staff, 'staff');
+    await expectNoSeriousA11yViolations(staff, 'staff');
+    // The customer's page needs the code from a reminder's link; without it, it says so.
+    const portal = await context.newPage();
+    await portal.goto(`${t.baseUrl}/app/portal`);
+    await portal.getByText('This link is incomplete.', { exact: false }).waitFor();
+    await expectNoSeriousA11yViolations(portal, 'customer page');
+    await context.close();
+  });
+});
+
+describe('the web app at phone width (375 px)', () => {
+  it.concurrent('shows the settings and staff pages at phone width (375 px)', async () => {
+    const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const owner = await signIn(context, 'OWNER');
+    await owner.goto(`${t.baseUrl}/app/settings`);
+    await owner.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    await owner
+      .getByRole('form', { name: /^Hours of / })
+      .first()
+      .waitFor();
+    await owner.getByText('Loading…').first().waitFor({ state: 'detached' });
+    await screenshot(owner, 'settings');
+    // Nothing wider than the phone: no sideways scrolling (the weekly hours once were 509 px).
+    expect(await owner.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
+    await expectNoSeriousA11yViolations(owner, 'settings at phone width');
+    const staff = await context.newPage();
+    await staff.goto(`${t.baseUrl}/app/dev-login?staff=1`);
+    await staff.getByRole('heading', { name: 'Staff', level: 1 }).waitFor();
+    await staff.getByText('Demo Plumbing').waitFor();
+    await screenshot(staff, 'staff');
+    expect(await staff.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
+    await expectNoSeriousA11yViolations(staff, 'staff at phone width');
+    await context.close();
+  });
+
+  it.concurrent('does the same at phone width (375 px)', async () => {
+    const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const caller = '+13105550143';
+    const { inbox } = await missedCallToTakeover(context, caller, true);
+    // Here the owner books for the caller from the thread: service, open time, hold, confirm.
+    await inbox.getByLabel('Service').selectOption({ index: 1 });
+    await inbox.getByLabel('Open time').selectOption({ index: 1 });
+    await inbox.getByRole('button', { name: 'Hold this time' }).click();
+    await inbox.getByRole('button', { name: 'Confirm booking of Drain cleaning' }).click();
+    await inbox
+      .getByRole('list', { name: "This caller's appointments" })
+      .getByText(/Drain cleaning/)
+      .waitFor();
+    await calendarShows(inbox, caller);
+    await screenshot(inbox, 'calendar');
+    await context.close();
+  });
+});
+
+describe('the web app, alone on the system', () => {
   it('offers other times once an owner changes the opening hours in Settings', async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
     const owner = await signIn(context, 'OWNER');
@@ -195,6 +258,30 @@ describe('the web app, end to end in headless Chromium', () => {
     await owner.getByLabel('Text', { exact: true }).fill('Sam here, on our way: about 20 minutes.');
     await owner.getByRole('button', { name: 'Save quick replies' }).click();
     await owner.getByText('Saved.', { exact: true }).waitFor();
+    // A new service, then its price and the words callers use for it changed in place.
+    const newService = owner.getByRole('form', { name: 'New service' });
+    await newService.getByLabel('Name').fill('Water heater flush');
+    await newService.getByLabel('Price (USD)').fill('120');
+    await newService.getByRole('button', { name: 'Add service' }).click();
+    await owner.getByRole('button', { name: 'Edit Water heater flush' }).click();
+    const editor = owner.getByRole('form', { name: 'Edit Water heater flush' });
+    await editor.getByLabel('Price (USD)').fill('199');
+    await editor.getByLabel('Also called (comma-separated)').fill('tank flush, heater service');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    const services = owner.getByRole('region', { name: 'Services' });
+    await services
+      .getByText(/Water heater flush · \$199\.00 · 60 min · also “tank flush”, “heater service”/)
+      .waitFor();
+    // A new worker gets a week to fill in.
+    const newResource = owner.getByRole('form', { name: 'New resource' });
+    await newResource.getByLabel('New worker or team').fill('Night crew');
+    await newResource.getByRole('button', { name: 'Add resource' }).click();
+    await owner.getByRole('form', { name: 'Hours of Night crew' }).waitFor();
+    // An invitation waits in the team list until that person signs in.
+    const invite = owner.getByRole('form', { name: 'Invite someone' });
+    await invite.getByLabel('Email').fill('new.tech@example.com');
+    await invite.getByRole('button', { name: 'Invite' }).click();
+    await owner.getByText('new.tech@example.com (invited)').waitFor();
     await screenshot(owner, 'settings');
     await expectNoSeriousA11yViolations(owner, 'settings');
 
@@ -206,44 +293,21 @@ describe('the web app, end to end in headless Chromium', () => {
     await context.close();
   });
 
-  it('shows a technician no Settings, and staff the staff pages', async () => {
+  it('shows a missed call in the open inbox within a second, without a reload', async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
-    const tech = await signIn(context, 'TECH');
-    const nav = tech.getByRole('navigation', { name: 'Main' });
-    await nav.getByRole('link', { name: 'Calendar' }).waitFor();
-    expect(await nav.getByRole('link', { name: 'Settings' }).count()).toBe(0);
-    await tech.goto(`${t.baseUrl}/app/settings`);
-    await tech.getByRole('heading', { name: 'Not found' }).waitFor();
-
-    const staff = await context.newPage();
-    await staff.goto(`${t.baseUrl}/app/dev-login?staff=1`);
-    await staff.getByRole('heading', { name: 'Staff', level: 1 }).waitFor();
-    await staff.getByText('Demo Plumbing').waitFor();
-    await screenshot(staff, 'staff');
-    await expectNoSeriousA11yViolations(staff, 'staff');
-    // The customer's page needs the code from a reminder's link; without it, it says so.
-    const portal = await context.newPage();
-    await portal.goto(`${t.baseUrl}/app/portal`);
-    await portal.getByText('This link is incomplete.', { exact: false }).waitFor();
-    await expectNoSeriousA11yViolations(portal, 'customer page');
-    await context.close();
-  });
-
-  it('does the same at phone width (375 px)', async () => {
-    const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
-    const caller = '+13105550143';
-    const { inbox } = await missedCallToTakeover(context, caller, true);
-    // Here the owner books for the caller from the thread: service, open time, hold, confirm.
-    await inbox.getByLabel('Service').selectOption({ index: 1 });
-    await inbox.getByLabel('Open time').selectOption({ index: 1 });
-    await inbox.getByRole('button', { name: 'Hold this time' }).click();
-    await inbox.getByRole('button', { name: 'Confirm booking of Drain cleaning' }).click();
-    await inbox
-      .getByRole('list', { name: "This caller's appointments" })
-      .getByText(/Drain cleaning/)
-      .waitFor();
-    await calendarShows(inbox, caller);
-    await screenshot(inbox, 'calendar');
+    const inbox = await signIn(context, 'OWNER');
+    const phone = await context.newPage();
+    // The promise is "within a second" (~0.5 s on an idle machine). A machine busy with other test
+    // runs can stall one call, so up to two more calls measure again and the best counts; CI holds
+    // the app to the second, a developer's shared machine to three.
+    const first = await timeToInbox(inbox, phone, '+13105550146');
+    let best = first;
+    for (const again of ['+13105550147', '+13105550148']) {
+      if (best < 1_000) break;
+      best = Math.min(best, await timeToInbox(inbox, phone, again));
+    }
+    console.info(`missed call → inbox row: ${first} ms (best ${best} ms)`);
+    expect(best).toBeLessThan(process.env.CI ? 1_000 : 3_000);
     await context.close();
   });
 });
