@@ -159,7 +159,11 @@ describe('send right after commit', () => {
       failing(
         tenant.id,
         { caller: '+13105559999' },
-        { type: 'MissedCall', callSid: `CA${randomUUID().replaceAll('-', '')}`, at: new Date().toISOString() },
+        {
+          type: 'MissedCall',
+          callSid: `CA${randomUUID().replaceAll('-', '')}`,
+          at: new Date().toISOString(),
+        },
         { correlationId: 'rolled-back' },
       ),
     ).rejects.toThrow('crash before commit');

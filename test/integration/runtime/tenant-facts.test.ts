@@ -80,7 +80,10 @@ describe('tenant facts kept between events', () => {
 
   it('a change to the tenant row, by plain SQL, reaches the very next event', async () => {
     await greetingAfterMissedCall();
-    await database.pool.query('UPDATE id_tenants SET name = $2 WHERE id = $1', [tenant.id, 'Renamed Plumbing']);
+    await database.pool.query('UPDATE id_tenants SET name = $2 WHERE id = $1', [
+      tenant.id,
+      'Renamed Plumbing',
+    ]);
     expect(await greetingAfterMissedCall()).toContain('Renamed Plumbing');
     await database.pool.query('UPDATE id_tenants SET name = $2 WHERE id = $1', [tenant.id, tenant.name]);
     expect(await greetingAfterMissedCall()).toContain(tenant.name);
