@@ -8,7 +8,8 @@ import {
   PHONE,
   screenshot,
 } from '../../helpers/browser.ts';
-import { settleOutbound } from '../../helpers/operator-api.ts';
+import { seedTenant } from '../../helpers/engine.ts';
+import { settleOutbound, startConversation } from '../../helpers/operator-api.ts';
 import { startTestSystem, type TestSystem } from '../../helpers/system.ts';
 
 // The web app in a real browser, through the phone simulator: an owner signs in with the dev
@@ -178,6 +179,21 @@ describe('the web app at desktop width, end to end in headless Chromium', () => 
 });
 
 describe('the web app at phone width (375 px)', () => {
+  it.concurrent('shows why nothing can be sent in a thread whose business is not approved for texting', async () => {
+    const tenant = await seedTenant(t.system.db, { campaign: 'pending' });
+    const id = await startConversation(t.system, tenant.id, '+13105550149');
+    const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await page.goto(`${t.baseUrl}/app/dev-login?tenant=${tenant.slug}&role=OWNER`);
+    await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+    await page.goto(`${t.baseUrl}/app/conversations/${id}`);
+    const banner = page.getByRole('note', { name: 'Sending is disabled' });
+    await banner.getByText(/registration \(10DLC\) is waiting for approval/).waitFor();
+    expect(await page.getByLabel('Text the caller').count()).toBe(0);
+    await expectNoSeriousA11yViolations(page, 'thread, sending disabled');
+    await context.close();
+  });
+
   it.concurrent('shows the settings and staff pages at phone width (375 px)', async () => {
     const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     const owner = await signIn(context, 'OWNER');
