@@ -63,7 +63,8 @@ export function messagingSettingsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['settings'],
           summary: 'Change the greetings or turn public booking on or off',
           security,
-          body: z.object({
+          // Strict: a misspelt field is refused, not silently dropped from the change.
+          body: z.strictObject({
             greeting: greetingText.optional(),
             greeting_after_hours: greetingText.optional(),
             public_booking_enabled: z.boolean().optional(),

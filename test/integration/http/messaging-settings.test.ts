@@ -54,6 +54,15 @@ describe('messaging settings', () => {
     expect((await call(app, { method: 'GET', url: '/api/public/demo/services' })).status).toBe(200);
   });
 
+  it('refuses a field it does not know, and changes nothing', async () => {
+    const before = await call(app, { method: 'GET', url: '/api/v1/settings/messaging', token: owner });
+    const misspelt = await patch({ greting: 'Hello from {business}', public_booking_enabled: false });
+    expect(misspelt.status, misspelt.raw).toBe(400);
+    expect(misspelt.body).toMatchObject({ error: { code: 'validation_failed' } });
+    const after = await call(app, { method: 'GET', url: '/api/v1/settings/messaging', token: owner });
+    expect(after.body).toEqual(before.body);
+  });
+
   it('is the owner’s alone', async () => {
     const tech = await tokenFor(t.system, { subject: 'settings_tech', role: 'TECH', org: 'org_demo' });
     expect((await patch({ public_booking_enabled: false }, tech)).status).toBe(403);
