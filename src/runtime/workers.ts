@@ -90,23 +90,39 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
         }),
       ),
   );
+  // Every inbound text's reply waits on a burst timer, so a burst of texts is a burst of timers:
+  // fetched eight at a time and fetched again at once while batches come back full (one job per
+  // poll would answer a backlog at one reply a second). Each timer settles on its own; a retried
+  // one is applied once (the dispatch's idempotency key).
   await deps.boss.work<TimerJob>(
     QUEUES.conversationTimer,
-    { ...polling, localConcurrency: 2 },
+    { ...polling, localConcurrency: 2, batchSize: 8, burstWhenBatchFull: true, perJobResults: true },
     async (jobs) => {
+      const results = [];
       for (const job of jobs) {
-        await deps.dispatch(
-          job.data.tenant_id,
-          { conversationId: job.data.conversation_id },
-          {
-            type: 'InactivityTimeout',
-            timer: job.data.timer,
-            token: job.data.token,
-            at: new Date().toISOString(),
-          },
-          { correlationId: job.id, causationId: job.id, idempotencyKey: `timer:${job.id}` },
-        );
+        try {
+          await deps.dispatch(
+            job.data.tenant_id,
+            { conversationId: job.data.conversation_id },
+            {
+              type: 'InactivityTimeout',
+              timer: job.data.timer,
+              token: job.data.token,
+              at: new Date().toISOString(),
+            },
+            { correlationId: job.id, causationId: job.id, idempotencyKey: `timer:${job.id}` },
+          );
+          results.push({ id: job.id, status: 'completed' as const });
+        } catch (err) {
+          deps.logger.error({ err, job_id: job.id }, 'timer job failed; pg-boss retries it');
+          results.push({
+            id: job.id,
+            status: 'failed' as const,
+            output: { message: String((err as Error).message) },
+          });
+        }
       }
+      return results;
     },
   );
   await deps.boss.work<HoldExpiryJob>(
