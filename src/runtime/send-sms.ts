@@ -6,18 +6,19 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { inSpan } from '../observability/tracing.ts';
 import { inTransaction, type Pool, type Queryable } from '../persistence/db.ts';
-import { recordOptOut } from '../persistence/repositories/compliance.ts';
+import { recordOptOut, sendingCompliance } from '../persistence/repositories/compliance.ts';
 import { lockConversation } from '../persistence/repositories/conversations.ts';
 import {
   advanceMessageStatus,
   cloneOutboundMessage,
   findMessage,
+  findMessageWithCaller,
   type MessageRow,
   recordProviderSid,
   recordSendAttempt,
 } from '../persistence/repositories/messages.ts';
 import { loadPolicy } from '../persistence/repositories/policy-values.ts';
-import { readSendContext } from '../persistence/repositories/send-context.ts';
+import { findTenantById } from '../persistence/repositories/tenants.ts';
 import {
   classifyTwilioError,
   findSentMessage,
@@ -97,27 +98,32 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
   }
 
   return async function send(job: SendJob): Promise<SendOutcome> {
-    // The message with its caller, sending number, campaign and opt-out: one round trip.
-    const context = await readSendContext(deps.db, job.tenant_id, job.message_id);
-    const message = context?.message;
+    // Two round trips: the message with its caller, then side by side (each module's own read) the
+    // sending number, the campaign and opt-out, and the gates.
+    const found = await findMessageWithCaller(deps.db, job.tenant_id, job.message_id);
+    const message = found?.message;
     // Already sent (SID recorded or a later status), or unknown: nothing to do, idempotently.
-    if (!context || message?.direction !== 'out' || message.provider_sid !== null) return 'skipped';
+    if (!found || message?.direction !== 'out' || message.provider_sid !== null) return 'skipped';
     if (message.status !== 'queued' && message.status !== 'sending') return 'skipped';
 
-    const { caller, senderNumber } = context;
-    if (!caller || !senderNumber) {
+    const { caller } = found;
+    const now = new Date().toISOString();
+    const [tenantRow, compliance, gates] = caller
+      ? await Promise.all([
+          findTenantById(deps.db, message.tenant_id),
+          sendingCompliance(deps.db, message.tenant_id, caller),
+          deps.readGates(deps.db, message.tenant_id, now),
+        ])
+      : [null, null, null];
+    const senderNumber = tenantRow?.twilio_number;
+    if (!caller || !senderNumber || !compliance || !gates) {
       await inTransaction(deps.db, (tx) => fail(tx, message, 'no_sender_number', null));
       return 'failed';
     }
     const tenant = { id: message.tenant_id, twilio_number: senderNumber };
 
     const purpose = (message.purpose ?? 'assistant') as SendPurpose;
-    const now = new Date().toISOString();
-    const blockedBy = sendBlockedBy(purpose, {
-      campaignStatus: context.campaignStatus,
-      optedOut: context.optedOut,
-      gates: await deps.readGates(deps.db, tenant.id, now),
-    });
+    const blockedBy = sendBlockedBy(purpose, { ...compliance, gates });
     if (blockedBy !== null) {
       await inTransaction(deps.db, (tx) => fail(tx, message, blockedBy, null));
       deps.metrics?.smsSent.labels({ outcome: 'blocked' }).inc();

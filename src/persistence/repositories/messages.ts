@@ -41,8 +41,6 @@ export type MessageRow = {
 
 const COLUMNS =
   'tenant_id, id, conversation_id, direction, participant, operator_id, purpose, body, media, status, provider_sid, error_code, failure_reason, attempts, seq::int AS seq, created_at, updated_at';
-/** A MessageRow's columns, for a statement that reads a message beside other rows (send-context.ts). */
-export const MESSAGE_COLUMNS = COLUMNS;
 
 export async function insertMessage(
   db: Queryable,
@@ -87,6 +85,27 @@ export async function findMessage(db: Queryable, tenantId: string, id: string): 
     [tenantId, id],
   );
   return rows[0] ?? null;
+}
+
+/** A message with its conversation's caller, in one statement: what the send worker reads first. */
+export async function findMessageWithCaller(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<{ message: MessageRow; caller: string | null } | null> {
+  const { rows } = await db.query<MessageRow & { conversation_caller: string | null }>(
+    `SELECT ${COLUMNS.split(', ')
+      .map((column) => `m.${column}`)
+      .join(', ')}, c.caller AS conversation_caller
+     FROM conv_messages m
+     LEFT JOIN conv_conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
+     WHERE m.tenant_id = $1 AND m.id = $2`,
+    [tenantId, id],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const { conversation_caller, ...message } = row;
+  return { message, caller: conversation_caller };
 }
 
 /** The last message of each of these conversations (for the inbox's rows), by conversation id. */
