@@ -245,6 +245,8 @@ describe('a public hold texts a code; the code books', () => {
         end_local: expect.stringMatching(/-0[78]:00$/),
         conversation_id: conversation,
         customer: { name: 'Ana Ruiz', phone },
+        needs_attention: false,
+        calendar_conflicts: [],
       },
     ]);
     // The conversation is the caller's thread: the code text is in it.
