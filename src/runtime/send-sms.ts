@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { inSpan } from '../observability/tracing.ts';
 import { inTransaction, type Pool, type Queryable } from '../persistence/db.ts';
-import { recordOptOut, sendingCompliance } from '../persistence/repositories/compliance.ts';
+import { complianceFacts, recordOptOut } from '../persistence/repositories/compliance.ts';
 import { lockConversation } from '../persistence/repositories/conversations.ts';
 import {
   advanceMessageStatus,
@@ -111,7 +111,7 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
     const [tenantRow, compliance, gates] = caller
       ? await Promise.all([
           findTenantById(deps.db, message.tenant_id),
-          sendingCompliance(deps.db, message.tenant_id, caller),
+          complianceFacts(deps.db, message.tenant_id, caller),
           deps.readGates(deps.db, message.tenant_id, now),
         ])
       : [null, null, null];

@@ -32,20 +32,6 @@ export async function isOptedOut(db: Queryable, tenantId: string, phone: string)
   return rowCount === 1;
 }
 
-/** The campaign's status and whether this phone opted out, in one statement (before every send). */
-export async function sendingCompliance(
-  db: Queryable,
-  tenantId: string,
-  phone: string,
-): Promise<{ campaignStatus: CampaignStatus; optedOut: boolean }> {
-  const { rows } = await db.query<{ status: CampaignStatus | null; opted_out: boolean }>(
-    `SELECT (SELECT status FROM comp_campaigns WHERE tenant_id = $1) AS status,
-            EXISTS (SELECT 1 FROM comp_opt_outs WHERE tenant_id = $1 AND phone = $2) AS opted_out`,
-    [tenantId, phone],
-  );
-  return { campaignStatus: rows[0]?.status ?? 'none', optedOut: rows[0]?.opted_out ?? false };
-}
-
 export async function recordOptOut(
   db: Queryable,
   tenantId: string,
