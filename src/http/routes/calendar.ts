@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { appointmentWindow } from '../../domain/appointment-window.ts';
 import { AppError } from '../../domain/errors.ts';
 import {
   findConnectionOfResource,
@@ -11,7 +10,6 @@ import {
   listOpenConflicts,
 } from '../../persistence/repositories/scheduling/calendar-mirror.ts';
 import { getResource } from '../../persistence/repositories/scheduling/resources.ts';
-import { findTenantById } from '../../persistence/repositories/tenants.ts';
 import type { ExternalCalendar } from '../../providers/calendar/provider.ts';
 import { type CalendarDeps, providerOf } from '../../runtime/calendar/calendar-deps.ts';
 import { calendarStatus, connectionView } from '../../runtime/calendar/calendar-status.ts';
@@ -27,7 +25,8 @@ import { syncCalendar } from '../../runtime/calendar/sync-calendar.ts';
 import { openRefreshToken } from '../../runtime/calendar/token-vault.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
-import { calendarDate, decodeKeysetCursor, encodeCursor, idParam, instant, listOf } from '../schemas.ts';
+import { listingWindowOf, listingWindowQuery } from '../listing-window.ts';
+import { encodeCursor, idParam, instant, listOf } from '../schemas.ts';
 
 // Calendar connections (OWNER): connect a resource to the owner's Google Calendar (OAuth code +
 // PKCE; the callback is public, the single-use state proves who asked), pick the calendars that
@@ -132,7 +131,6 @@ const busyBlockSchema = z
   .meta({ id: 'BusyBlock' });
 
 /** The longest window a busy listing covers (the calendar shows a week at most). */
-const MAX_BUSY_WINDOW_DAYS = 62;
 
 const daysField = z.coerce.number().int().min(1).max(365);
 
@@ -511,33 +509,19 @@ export function calendarRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           description:
             'What hides times from availability besides our own holds and appointments, by start. Times only: the mirror keeps no title, attendee or description. A date is a local day of the business (`to` inclusive); without `to`, 7 days from `from` (default now). At most 62 days.',
           security,
-          querystring: z.object({
-            from: z.union([calendarDate, instant]).optional(),
-            to: z.union([calendarDate, instant]).optional(),
-            resource_id: z.uuid().optional(),
-            cursor: z.string().max(200).optional(),
-            limit: z.coerce.number().int().min(1).max(500).default(200),
-          }),
+          querystring: listingWindowQuery,
           response: { 200: listOf(busyBlockSchema) },
         },
       },
       async (request) => {
         const tenantId = tenantOf(request);
-        const tenant = await findTenantById(deps.db, tenantId);
-        if (!tenant) throw new AppError('not_found', 'tenant not found');
-        const { from, to, resource_id, cursor, limit } = request.query;
-        const after = cursor ? decodeKeysetCursor(cursor) : null;
-        const window = appointmentWindow({ from, to, timeZone: tenant.time_zone, nowMs: Date.now() });
-        if (window.toMs - window.fromMs > MAX_BUSY_WINDOW_DAYS * 86_400_000)
-          throw new AppError(
-            'validation_failed',
-            `querystring.to: at most ${MAX_BUSY_WINDOW_DAYS} days after from`,
-          );
+        const { resource_id, limit } = request.query;
+        const { from, to, after } = await listingWindowOf(deps.db, tenantId, request.query, Date.now());
         const items = await listBusyBlocks(deps.db, tenantId, {
-          from: new Date(window.fromMs).toISOString(),
-          to: new Date(window.toMs).toISOString(),
+          from,
+          to,
           ...(resource_id ? { resourceId: resource_id } : {}),
-          ...(after ? { after: { start: after.at, id: after.key } } : {}),
+          ...(after ? { after } : {}),
           limit: limit + 1,
         });
         const page = items.slice(0, limit);

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { appointmentWindow } from '../../domain/appointment-window.ts';
 import { AppError } from '../../domain/errors.ts';
 import { listLiveHolds } from '../../persistence/repositories/scheduling/holds.ts';
 import { holdView } from '../../persistence/repositories/scheduling/reservation-rows.ts';
@@ -17,7 +16,6 @@ import {
   setException,
   updateResource,
 } from '../../persistence/repositories/scheduling/resources.ts';
-import { findTenantById } from '../../persistence/repositories/tenants.ts';
 import { actionBody } from '../action-body.ts';
 import type { AppDeps } from '../app.ts';
 import { appointmentSchema } from '../appointment-json.ts';
@@ -30,7 +28,8 @@ import {
   operatorHoldBody,
 } from '../booking-operations.ts';
 import { traceOf } from '../correlation-id.ts';
-import { calendarDate, decodeKeysetCursor, encodeCursor, idParam, instant, listOf } from '../schemas.ts';
+import { listingWindowOf, listingWindowQuery } from '../listing-window.ts';
+import { calendarDate, encodeCursor, idParam, listOf } from '../schemas.ts';
 
 // Resources (OWNER manages), availability and holds (TECH and OWNER book); appointments are in
 // appointments.ts.
@@ -53,7 +52,6 @@ const liveHoldSchema = holdSchema
   .meta({ id: 'LiveHold' });
 
 /** The longest window a holds listing covers (the calendar shows a week at most). */
-const MAX_HOLDS_WINDOW_DAYS = 62;
 
 const resourceJson = (r: Resource) => ({
   ...r,
@@ -219,35 +217,21 @@ export function schedulingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           description:
             'Live holds that have not expired, by start. A date is a local day of the business (`to` inclusive); without `to`, 7 days from `from` (default now). At most 62 days.',
           security,
-          querystring: z.object({
-            from: z.union([calendarDate, instant]).optional(),
-            to: z.union([calendarDate, instant]).optional(),
-            resource_id: z.uuid().optional(),
-            cursor: z.string().max(200).optional(),
-            limit: z.coerce.number().int().min(1).max(500).default(200),
-          }),
+          querystring: listingWindowQuery,
           response: { 200: listOf(liveHoldSchema) },
         },
       },
       async (request) => {
         const tenantId = tenantOf(request);
-        const tenant = await findTenantById(deps.db, tenantId);
-        if (!tenant) throw new AppError('not_found', 'tenant not found');
-        const { from, to, resource_id, cursor, limit } = request.query;
-        const after = cursor ? decodeKeysetCursor(cursor) : null;
+        const { resource_id, limit } = request.query;
         const now = Date.now();
-        const window = appointmentWindow({ from, to, timeZone: tenant.time_zone, nowMs: now });
-        if (window.toMs - window.fromMs > MAX_HOLDS_WINDOW_DAYS * 86_400_000)
-          throw new AppError(
-            'validation_failed',
-            `querystring.to: at most ${MAX_HOLDS_WINDOW_DAYS} days after from`,
-          );
+        const { from, to, after } = await listingWindowOf(deps.db, tenantId, request.query, now);
         const rows = await listLiveHolds(deps.db, tenantId, {
-          from: new Date(window.fromMs).toISOString(),
-          to: new Date(window.toMs).toISOString(),
+          from,
+          to,
           now: new Date(now).toISOString(),
           ...(resource_id ? { resourceId: resource_id } : {}),
-          ...(after ? { after: { start: after.at, id: after.key } } : {}),
+          ...(after ? { after } : {}),
           limit: limit + 1,
         });
         const page = rows.slice(0, limit);
