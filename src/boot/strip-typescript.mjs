@@ -9,8 +9,14 @@ import { dirname } from 'node:path';
 
 const jobs = JSON.parse(readFileSync(0, 'utf8'));
 for (const { path, file } of jobs) {
+  let source;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch {
+    continue; // Gone since the parent listed it: nothing to strip.
+  }
   mkdirSync(dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, stripTypeScriptTypes(readFileSync(path, 'utf8'), { mode: 'strip' }));
+  writeFileSync(temporary, stripTypeScriptTypes(source, { mode: 'strip' }));
   renameSync(temporary, file);
 }

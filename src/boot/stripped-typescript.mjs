@@ -41,7 +41,11 @@ function warmCache() {
   for (const name of readdirSync(SRC, { recursive: true })) {
     if (!name.endsWith('.ts') || name.endsWith('.d.ts')) continue;
     const path = join(SRC, name);
-    byPath.set(path, cacheFile(readFileSync(path)));
+    try {
+      byPath.set(path, cacheFile(readFileSync(path)));
+    } catch {
+      // Gone since the listing (an editor's or a test's temporary file): nothing to strip.
+    }
   }
   const present = cachedNames();
   const missing = [...byPath].filter(([, file]) => !present.has(file.slice(CACHE.length)));
@@ -64,7 +68,14 @@ function warmCache() {
   }
 }
 
-warmCache();
+// The cache only saves memory: whatever goes wrong with it, the server still starts.
+try {
+  warmCache();
+} catch (err) {
+  process.stderr.write(
+    `stripped-typescript: cache not warmed (${err?.message}); Node strips the sources itself\n`,
+  );
+}
 
 registerHooks({
   load(url, context, nextLoad) {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -38,6 +38,17 @@ describe('stripped TypeScript at start', () => {
         import('./${path}').then((m) => console.log(m.version))`;
       const out = execFileSync(process.execPath, ['--import', PRELOAD, '-e', script], { encoding: 'utf8' });
       expect(out.trim()).toBe('2');
+    } finally {
+      rmSync(path, { force: true });
+    }
+  });
+
+  it('starts even when a source vanishes between the listing and its reading', () => {
+    // A dangling link is listed and cannot be read: the moment an editor or a test removes a file.
+    const path = join('src', 'boot', `vanished-${process.pid}.ts`);
+    symlinkSync(`missing-${process.pid}.ts`, path);
+    try {
+      expect(probe(['--import', PRELOAD]).parser).toBe(false);
     } finally {
       rmSync(path, { force: true });
     }
