@@ -1,10 +1,9 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { startEventStream, streamStore } from './lib/event-stream.ts';
 import { followLink, routerStore } from './lib/router.ts';
 import { loadSession, type Role, type Session, sessionStore, signOut } from './lib/session-store.ts';
 import { useSelector } from './lib/use-store.ts';
 import { CalendarPage } from './pages/calendar/calendar-page.tsx';
-import { DashboardPage } from './pages/dashboard/dashboard-page.tsx';
 import { InboxPage } from './pages/inbox/inbox-page.tsx';
 import { followInbox, loadInbox } from './pages/inbox/inbox-store.ts';
 import { OnboardingPage } from './pages/onboarding/onboarding-page.tsx';
@@ -14,6 +13,12 @@ import { SettingsPage } from './pages/settings/settings-page.tsx';
 import { SignInPage } from './pages/sign-in/sign-in-page.tsx';
 import { StaffPage } from './pages/staff/staff-page.tsx';
 import { ThreadPage } from './pages/thread/thread-page.tsx';
+
+// The dashboard brings the chart library, most of the bundle's weight: loaded when an owner opens
+// it, so the inbox a phone opens first does not wait for charts.
+const DashboardPage = lazy(() =>
+  import('./pages/dashboard/dashboard-page.tsx').then((module) => ({ default: module.DashboardPage })),
+);
 
 // The app's frame: who is signed in decides what is shown (OWNER everything of its business, TECH
 // conversations, STAFF the staff pages); the API refuses the rest whatever the app shows.
@@ -122,7 +127,12 @@ function route(session: Session, path: string) {
   if (path === '/app/calendar') return <CalendarPage />;
   // What a role cannot do is not shown (the API refuses it too).
   if (path === '/app/settings' && session.role === 'OWNER') return <SettingsPage />;
-  if (path === '/app/dashboard' && session.role === 'OWNER') return <DashboardPage />;
+  if (path === '/app/dashboard' && session.role === 'OWNER')
+    return (
+      <Suspense fallback={<p className="page">Loading the dashboard…</p>}>
+        <DashboardPage />
+      </Suspense>
+    );
   return <NotHere what="There is no such page." />;
 }
 
