@@ -171,6 +171,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     // Where the sender runs (the workers' role), the texts a transaction queues go out right after
     // its commit; the sender needs `dispatch` itself, hence set below.
     let sendNow: SendNow | undefined;
+    // The customer's page links that confirmations (dispatch) and reminders (workers) carry.
+    const appointmentLinks = portalLinks({ db, publicBaseUrl: config.PUBLIC_BASE_URL });
     const dispatch = createDispatch({
       db,
       boss,
@@ -179,7 +181,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       metrics,
       logger,
       holdTtlMinutes: config.HOLD_TTL_MINUTES,
-      portalLinks: portalLinks({ db, publicBaseUrl: config.PUBLIC_BASE_URL }),
+      portalLinks: appointmentLinks,
     });
 
     // Twilio: the real account when configured, else the sandbox on a loopback port of its own.
@@ -271,7 +273,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         boss,
         connectionString: database.url,
         dispatch,
-        appointmentLinks: portalLinks({ db, publicBaseUrl: config.PUBLIC_BASE_URL }),
+        appointmentLinks,
         sendSms,
         pollSmsStatus: createStatusPoller({ db, twilio }),
         sendAlertText: createAlertSender({ db, boss, twilio, readGates, logger, metrics }),
