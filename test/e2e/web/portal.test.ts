@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTenantBySlug } from '../../../src/persistence/repositories/tenants.ts';
 import { DEMO } from '../../../src/persistence/seed-demo.ts';
 import { portalLinks } from '../../../src/runtime/portal/portal-links.ts';
 import { ensureWebBuild } from '../../../src/web-build.ts';
@@ -24,10 +25,7 @@ let tenantId: string;
 beforeAll(async () => {
   await ensureWebBuild();
   [t, browser] = await Promise.all([startTestSystem(), launchChromium()]);
-  const { rows } = await t.system.db.query<{ id: string }>('SELECT id FROM id_tenants WHERE slug = $1', [
-    DEMO.slug,
-  ]);
-  tenantId = rows[0]?.id as string;
+  tenantId = (await findTenantBySlug(t.system.db, DEMO.slug))?.id as string;
 });
 afterAll(async () => {
   await browser?.close();
