@@ -37,32 +37,41 @@ export function createPool(
  * so the read takes no parameters: `read` builds it with the client's literal escaping). The
  * read's rows are handed to `fn`.
  */
-export async function inTransactionReading<T, R extends pg.QueryResultRow>(
+export function inTransactionReading<T, R extends pg.QueryResultRow>(
   pool: pg.Pool,
   read: (escapeLiteral: (value: string) => string) => string,
   fn: (client: pg.PoolClient, rows: R[]) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    const results = (await client.query(
-      `BEGIN; ${read((value) => client.escapeLiteral(value))}`,
-    )) as unknown as pg.QueryResult<R>[];
-    const result = await fn(client, results[1]?.rows ?? []);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  return transaction(
+    pool,
+    async (client) => {
+      const results = (await client.query(
+        `BEGIN; ${read((value) => client.escapeLiteral(value))}`,
+      )) as unknown as pg.QueryResult<R>[];
+      return results[1]?.rows ?? [];
+    },
+    fn,
+  );
 }
 
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return transaction(
+    pool,
+    (client) => client.query('BEGIN'),
+    (client) => fn(client),
+  );
+}
+
+// One client from connect to release: `begin` opens the transaction (and may read with it), `fn`
+// works in it, COMMIT on success, ROLLBACK on any failure (BEGIN's included).
+async function transaction<T, B>(
+  pool: pg.Pool,
+  begin: (client: pg.PoolClient) => Promise<B>,
+  fn: (client: pg.PoolClient, begun: B) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    const result = await fn(client);
+    const result = await fn(client, await begin(client));
     await client.query('COMMIT');
     return result;
   } catch (err) {
