@@ -21,9 +21,15 @@ import type { StripeClient } from '../providers/stripe/client.ts';
 
 export type BillingCheckoutDeps = { db: Pool; stripe: StripeClient };
 
-function stripeUnavailable(err: unknown): AppError {
+export function stripeUnavailable(err: unknown): AppError {
   if (err instanceof AppError) return err;
   return new AppError('unavailable', 'Stripe could not be reached; try again', { cause: err });
+}
+
+/** The id of the plan's active price (lookup key `nmc_<plan>`), or null when Stripe has none. */
+export async function findPlanPriceId(stripe: StripeClient, plan: string): Promise<string | null> {
+  const prices = await stripe.prices.list({ lookup_keys: [`nmc_${plan}`], active: true, limit: 1 });
+  return prices.data[0]?.id ?? null;
 }
 
 export async function ensureStripeCustomer(deps: BillingCheckoutDeps, tenantId: string): Promise<string> {
@@ -51,19 +57,14 @@ export async function startCheckout(
   const customer = await ensureStripeCustomer(deps, input.tenantId);
   let session: { id: string; url: string | null };
   try {
-    const prices = await deps.stripe.prices.list({
-      lookup_keys: [`nmc_${input.plan}`],
-      active: true,
-      limit: 1,
-    });
-    const price = prices.data[0];
+    const price = await findPlanPriceId(deps.stripe, input.plan);
     if (!price) throw new AppError('unavailable', `the ${input.plan} plan has no price in Stripe yet`);
     const metadata = { tenant_id: input.tenantId, plan: input.plan };
     session = await deps.stripe.checkout.sessions.create({
       mode: 'subscription',
       customer,
       client_reference_id: input.tenantId,
-      line_items: [{ price: price.id, quantity: 1 }],
+      line_items: [{ price, quantity: 1 }],
       subscription_data: { metadata },
       metadata,
       success_url: input.successUrl,

@@ -5,6 +5,7 @@ import { inTransaction, type Pool } from '../../persistence/db.ts';
 import { findDraft, recordDraftCheckout } from '../../persistence/repositories/onboarding.ts';
 import { findTenantBySlug } from '../../persistence/repositories/tenants.ts';
 import type { StripeClient } from '../../providers/stripe/client.ts';
+import { findPlanPriceId, stripeUnavailable } from '../billing-checkout.ts';
 import type { Onboarder } from './onboarder.ts';
 
 // The last step of the draft: the plan, paid through a Stripe Checkout Session. The Stripe
@@ -20,11 +21,6 @@ import type { Onboarder } from './onboarder.ts';
 export type CheckoutDeps = { db: Pool; stripe: StripeClient };
 
 export const ONBOARDING_ORG_METADATA = 'nmc_onboarding_org';
-
-function stripeUnavailable(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  return new AppError('unavailable', 'Stripe could not be reached; try again', { cause: err });
-}
 
 export async function startOnboardingCheckout(
   deps: CheckoutDeps,
@@ -55,19 +51,14 @@ export async function startOnboardingCheckout(
         { ...(draft.name ? { name: draft.name } : {}), metadata: { tenant_id: tenantId } },
         { idempotencyKey: `nmc-customer-${tenantId}` },
       );
-      const prices = await deps.stripe.prices.list({
-        lookup_keys: [`nmc_${input.plan}`],
-        active: true,
-        limit: 1,
-      });
-      const price = prices.data[0];
+      const price = await findPlanPriceId(deps.stripe, input.plan);
       if (!price) throw new AppError('unavailable', `the ${input.plan} plan has no price in Stripe yet`);
       const metadata = { tenant_id: tenantId, plan: input.plan, [ONBOARDING_ORG_METADATA]: who.authOrgId };
       session = await deps.stripe.checkout.sessions.create({
         mode: 'subscription',
         customer: customer.id,
         client_reference_id: tenantId,
-        line_items: [{ price: price.id, quantity: 1 }],
+        line_items: [{ price, quantity: 1 }],
         subscription_data: { metadata: { tenant_id: tenantId, plan: input.plan } },
         metadata,
         success_url: input.successUrl,

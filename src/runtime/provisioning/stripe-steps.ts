@@ -3,6 +3,7 @@ import {
   lockStripeCustomer,
   setStripeCustomer,
 } from '../../persistence/repositories/billing.ts';
+import { findPlanPriceId } from '../billing-checkout.ts';
 import type { StepResult, StepRun } from './provisioning-deps.ts';
 
 // The Stripe steps: the tenant's customer, its subscription for the desired plan, and the
@@ -42,10 +43,9 @@ export async function ensureCustomer(run: StepRun): Promise<StepResult> {
 }
 
 async function priceFor(run: StepRun, plan: string): Promise<string> {
-  const prices = await run.deps.stripe.prices.list({ lookup_keys: [`nmc_${plan}`], active: true, limit: 1 });
-  const price = prices.data[0];
+  const price = await findPlanPriceId(run.deps.stripe, plan);
   if (!price) throw Object.assign(new Error(`the ${plan} plan has no price in Stripe`), { permanent: true });
-  return price.id;
+  return price;
 }
 
 export async function ensureSubscription(run: StepRun): Promise<StepResult> {
