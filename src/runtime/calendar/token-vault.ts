@@ -25,6 +25,26 @@ export function openRefreshToken(keyring: Keyring, connection: CalendarConnectio
 }
 
 /**
+ * Seals `token` under the keyring's current key onto the connection's row, only if the row still
+ * holds the key id read (a connection changed meanwhile is left alone). Answers whether it did.
+ */
+async function storeSealed(
+  db: Queryable,
+  keyring: Keyring,
+  connection: CalendarConnection,
+  token: string,
+): Promise<boolean> {
+  const sealed = sealRefreshToken(keyring, connection.tenant_id, connection.id, token);
+  return updateConnectionToken(db, {
+    tenantId: connection.tenant_id,
+    id: connection.id,
+    fromKeyId: connection.token_key_id,
+    tokenKeyId: sealed.keyId,
+    tokenCiphertext: sealed.ciphertext,
+  });
+}
+
+/**
  * Stores a provider's successor of a rotated refresh token in place of the old one, on every
  * connection of that provider that held the old one. The update is conditional on the key id
  * read, like rotation's: a connection changed meanwhile is left alone.
@@ -47,15 +67,7 @@ export async function storeRotatedToken(
       throw err;
     }
     if (token !== previous) continue;
-    const sealed = sealRefreshToken(keyring, connection.tenant_id, connection.id, next);
-    const done = await updateConnectionToken(db, {
-      tenantId: connection.tenant_id,
-      id: connection.id,
-      fromKeyId: connection.token_key_id,
-      tokenKeyId: sealed.keyId,
-      tokenCiphertext: sealed.ciphertext,
-    });
-    if (done) stored += 1;
+    if (await storeSealed(db, keyring, connection, next)) stored += 1;
   }
   return stored;
 }
@@ -82,15 +94,7 @@ export async function rotateTokens(
       unreadable += 1;
       continue;
     }
-    const sealed = sealRefreshToken(keyring, connection.tenant_id, connection.id, token);
-    const done = await updateConnectionToken(db, {
-      tenantId: connection.tenant_id,
-      id: connection.id,
-      fromKeyId: connection.token_key_id,
-      tokenKeyId: sealed.keyId,
-      tokenCiphertext: sealed.ciphertext,
-    });
-    if (done) rotated += 1;
+    if (await storeSealed(db, keyring, connection, token)) rotated += 1;
   }
   return { rotated, unreadable };
 }
