@@ -34,6 +34,10 @@ type Rule = {
   purge: (db: Queryable, cutoff: Date, batch: number) => Promise<number>;
 };
 
+function reportRule(name: string, purge: Rule['purge']): Rule {
+  return { name, days: (p) => p['retention.reports_days'], purge };
+}
+
 const RULES: Rule[] = [
   { name: 'messages', days: (p) => p['retention.messages_days'], purge: purgeMessagesBefore },
   { name: 'calls', days: (p) => p['retention.metadata_days'], purge: purgeCallsBefore },
@@ -53,27 +57,11 @@ const RULES: Rule[] = [
   { name: 'idempotency_keys', days: () => 0, purge: purgeExpiredIdempotencyKeys },
   // The reports in this order: fact rows, then the journal events no retained fact names, then the
   // days no retained fact contributes to (docs/reports.md).
-  {
-    name: 'report_conversations',
-    days: (p) => p['retention.reports_days'],
-    purge: purgeReportConversationsBefore,
-  },
-  {
-    name: 'report_appointments',
-    days: (p) => p['retention.reports_days'],
-    purge: purgeReportAppointmentsBefore,
-  },
-  { name: 'report_events', days: (p) => p['retention.reports_days'], purge: purgeReportJournalBefore },
-  {
-    name: 'report_funnel_days',
-    days: (p) => p['retention.reports_days'],
-    purge: purgeReportFunnelDaysBefore,
-  },
-  {
-    name: 'report_first_response_days',
-    days: (p) => p['retention.reports_days'],
-    purge: purgeReportResponseDaysBefore,
-  },
+  reportRule('report_conversations', purgeReportConversationsBefore),
+  reportRule('report_appointments', purgeReportAppointmentsBefore),
+  reportRule('report_events', purgeReportJournalBefore),
+  reportRule('report_funnel_days', purgeReportFunnelDaysBefore),
+  reportRule('report_first_response_days', purgeReportResponseDaysBefore),
 ];
 
 export async function runRetention(db: Pool, policy: Policy, now: Date): Promise<Record<string, number>> {
