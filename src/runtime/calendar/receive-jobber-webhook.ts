@@ -62,8 +62,8 @@ export async function receiveJobberWebhook(
   const targets = await calendarsOfJobberAccount(deps.db, event.accountId);
 
   if (event.topic === 'APP_DISCONNECT') {
-    for (const connectionId of new Set(targets.map((t) => t.connection_id))) {
-      const tenantId = targets.find((t) => t.connection_id === connectionId)?.tenant_id ?? '';
+    const connections = new Map(targets.map((t) => [t.connection_id, t.tenant_id]));
+    for (const [connectionId, tenantId] of connections) {
       await setConnectionStatus(deps.db, tenantId, connectionId, 'unauthorized');
     }
     return { topic: event.topic, queued: 0, duplicates: 0, ignored: false };
