@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { findConversation } from '../../persistence/repositories/conversations.ts';
-import { listUsers } from '../../persistence/repositories/users.ts';
+import { findUser, listUsers } from '../../persistence/repositories/users.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 import { idParam, listOf } from '../schemas.ts';
@@ -64,10 +64,9 @@ export function conversationAssignRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const tenantId = tenantOf(request);
         const { id } = request.params;
-        const users = await listUsers(deps.db, tenantId);
         // Another tenant's user id answers like one that does not exist.
-        const user = users.find((u) => u.id === request.body.user_id && u.active);
-        if (!user) throw new AppError('not_found', 'no active teammate with that id');
+        const user = await findUser(deps.db, tenantId, request.body.user_id);
+        if (!user?.active) throw new AppError('not_found', 'no active teammate with that id');
         const conversation = await findConversation(deps.db, tenantId, id);
         if (!conversation) throw new AppError('not_found', 'conversation not found');
         if (conversation.state === 'blocked' || conversation.state === 'closed')

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { findConversation } from '../../persistence/repositories/conversations.ts';
 import { insertNote, listNotes, type NoteRow } from '../../persistence/repositories/notes.ts';
-import { listUsers } from '../../persistence/repositories/users.ts';
+import { findUser } from '../../persistence/repositories/users.ts';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 import { idParam, instant, listOf } from '../schemas.ts';
@@ -73,7 +73,7 @@ export function conversationNoteRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const userId = request.principal?.userId;
         if (!userId) throw new AppError('forbidden', 'only a tenant user can write notes');
         await ownConversation(tenantId, request.params.id);
-        const author = (await listUsers(deps.db, tenantId)).find((u) => u.id === userId);
+        const author = await findUser(deps.db, tenantId, userId);
         const row = await insertNote(deps.db, {
           tenantId,
           conversationId: request.params.id,

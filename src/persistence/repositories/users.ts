@@ -73,6 +73,15 @@ export async function listUsers(db: Queryable, tenantId: string): Promise<UserRo
   return rows;
 }
 
+/** One user of the tenant; another tenant's user id answers like one that does not exist. */
+export async function findUser(db: Queryable, tenantId: string, id: string): Promise<UserRow | null> {
+  const { rows } = await db.query<UserRow>(
+    `SELECT ${COLUMNS} FROM id_users WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
+  return rows[0] ?? null;
+}
+
 export type InviteResult = { kind: 'invited'; user: UserRow } | { kind: 'exists' };
 
 /** An invitation for this email with this role, unless a user (or invitation) has that email. */
