@@ -41,6 +41,10 @@ export type MessageRow = {
 
 const COLUMNS =
   'tenant_id, id, conversation_id, direction, participant, operator_id, purpose, body, media, status, provider_sid, error_code, failure_reason, attempts, seq::int AS seq, created_at, updated_at';
+/** COLUMNS qualified with the `m` alias, for statements that join another table. */
+const M_COLUMNS = COLUMNS.split(', ')
+  .map((column) => `m.${column}`)
+  .join(', ');
 
 export async function insertMessage(
   db: Queryable,
@@ -94,9 +98,7 @@ export async function findMessageWithCaller(
   id: string,
 ): Promise<{ message: MessageRow; caller: string | null } | null> {
   const { rows } = await db.query<MessageRow & { conversation_caller: string | null }>(
-    `SELECT ${COLUMNS.split(', ')
-      .map((column) => `m.${column}`)
-      .join(', ')}, c.caller AS conversation_caller
+    `SELECT ${M_COLUMNS}, c.caller AS conversation_caller
      FROM conv_messages m
      LEFT JOIN conv_conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
      WHERE m.tenant_id = $1 AND m.id = $2`,
