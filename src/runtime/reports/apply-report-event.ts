@@ -1,6 +1,7 @@
 import {
   APPOINTMENT_EVENTS,
   type AppointmentEvent,
+  type AppointmentFacts,
   appointmentContributions,
   appointmentIdsOf,
   CONVERSATION_STEP_BY_EVENT,
@@ -52,15 +53,10 @@ export async function applyReportEvent(
   if (event.event_name === REMINDER_EVENT) {
     const appointmentId = event.payload.appointment_id;
     if (typeof appointmentId !== 'string') return;
-    const before = await lockAppointmentFacts(client, event.tenant_id, appointmentId);
-    const after = mergeAppointmentReminder(before, event.occurred_at);
-    if (after.reminded_at === before.reminded_at) return;
-    await saveAppointmentFacts(client, event.tenant_id, appointmentId, after);
-    await addToDays(
-      client,
-      event.tenant_id,
-      difference(appointmentContributions(before, timeZone), appointmentContributions(after, timeZone)),
-    );
+    await updateAppointmentFacts(client, event.tenant_id, appointmentId, timeZone, (before) => {
+      const after = mergeAppointmentReminder(before, event.occurred_at);
+      return after.reminded_at === before.reminded_at ? null : after;
+    });
     return;
   }
   if (!isAppointmentEvent(event.event_name)) return;
@@ -72,13 +68,27 @@ export async function applyReportEvent(
   };
   // Rows in id order: two events of one chain applied at once lock them in the same order.
   for (const id of appointmentIdsOf(appointmentEvent).sort()) {
-    const before = await lockAppointmentFacts(client, event.tenant_id, id);
-    const after = mergeAppointmentEvent(id, before, appointmentEvent);
-    await saveAppointmentFacts(client, event.tenant_id, id, after);
-    await addToDays(
-      client,
-      event.tenant_id,
-      difference(appointmentContributions(before, timeZone), appointmentContributions(after, timeZone)),
+    await updateAppointmentFacts(client, event.tenant_id, id, timeZone, (before) =>
+      mergeAppointmentEvent(id, before, appointmentEvent),
     );
   }
+}
+
+/** Locks an appointment's fact row, merges into it (null: nothing changes) and moves its days by the difference. */
+async function updateAppointmentFacts(
+  client: Queryable,
+  tenantId: string,
+  appointmentId: string,
+  timeZone: string,
+  merge: (before: AppointmentFacts) => AppointmentFacts | null,
+): Promise<void> {
+  const before = await lockAppointmentFacts(client, tenantId, appointmentId);
+  const after = merge(before);
+  if (after === null) return;
+  await saveAppointmentFacts(client, tenantId, appointmentId, after);
+  await addToDays(
+    client,
+    tenantId,
+    difference(appointmentContributions(before, timeZone), appointmentContributions(after, timeZone)),
+  );
 }
