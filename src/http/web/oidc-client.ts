@@ -21,7 +21,6 @@ export type LoginStart = { url: string; state: string; codeVerifier: string; non
 export type GrantedTokens = {
   accessToken: string;
   refreshToken: string | null;
-  expiresInSeconds: number | null;
 };
 
 /** The identity provider refused the refresh token (revoked, expired, spent): the session is over. */
@@ -49,7 +48,6 @@ function granted(tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponse
   return {
     accessToken: tokens.access_token,
     refreshToken: tokens.refresh_token ?? null,
-    expiresInSeconds: tokens.expiresIn() ?? null,
   };
 }
 
