@@ -13,6 +13,10 @@ import { instant } from '../schemas.ts';
 // changes through the Stripe webhook.
 
 const httpUrl = z.url({ protocol: /^https?$/ }).max(2000);
+/** A Checkout Session's request: the plan, and where Stripe sends the browser back to. */
+export const checkoutBody = z
+  .object({ plan: z.enum(PLANS), success_url: httpUrl.optional(), cancel_url: httpUrl.optional() })
+  .strict();
 const billing = z
   .object({
     plan: z.string().nullable(),
@@ -63,9 +67,7 @@ export function billingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: 'Start a Stripe Checkout Session for a plan',
           operationId: 'createCheckoutSession',
           security: [{ bearer: [] }],
-          body: z
-            .object({ plan: z.enum(PLANS), success_url: httpUrl.optional(), cancel_url: httpUrl.optional() })
-            .strict(),
+          body: checkoutBody,
           response: { 201: z.object({ url: z.string(), session_id: z.string() }) },
         },
       },

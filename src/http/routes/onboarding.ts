@@ -23,6 +23,7 @@ import type { ProvisioningDeps } from '../../runtime/provisioning/provisioning-d
 import type { AppDeps } from '../app.ts';
 import { onboardingOrgOf } from '../auth/authenticate.ts';
 import { instant } from '../schemas.ts';
+import { checkoutBody } from './billing.ts';
 
 // Self-serve onboarding: the admin of an organisation that has no tenant yet (the onboarding
 // principal, src/http/auth/authenticate.ts) fills in a draft — the business's name and slug, its
@@ -39,7 +40,6 @@ const areaCode = z
   .string()
   .regex(/^[2-9]\d{2}$/)
   .describe('a US area code such as 415');
-const httpUrl = z.url({ protocol: /^https?$/ }).max(2000);
 
 const draftView = z
   .object({
@@ -259,9 +259,7 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             'Pay for a plan through Stripe Checkout; when it completes the business is created and provisioned',
           operationId: 'startOnboardingCheckout',
           security,
-          body: z
-            .object({ plan: z.enum(PLANS), success_url: httpUrl.optional(), cancel_url: httpUrl.optional() })
-            .strict(),
+          body: checkoutBody,
           response: { 201: z.object({ url: z.string(), session_id: z.string() }) },
         },
       },
