@@ -119,6 +119,7 @@ const PARTICIPANT_BY_PURPOSE = {
 
 export function createDispatch(deps: DispatcherDeps): Dispatch {
   const tenantFacts = deps.tenantFacts ?? createTenantFactsCache();
+  const portalLinks = deps.portalLinks;
   const dispatch: Dispatch = async (tenantId, ref, event, options) => {
     const stepLog: { dialogue?: string; answers: string[] } = { answers: [] };
     const sends: QueuedSend[] = [];
@@ -249,10 +250,10 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
             at: event.at,
             holdTtlMinutes: deps.holdTtlMinutes ?? 15,
             trace: { correlationId: options.correlationId, causationId: options.causationId ?? null },
-            ...(deps.portalLinks
+            ...(portalLinks
               ? {
                   linkFor: (appointmentId: string) =>
-                    (deps.portalLinks as LinkFor)({
+                    portalLinks({
                       db: client,
                       tenantId,
                       appointmentId,
