@@ -199,8 +199,20 @@ type ConflictRow = Omit<
   'appointment_start' | 'appointment_end' | 'busy_start' | 'busy_end' | 'detected_at'
 > & { appointment_start: Date; appointment_end: Date; busy_start: Date; busy_end: Date; detected_at: Date };
 
-const CONFLICT_COLUMNS =
-  'id, appointment_id, calendar_id, busy_external_id, appointment_start, appointment_end, busy_start, busy_end, detected_at';
+const CONFLICT_FIELDS = [
+  'id',
+  'appointment_id',
+  'calendar_id',
+  'busy_external_id',
+  'appointment_start',
+  'appointment_end',
+  'busy_start',
+  'busy_end',
+  'detected_at',
+];
+const CONFLICT_COLUMNS = CONFLICT_FIELDS.join(', ');
+/** The same columns read from the conflicts table aliased `c`. */
+const CONFLICT_COLUMNS_OF_C = CONFLICT_FIELDS.map((f) => `c.${f}`).join(', ');
 
 function conflictOf(r: ConflictRow): CalendarConflict {
   return {
@@ -266,8 +278,7 @@ export async function listOpenConflicts(
   limit = 100,
 ): Promise<CalendarConflict[]> {
   const { rows } = await db.query<ConflictRow>(
-    `SELECT c.id, c.appointment_id, c.calendar_id, c.busy_external_id, c.appointment_start, c.appointment_end,
-       c.busy_start, c.busy_end, c.detected_at
+    `SELECT ${CONFLICT_COLUMNS_OF_C}
      FROM sched_calendar_conflicts c
      JOIN sched_reservations r ON r.tenant_id = c.tenant_id AND r.id = c.appointment_id
      WHERE c.tenant_id = $1 AND r.status = 'live' AND upper(r.timeslot) > now() AND ${STILL_OVERLAPS}
@@ -285,8 +296,7 @@ export async function openConflictsOf(
 ): Promise<CalendarConflict[]> {
   if (appointmentIds.length === 0) return [];
   const { rows } = await db.query<ConflictRow>(
-    `SELECT c.id, c.appointment_id, c.calendar_id, c.busy_external_id, c.appointment_start, c.appointment_end,
-       c.busy_start, c.busy_end, c.detected_at
+    `SELECT ${CONFLICT_COLUMNS_OF_C}
      FROM sched_calendar_conflicts c
      JOIN sched_reservations r ON r.tenant_id = c.tenant_id AND r.id = c.appointment_id
      WHERE c.tenant_id = $1 AND c.appointment_id = ANY($2::uuid[])
@@ -307,8 +317,7 @@ export async function latestConflictOfConversation(
   conversationId: string,
 ): Promise<CalendarConflict | null> {
   const { rows } = await db.query<ConflictRow>(
-    `SELECT c.id, c.appointment_id, c.calendar_id, c.busy_external_id, c.appointment_start, c.appointment_end,
-       c.busy_start, c.busy_end, c.detected_at
+    `SELECT ${CONFLICT_COLUMNS_OF_C}
      FROM sched_calendar_conflicts c
      JOIN sched_reservations r ON r.tenant_id = c.tenant_id AND r.id = c.appointment_id
      WHERE c.tenant_id = $1 AND r.conversation_id = $2
