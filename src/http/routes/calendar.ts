@@ -130,8 +130,6 @@ const busyBlockSchema = z
   .describe('Busy time in a connected calendar: only when, never what (no title, no attendees)')
   .meta({ id: 'BusyBlock' });
 
-/** The longest window a busy listing covers (the calendar shows a week at most). */
-
 const daysField = z.coerce.number().int().min(1).max(365);
 
 function calendarOf(deps: AppDeps): CalendarDeps {
