@@ -32,6 +32,11 @@ export async function findPlanPriceId(stripe: StripeClient, plan: string): Promi
   return prices.data[0]?.id ?? null;
 }
 
+/** One key per tenant for creating its Stripe customer, shared by checkout, onboarding and convergence. */
+export function customerIdempotencyKey(tenantId: string): string {
+  return `nmc-customer-${tenantId}`;
+}
+
 export async function ensureStripeCustomer(deps: BillingCheckoutDeps, tenantId: string): Promise<string> {
   return inTransaction(deps.db, async (client) => {
     const existing = await lockStripeCustomer(client, tenantId);
@@ -40,7 +45,7 @@ export async function ensureStripeCustomer(deps: BillingCheckoutDeps, tenantId: 
     const customer = await deps.stripe.customers
       .create(
         { ...(tenant ? { name: tenant.name } : {}), metadata: { tenant_id: tenantId } },
-        { idempotencyKey: `nmc-customer-${tenantId}` },
+        { idempotencyKey: customerIdempotencyKey(tenantId) },
       )
       .catch((err: unknown) => {
         throw stripeUnavailable(err);

@@ -5,7 +5,7 @@ import { inTransaction, type Pool } from '../../persistence/db.ts';
 import { findDraft, recordDraftCheckout } from '../../persistence/repositories/onboarding.ts';
 import { findTenantBySlug } from '../../persistence/repositories/tenants.ts';
 import type { StripeClient } from '../../providers/stripe/client.ts';
-import { findPlanPriceId, stripeUnavailable } from '../billing-checkout.ts';
+import { customerIdempotencyKey, findPlanPriceId, stripeUnavailable } from '../billing-checkout.ts';
 import type { Onboarder } from './onboarder.ts';
 
 // The last step of the draft: the plan, paid through a Stripe Checkout Session. The Stripe
@@ -49,7 +49,7 @@ export async function startOnboardingCheckout(
     try {
       const customer = await deps.stripe.customers.create(
         { ...(draft.name ? { name: draft.name } : {}), metadata: { tenant_id: tenantId } },
-        { idempotencyKey: `nmc-customer-${tenantId}` },
+        { idempotencyKey: customerIdempotencyKey(tenantId) },
       );
       const price = await findPlanPriceId(deps.stripe, input.plan);
       if (!price) throw new AppError('unavailable', `the ${input.plan} plan has no price in Stripe yet`);

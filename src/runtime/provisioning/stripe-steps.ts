@@ -3,7 +3,7 @@ import {
   lockStripeCustomer,
   setStripeCustomer,
 } from '../../persistence/repositories/billing.ts';
-import { findPlanPriceId } from '../billing-checkout.ts';
+import { customerIdempotencyKey, findPlanPriceId } from '../billing-checkout.ts';
 import type { StepResult, StepRun } from './provisioning-deps.ts';
 
 // The Stripe steps: the tenant's customer, its subscription for the desired plan, and the
@@ -24,10 +24,10 @@ export async function ensureCustomer(run: StepRun): Promise<StepResult> {
     customerId = found.data[0]?.id ?? null;
   }
   if (customerId === null) {
-    // The same key as an owner's checkout (src/runtime/billing-checkout.ts): one customer either way.
+    // The same key as an owner's checkout and onboarding: one customer either way.
     const created = await stripe.customers.create(
       { name: run.desired.name, metadata: { tenant_id: run.tenantId } },
-      { idempotencyKey: `nmc-customer-${run.tenantId}` },
+      { idempotencyKey: customerIdempotencyKey(run.tenantId) },
     );
     customerId = created.id;
   }
