@@ -51,8 +51,6 @@ const liveHoldSchema = holdSchema
   })
   .meta({ id: 'LiveHold' });
 
-/** The longest window a holds listing covers (the calendar shows a week at most). */
-
 const resourceJson = (r: Resource) => ({
   ...r,
   weekly_hours: Object.fromEntries(
