@@ -1,5 +1,5 @@
 import type { AccountResources, SandboxBrand, SandboxCampaign, SandboxService } from './account-resources.ts';
-import { type Answer, errorAnswer } from './messages-api.ts';
+import { type Answer, all, errorAnswer, first } from './messages-api.ts';
 import { newSid } from './sids.ts';
 import type { FormParams } from './traffic-store.ts';
 
@@ -19,17 +19,6 @@ const SERVICE_NUMBER = /^\/v1\/Services\/([^/]+)\/PhoneNumbers\/([^/]+)$/;
 const CAMPAIGNS = /^\/v1\/Services\/([^/]+)\/Compliance\/Usa2p$/;
 const CAMPAIGN = /^\/v1\/Services\/([^/]+)\/Compliance\/Usa2p\/([^/]+)$/;
 const BASE = 'https://messaging.twilio.com/v1';
-
-function first(params: FormParams, key: string): string | undefined {
-  const value = params[key];
-  return Array.isArray(value) ? value[0] : (value as string | undefined);
-}
-
-function all(params: FormParams, key: string): string[] {
-  const value = params[key];
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value as string];
-}
 
 const ok = (status: number, body: unknown): Answer => ({ status, body, code: null, messageSid: null });
 

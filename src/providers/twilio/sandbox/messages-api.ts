@@ -35,12 +35,12 @@ export function errorAnswer(status: number, code: number, message?: string): Ans
   return { status, body: twilioErrorBody(status, code, message), code, messageSid: null };
 }
 
-function first(params: FormParams, key: string): string | undefined {
+export function first(params: FormParams, key: string): string | undefined {
   const value = params[key];
   return Array.isArray(value) ? value[0] : (value as string | undefined);
 }
 
-function all(params: FormParams, key: string): string[] {
+export function all(params: FormParams, key: string): string[] {
   const value = params[key];
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value as string];

@@ -1,6 +1,6 @@
 import type { AccountResources, SandboxNumber } from './account-resources.ts';
 import { API_VERSION, rfc2822 } from './message-resource.ts';
-import { type Answer, errorAnswer } from './messages-api.ts';
+import { type Answer, errorAnswer, first } from './messages-api.ts';
 import { newSid } from './sids.ts';
 import type { FormParams } from './traffic-store.ts';
 
@@ -17,11 +17,6 @@ const AVAILABLE_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/AvailablePhoneNumbers\
 const INCOMING_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers\.json$/;
 const INCOMING_ONE_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers\/([^/]+)\.json$/;
 const NOT_AVAILABLE = 21422;
-
-function first(params: FormParams, key: string): string | undefined {
-  const value = params[key];
-  return Array.isArray(value) ? value[0] : (value as string | undefined);
-}
 
 function friendly(e164: string): string {
   const d = e164.slice(2);
