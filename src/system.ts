@@ -16,6 +16,7 @@ import { openGoogle } from './providers/google/open-google.ts';
 import type { GoogleSandbox } from './providers/google/sandbox/server.ts';
 import { openJobber } from './providers/jobber/open-jobber.ts';
 import type { JobberSandbox } from './providers/jobber/sandbox/server.ts';
+import { buildSoon } from './providers/lazy-sdk.ts';
 import { openStripe } from './providers/stripe/open-stripe.ts';
 import type { StripeSandbox } from './providers/stripe/sandbox/server.ts';
 import { createSandboxTenDlc } from './providers/ten-dlc/provider.ts';
@@ -335,6 +336,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         boss,
         tenDlc,
         twilio: { authToken: account.authToken, accountSid: account.accountSid },
+        warmSmsSender: () => buildSoon(twilio),
         auth: await createOperatorAuth(config),
         streamHub,
         stripe: { client: stripe.client, webhookSecret: stripe.webhookSecret },

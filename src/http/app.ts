@@ -88,6 +88,11 @@ export type AppDeps = {
   boss: Pick<PgBoss, 'send'>;
   /** The token Twilio signs webhooks with (the sandbox's when no real account is configured). */
   twilio: { authToken: string; accountSid: string };
+  /**
+   * Told when a call starts ringing: a missed call's text follows within seconds, so the SMS
+   * sender (a lazily loaded SDK) is made ready while the phone rings, not while the caller waits.
+   */
+  warmSmsSender?: () => void;
   auth: {
     verify: TokenVerifier;
     orgClaim: string;

@@ -18,6 +18,9 @@ export function createPool(
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 20,
+    // A connection costs ~9 ms to open (a backend fork and SCRAM); after a quiet spell the first
+    // missed calls would each pay it on their way to the first text. A few stay open for them.
+    min: Math.min(4, options.max ?? 20),
     application_name: options.applicationName ?? 'nevermisscall',
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,

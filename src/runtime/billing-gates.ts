@@ -7,7 +7,7 @@ import {
 } from '../domain/feature-gates.ts';
 import type { Queryable } from '../persistence/db.ts';
 import { listSubscriptions, type SubscriptionRow } from '../persistence/repositories/billing.ts';
-import { isTenantClosed } from '../persistence/repositories/tenants.ts';
+import { tenantClosedAt } from '../persistence/repositories/tenants.ts';
 import type { GatesReader } from './conversation-facts.ts';
 
 // Feature gates from the billing module. A tenant with no subscription at all keeps every gate
@@ -38,15 +38,40 @@ export function billingStateOf(subscriptions: readonly SubscriptionRow[], at: st
   return { primary, gates: gatesForSubscriptions(facts, at, { graceDays: PAST_DUE_GRACE_DAYS }) };
 }
 
+/** What the gates are computed from at any moment: kept per process with the tenant's facts. */
+export type BillingFacts = { subscriptions: SubscriptionRow[]; closedAt: Date | null };
+
+async function readBillingFacts(db: Queryable, tenantId: string): Promise<BillingFacts> {
+  return {
+    subscriptions: await listSubscriptions(db, tenantId),
+    closedAt: await tenantClosedAt(db, tenantId),
+  };
+}
+
+function billingStateAt(facts: BillingFacts, at: string | Date): BillingState {
+  const state = billingStateOf(facts.subscriptions, at);
+  // A closed tenant (src/runtime/provisioning, the stop_sending step) uses nothing, paid or not.
+  const closed = facts.closedAt !== null && facts.closedAt.getTime() <= new Date(at).getTime();
+  return closed ? { ...state, gates: { ...NO_GATES } } : state;
+}
+
 export async function readBillingState(
   db: Queryable,
   tenantId: string,
   at: string | Date,
 ): Promise<BillingState> {
-  const state = billingStateOf(await listSubscriptions(db, tenantId), at);
-  // A closed tenant (src/runtime/provisioning, the stop_sending step) uses nothing, paid or not.
-  return (await isTenantClosed(db, tenantId, at)) ? { ...state, gates: { ...NO_GATES } } : state;
+  return billingStateAt(await readBillingFacts(db, tenantId), at);
 }
 
-export const readGatesFromBilling: GatesReader = async (db, tenantId, at) =>
-  (await readBillingState(db, tenantId, at)).gates;
+/**
+ * The gates at `at`. With the tenant's facts at the reader's version (`cached`), the billing facts
+ * held there are used, and ones read are handed back to be kept: a hit costs no statement.
+ */
+export const readGatesFromBilling: GatesReader = async (db, tenantId, at, cached) => {
+  let billing = cached?.known.billing;
+  if (!billing) {
+    billing = await readBillingFacts(db, tenantId);
+    cached?.learn({ billing });
+  }
+  return billingStateAt(billing, at).gates;
+};

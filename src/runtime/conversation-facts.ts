@@ -15,7 +15,13 @@ import type { TenantFacts } from './tenant-facts.ts';
 // ones read are handed to `learn` for the next event.
 
 export type FeatureGates = { sms: boolean; assistant: boolean };
-export type GatesReader = (db: Queryable, tenantId: string, at: string) => Promise<FeatureGates>;
+/** `cached`: the tenant's facts this process holds at the reader's version, and where to keep new ones. */
+export type GatesReader = (
+  db: Queryable,
+  tenantId: string,
+  at: string,
+  cached?: { known: TenantFacts; learn: (facts: TenantFacts) => void },
+) => Promise<FeatureGates>;
 
 export async function loadConversationFacts(
   db: Queryable,

@@ -62,7 +62,10 @@ export type DispatchOptions = {
   /** A provider callback's identity, claimed in `webhook_events` in the same transaction. */
   webhook?: { provider: string; key: string };
   record?: RecordHook;
-  /** Rows a caller writes in the dispatch transaction after the transition, knowing its outcome. */
+  /**
+   * Rows a caller writes in the dispatch transaction after the transition, knowing its outcome
+   * (also when the conversation was flagged; not for a duplicate).
+   */
   finish?: (tx: { client: PoolClient; result: DispatchResult }) => Promise<void>;
   /** The tenant when the caller has already read it (a webhook finds it by number): not read again. */
   tenant?: Tenant;
@@ -163,7 +166,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
 
         // The feature gates are the tenant's, not the conversation's: read before its lock, so events
         // of one conversation wait for each other two round trips less.
-        const gates = await deps.readGates(client, tenantId, event.at);
+        const gates = await deps.readGates(client, tenantId, event.at, { known, learn });
         const { row, created } = await resolveConversation(client, tenantId, ref, event);
         const events: NewEvent[] = [];
         const emit = (name: string, payload: Record<string, unknown>) =>
@@ -201,13 +204,15 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
             });
           }
           await writeOutboxEvents(client, events);
-          return {
-            outcome: 'flagged' as const,
+          const flagged: DispatchResult = {
+            outcome: 'flagged',
             conversationId: row.id,
             version,
             state: row.state,
             messageIds: [],
           };
+          await options.finish?.({ client, result: flagged });
+          return flagged;
         }
 
         const facts = await loadConversationFacts(client, tenant, row.caller, event.at, deps.readGates, {

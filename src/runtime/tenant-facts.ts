@@ -1,8 +1,10 @@
 import type { Policy } from '../domain/policy.ts';
 import type { Service } from '../persistence/repositories/catalog.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
+import type { BillingFacts } from './billing-gates.ts';
 
-// Tenant-level facts kept per process: the tenant row, its policy, its active catalog. A copy is
+// Tenant-level facts kept per process: the tenant row, its policy, its active catalog, its billing
+// facts (subscriptions and closing date, from which the feature gates follow). A copy is
 // stamped with the tenant's facts version (tenant_facts_versions, bumped by trigger on every change
 // to those rows, migration 0020) and used only by a transaction that read the same version, so a
 // change is seen by the next event after its commit, whichever process made it. The version is
@@ -12,7 +14,7 @@ const NIL_TENANT = '00000000-0000-0000-0000-000000000000';
 /** Tenants whose facts one process keeps; the least recently stored goes first. */
 const MAX_TENANTS = 1_000;
 
-export type TenantFacts = { tenant?: Tenant; policy?: Policy; services?: Service[] };
+export type TenantFacts = { tenant?: Tenant; policy?: Policy; services?: Service[]; billing?: BillingFacts };
 
 export type TenantFactsCache = {
   /** The statement that reads the tenant's facts version (no parameters: see inTransactionReading). */

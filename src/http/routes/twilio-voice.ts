@@ -5,7 +5,6 @@ import { classifyDial } from '../../domain/missed-call.ts';
 import { parseE164 } from '../../domain/phone.ts';
 import {
   findCall,
-  markCallTexted,
   markScreenAccepted,
   recordCallStart,
   recordDialResult,
@@ -71,6 +70,7 @@ export function twilioVoiceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           twiml.hangup();
           return sendTwiml(reply, twiml);
         }
+        deps.warmSmsSender?.();
         const caller = parseE164(params.data.From);
         if (caller) {
           await recordCallStart(deps.db, {
@@ -175,12 +175,13 @@ export function twilioVoiceRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             causationId: CallSid,
             tenant,
             webhook: { provider: 'twilio', key: `dial-status:${CallSid}` },
-            record: async ({ client, conversation }) => {
-              await recordDialResult(client, { ...result, conversationId: conversation.id });
-            },
-            // In the same transaction: no commit of its own.
+            // In the same transaction, once its outcome is known: one write, texted or not.
             finish: async ({ client, result: dispatched }) => {
-              if (dispatched.messageIds.length > 0) await markCallTexted(client, tenant.id, CallSid);
+              await recordDialResult(client, {
+                ...result,
+                conversationId: dispatched.conversationId,
+                texted: dispatched.messageIds.length > 0,
+              });
             },
           },
         );

@@ -79,13 +79,6 @@ export async function recordDialResult(
   );
 }
 
-export async function markCallTexted(db: Queryable, tenantId: string, callSid: string): Promise<void> {
-  await db.query('UPDATE conv_calls SET texted = true WHERE tenant_id = $1 AND call_sid = $2', [
-    tenantId,
-    callSid,
-  ]);
-}
-
 /** Retention: deletes up to `batch` call records created before `cutoff`; returns how many. */
 export async function purgeCallsBefore(db: Queryable, cutoff: Date, batch: number): Promise<number> {
   const result = await db.query(

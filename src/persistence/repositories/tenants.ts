@@ -29,6 +29,19 @@ export async function findTenantById(db: Queryable, id: string): Promise<Tenant 
   return rows[0] ?? null;
 }
 
+/** The time zones of the tenants among `ids` that exist, by id (one read for a batch of events). */
+export async function findTenantTimeZones(
+  db: Queryable,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; time_zone: string }>(
+    'SELECT id, time_zone FROM id_tenants WHERE id = ANY($1::uuid[])',
+    [[...new Set(ids)]],
+  );
+  return new Map(rows.map((r) => [r.id, r.time_zone]));
+}
+
 export async function findTenantBySlug(db: Queryable, slug: string): Promise<Tenant | null> {
   const { rows } = await db.query<Tenant>(`SELECT ${COLUMNS} FROM id_tenants WHERE slug = $1`, [slug]);
   return rows[0] ?? null;
@@ -208,13 +221,4 @@ export async function deleteTenantData(db: Queryable, tenantId: string): Promise
   for (const table of await tenantTables(db, [])) {
     await db.query(`DELETE FROM ${quoteIdent(table)} WHERE tenant_id = $1`, [tenantId]);
   }
-}
-
-/** Whether the tenant was closed at or before `at` (a closed tenant sends nothing). */
-export async function isTenantClosed(db: Queryable, tenantId: string, at: string | Date): Promise<boolean> {
-  const { rows } = await db.query<{ closed: boolean }>(
-    'SELECT closed_at IS NOT NULL AND closed_at <= $2 AS closed FROM id_tenants WHERE id = $1',
-    [tenantId, at],
-  );
-  return rows[0]?.closed ?? false;
 }

@@ -68,10 +68,12 @@ async function factsVersion(): Promise<number> {
 }
 
 const tenantLevelReads = () =>
-  (statements ?? []).filter((sql) => /FROM policy_values|SELECT id, slug, name/.test(sql));
+  (statements ?? []).filter((sql) =>
+    /FROM policy_values|SELECT id, slug, name|FROM bill_subscriptions|SELECT closed_at/.test(sql),
+  );
 
 describe('tenant facts kept between events', () => {
-  it('a second event reads neither the tenant row nor its policy again', async () => {
+  it('a second event reads neither the tenant row, its policy nor its billing facts again', async () => {
     await greetingAfterMissedCall();
     statements = [];
     await greetingAfterMissedCall();
@@ -87,6 +89,22 @@ describe('tenant facts kept between events', () => {
     expect(await greetingAfterMissedCall()).toContain('Renamed Plumbing');
     await database.pool.query('UPDATE id_tenants SET name = $2 WHERE id = $1', [tenant.id, tenant.name]);
     expect(await greetingAfterMissedCall()).toContain(tenant.name);
+  });
+
+  it('a subscription or a closing, written by plain SQL, closes the gates for the very next event', async () => {
+    expect(await greetingAfterMissedCall()).not.toBe('');
+    await database.pool.query(
+      `INSERT INTO bill_subscriptions (tenant_id, stripe_subscription_id, plan, status, stripe_created, stripe_event_created)
+       VALUES ($1, 'sub_factsversion', 'starter', 'canceled', 1, 1)`,
+      [tenant.id],
+    );
+    expect(await greetingAfterMissedCall()).toBe(''); // no text: the gates are closed
+    await database.pool.query('DELETE FROM bill_subscriptions WHERE tenant_id = $1', [tenant.id]);
+    expect(await greetingAfterMissedCall()).not.toBe('');
+    await database.pool.query('UPDATE id_tenants SET closed_at = now() WHERE id = $1', [tenant.id]);
+    expect(await greetingAfterMissedCall()).toBe('');
+    await database.pool.query('UPDATE id_tenants SET closed_at = NULL WHERE id = $1', [tenant.id]);
+    expect(await greetingAfterMissedCall()).not.toBe('');
   });
 
   it('tenant and platform policy values and catalog rows each move the version; other events do not', async () => {
