@@ -48,6 +48,7 @@ import { createSendNow, type SendNow } from './runtime/send-now.ts';
 import { createSmsSender } from './runtime/send-sms.ts';
 import { createStreamHub } from './runtime/stream-hub.ts';
 import { campaignStatusSubscriber } from './runtime/ten-dlc.ts';
+import { createTenantFactsCache } from './runtime/tenant-facts.ts';
 import { startWorkers } from './runtime/workers.ts';
 import { WEB_DIST } from './web-build.ts';
 
@@ -169,6 +170,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     registerObjectiveGauges(metrics, { db, boss });
     const tenDlc = createSandboxTenDlc();
     const readGates = readGatesFromBilling;
+    // One copy of the tenants' facts per process, for the conversation engine and the sender alike.
+    const tenantFacts = createTenantFactsCache();
     // Where the sender runs (the workers' role), the texts a transaction queues go out right after
     // its commit; the sender needs `dispatch` itself, hence set below.
     let sendNow: SendNow | undefined;
@@ -178,6 +181,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       db,
       boss,
       readGates,
+      tenantFacts,
       sendNow: (sends) => sendNow?.(sends),
       metrics,
       logger,
@@ -259,6 +263,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         twilio,
         publicBaseUrl: config.PUBLIC_BASE_URL,
         readGates,
+        tenantFacts,
         dispatch,
         logger,
         metrics,

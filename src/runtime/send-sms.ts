@@ -32,6 +32,7 @@ import { QUEUES } from './job-queues.ts';
 import { writeMessageStatusEvent } from './message-status-event.ts';
 import { writeOutboxEvents } from './outbox.ts';
 import { STATUS_POLL_DELAY_MS } from './poll-sms-status.ts';
+import { createTenantFactsCache, type TenantFacts, type TenantFactsCache } from './tenant-facts.ts';
 
 // The send worker: one queued outbound message → one Messages request through the real Twilio SDK.
 //
@@ -74,12 +75,15 @@ export type SmsSenderDeps = {
   /** Overrides the `sms.max_attempts` policy (6 by default). */
   maxAttempts?: number;
   random?: () => number;
+  /** The tenant-level facts kept between sends (one per process, shared with dispatch). */
+  tenantFacts?: TenantFactsCache;
 };
 
 export type SendOutcome = 'sent' | 'skipped' | 'blocked' | 'retry_scheduled' | 'failed' | 'dead_lettered';
 
 export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<SendOutcome> {
   const random = deps.random ?? Math.random;
+  const tenantFacts = deps.tenantFacts ?? createTenantFactsCache();
 
   async function fail(
     db: Queryable,
@@ -98,9 +102,13 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
   }
 
   return async function send(job: SendJob): Promise<SendOutcome> {
-    // Two round trips: the message with its caller, then side by side (each module's own read) the
-    // sending number, the campaign and opt-out, and the gates.
-    const found = await findMessageWithCaller(deps.db, job.tenant_id, job.message_id);
+    // Two round trips: the message with its caller beside the tenant's facts version, then side by
+    // side (each module's own read) the campaign and opt-out, and what this process does not hold
+    // at that version of the sending number and the gates (src/runtime/tenant-facts.ts).
+    const [found, factsVersion] = await Promise.all([
+      findMessageWithCaller(deps.db, job.tenant_id, job.message_id),
+      tenantFacts.readVersion(deps.db, job.tenant_id),
+    ]);
     const message = found?.message;
     // Already sent (SID recorded or a later status), or unknown: nothing to do, idempotently.
     if (!found || message?.direction !== 'out' || message.provider_sid !== null) return 'skipped';
@@ -108,11 +116,18 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
 
     const { caller } = found;
     const now = new Date().toISOString();
+    const known = tenantFacts.get(message.tenant_id, factsVersion) ?? {};
+    const learn = (facts: TenantFacts) => tenantFacts.put(message.tenant_id, factsVersion, facts);
+    const readTenant = async () => {
+      const row = await findTenantById(deps.db, message.tenant_id);
+      if (row) learn({ tenant: row });
+      return row;
+    };
     const [tenantRow, compliance, gates] = caller
       ? await Promise.all([
-          findTenantById(deps.db, message.tenant_id),
+          known.tenant ?? readTenant(),
           complianceFacts(deps.db, message.tenant_id, caller),
-          deps.readGates(deps.db, message.tenant_id, now),
+          deps.readGates(deps.db, message.tenant_id, now, { known, learn }),
         ])
       : [null, null, null];
     const senderNumber = tenantRow?.twilio_number;

@@ -1,4 +1,5 @@
 import type { Policy } from '../domain/policy.ts';
+import type { Queryable } from '../persistence/db.ts';
 import type { Service } from '../persistence/repositories/catalog.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
 import type { BillingFacts } from './billing-gates.ts';
@@ -11,6 +12,8 @@ import type { BillingFacts } from './billing-gates.ts';
 // read in the BEGIN round trip (inTransactionReading), so a hit costs no statement.
 
 const NIL_TENANT = '00000000-0000-0000-0000-000000000000';
+const VERSION_SQL =
+  'SELECT coalesce(sum(version), 0)::bigint AS version FROM tenant_facts_versions WHERE tenant_id IN';
 /** Tenants whose facts one process keeps; the least recently stored goes first. */
 const MAX_TENANTS = 1_000;
 
@@ -19,6 +22,8 @@ export type TenantFacts = { tenant?: Tenant; policy?: Policy; services?: Service
 export type TenantFactsCache = {
   /** The statement that reads the tenant's facts version (no parameters: see inTransactionReading). */
   versionSql(tenantId: string, escapeLiteral: (value: string) => string): string;
+  /** The tenant's facts version now, outside a transaction (one statement). */
+  readVersion(db: Queryable, tenantId: string): Promise<number>;
   /** The copy stamped with this version, or nothing. */
   get(tenantId: string, version: number): TenantFacts | undefined;
   /** Adds to the copy of this version (a copy of another version is replaced). */
@@ -29,8 +34,14 @@ export function createTenantFactsCache(): TenantFactsCache {
   const entries = new Map<string, { version: number; facts: TenantFacts }>();
   return {
     versionSql: (tenantId, escapeLiteral) =>
-      `SELECT coalesce(sum(version), 0)::bigint AS version FROM tenant_facts_versions
-       WHERE tenant_id IN (${escapeLiteral(tenantId)}::uuid, '${NIL_TENANT}'::uuid)`,
+      `${VERSION_SQL} (${escapeLiteral(tenantId)}::uuid, '${NIL_TENANT}'::uuid)`,
+    async readVersion(db, tenantId) {
+      const { rows } = await db.query<{ version: number }>(
+        `${VERSION_SQL} ($1::uuid, '${NIL_TENANT}'::uuid)`,
+        [tenantId],
+      );
+      return Number(rows[0]?.version ?? 0);
+    },
     get(tenantId, version) {
       const entry = entries.get(tenantId);
       return entry?.version === version ? entry.facts : undefined;

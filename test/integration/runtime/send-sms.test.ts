@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setCampaignStatus } from '../../../src/persistence/repositories/compliance.ts';
@@ -433,5 +434,34 @@ describe('send worker: guards checked again where the SMS leaves', () => {
     expect(await send(job)).toBe('blocked');
     expect(await message(messageId)).toMatchObject({ status: 'failed', failure_reason: 'opted_out' });
     expect(sandbox.requests()).toHaveLength(0);
+  });
+
+  // The sender keeps the tenant row and the billing facts per process (src/runtime/tenant-facts.ts):
+  // a second send reads neither, and a change written by any path reaches the very next send.
+  it('a second send reads neither the tenant nor its billing; a closing after queueing still blocks', async () => {
+    const statements: string[] = [];
+    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const originalQuery = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      if (typeof args[0] === 'string') statements.push(args[0]);
+      return originalQuery.apply(this, args);
+    };
+    try {
+      const first = await queuedGreeting();
+      expect(await send(first.job)).toBe('sent');
+      const second = await queuedGreeting();
+      statements.length = 0;
+      expect(await send(second.job)).toBe('sent');
+      expect(statements.filter((sql) => /FROM id_tenants|FROM bill_subscriptions/.test(sql))).toEqual([]);
+
+      const third = await queuedGreeting();
+      await database.pool.query('UPDATE id_tenants SET closed_at = now() WHERE id = $1', [tenant.id]);
+      expect(await send(third.job)).toBe('blocked');
+      expect(await message(third.messageId)).toMatchObject({ status: 'failed', provider_sid: null });
+      expect(sandbox.requests().filter((r) => r.params.To === third.caller)).toHaveLength(0);
+    } finally {
+      proto.query = originalQuery;
+      await database.pool.query('UPDATE id_tenants SET closed_at = NULL WHERE id = $1', [tenant.id]);
+    }
   });
 });
