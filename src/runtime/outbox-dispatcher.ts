@@ -20,6 +20,12 @@ export type Subscriber = {
   /** Event names it wants; '*' for all. */
   events: readonly string[] | '*';
   handle: (event: EventEnvelope) => Promise<void>;
+  /**
+   * Optional: the events of one claimed batch this subscriber still needs, in commit order, in one
+   * call. If it throws, the dispatcher hands the same events to `handle` one at a time, so it must
+   * leave nothing behind when it fails (one transaction) and be safe to follow with `handle`.
+   */
+  handleBatch?: (events: readonly EventEnvelope[]) => Promise<void>;
 };
 
 export type OutboxDispatcherOptions = {
@@ -56,8 +62,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   const random = options.random ?? Math.random;
   const maxAttempts = options.maxAttempts ?? 6;
 
-  /** Runs the subscribers that still need the event; each one that succeeds is noted in `consumed`. */
-  async function deliver(row: OutboxRow, consumed: Consumption[]): Promise<void> {
+  function envelopeOf(row: OutboxRow): EventEnvelope {
     const envelope: EventEnvelope = {
       event_id: row.event_id,
       event_name: row.event_name,
@@ -69,13 +74,58 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       payload: row.payload,
     };
     validateEvent(envelope.event_name, envelope.payload);
-    const done = new Set(row.consumed ?? []);
-    for (const subscriber of options.subscribers) {
-      if (done.has(subscriber.name)) continue;
-      if (subscriber.events !== '*' && !subscriber.events.includes(envelope.event_name)) continue;
-      await subscriber.handle(envelope);
-      consumed.push({ tenant_id: row.tenant_id, event_id: row.event_id, subscriber: subscriber.name });
+    return envelope;
+  }
+
+  /**
+   * Runs each subscriber over the events of the batch it still needs, in commit order: one
+   * `handleBatch` call when it has one (falling back to `handle` per event if that throws), else
+   * `handle` per event. An event whose delivery fails skips the later subscribers, as it would
+   * alone; each success is noted in `consumed`. Returns the failure of each failed row.
+   */
+  async function deliver(rows: OutboxRow[], consumed: Consumption[]): Promise<Map<OutboxRow, unknown>> {
+    const failed = new Map<OutboxRow, unknown>();
+    const envelopes = new Map<OutboxRow, EventEnvelope>();
+    for (const row of rows) {
+      try {
+        envelopes.set(row, envelopeOf(row));
+      } catch (err) {
+        failed.set(row, err);
+      }
     }
+    const done = new Map(rows.map((row) => [row, new Set(row.consumed ?? [])]));
+    for (const subscriber of options.subscribers) {
+      const pending = rows.filter(
+        (row) =>
+          !failed.has(row) &&
+          !done.get(row)?.has(subscriber.name) &&
+          (subscriber.events === '*' || subscriber.events.includes(row.event_name)),
+      );
+      if (pending.length === 0) continue;
+      const consume = (row: OutboxRow) =>
+        consumed.push({ tenant_id: row.tenant_id, event_id: row.event_id, subscriber: subscriber.name });
+      if (subscriber.handleBatch) {
+        try {
+          await subscriber.handleBatch(pending.map((row) => envelopes.get(row) as EventEnvelope));
+          pending.forEach(consume);
+          continue;
+        } catch (err) {
+          options.logger.warn(
+            { err, subscriber: subscriber.name, events: pending.length },
+            'outbox batch failed; delivering its events one by one',
+          );
+        }
+      }
+      for (const row of pending) {
+        try {
+          await subscriber.handle(envelopes.get(row) as EventEnvelope);
+          consume(row);
+        } catch (err) {
+          failed.set(row, err);
+        }
+      }
+    }
+    return failed;
   }
 
   async function recordFailure(client: PoolClient, row: OutboxRow, err: unknown): Promise<void> {
@@ -108,8 +158,8 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   }
 
   // One batch in one transaction, in a constant number of statements: the claim (with each event's
-  // earlier consumptions), then the subscribers in commit order, then the consumptions and the
-  // dispatched marks together. Subscribers work through their own connections, so one that fails
+  // earlier consumptions), then the subscribers (each over the batch, in commit order), then the
+  // consumptions and the dispatched marks together. Subscribers work through their own connections, so one that fails
   // cannot abort this transaction; only its event is retried, and the consumptions recorded for
   // the event before it failed are kept (those subscribers are done).
   async function drainOnce(): Promise<number> {
@@ -127,13 +177,13 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       );
       const consumed: Consumption[] = [];
       const delivered: { tenant_id: string; event_id: string }[] = [];
+      const failed = await deliver(rows, consumed);
       for (const row of rows) {
-        try {
-          await deliver(row, consumed);
+        if (failed.has(row)) {
+          await recordFailure(client, row, failed.get(row));
+        } else {
           delivered.push({ tenant_id: row.tenant_id, event_id: row.event_id });
           options.metrics?.outboxDelivered.labels({ outcome: 'delivered' }).inc();
-        } catch (err) {
-          await recordFailure(client, row, err);
         }
       }
       if (consumed.length > 0 || delivered.length > 0) {

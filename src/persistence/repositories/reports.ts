@@ -20,15 +20,26 @@ export type JournalEvent = {
   payload: Record<string, unknown>;
 };
 
-/** Keeps an event in the journal; false when it was there already (a redelivery: count nothing). */
-export async function journalEvent(db: Queryable, event: JournalEvent): Promise<boolean> {
-  const { rowCount } = await db.query(
+/**
+ * Keeps a batch of events in the journal in one statement; returns the keys (`tenant_id/event_id`)
+ * of those that were not there yet. An event already journalled is a redelivery: it counts nothing.
+ */
+export async function journalEvents(db: Queryable, events: readonly JournalEvent[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const { rows } = await db.query<{ tenant_id: string; event_id: string }>(
     `INSERT INTO rep_events (tenant_id, event_id, event_name, occurred_at, payload)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-    [event.tenant_id, event.event_id, event.event_name, event.occurred_at, event.payload],
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(
+       tenant_id uuid, event_id uuid, event_name text, occurred_at timestamptz, payload jsonb)
+     ON CONFLICT DO NOTHING
+     RETURNING tenant_id, event_id`,
+    [JSON.stringify(events)],
   );
-  return rowCount === 1;
+  return new Set(rows.map((r) => journalKey(r)));
 }
+
+// Postgres prints uuids in lower case; a payload may not.
+export const journalKey = (event: { tenant_id: string; event_id: string }): string =>
+  `${event.tenant_id}/${event.event_id}`.toLowerCase();
 
 /** Copies events the journal lacks (those the outbox still retains) in; returns how many. */
 export async function journalMissing(db: Queryable, events: JournalEvent[]): Promise<number> {
@@ -79,114 +90,167 @@ export async function lockReadModels(db: Queryable, mode: 'shared' | 'exclusive'
 
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 
+/** A fact row's key: the tenant and the conversation's or the appointment's id. */
+export type FactKey = { tenant_id: string; id: string };
+export const factKey = (tenantId: string, id: string): string => `${tenantId}/${id}`.toLowerCase();
+
 const CONVERSATION_COLUMNS = Object.keys(EMPTY_CONVERSATION) as (keyof ConversationFacts)[];
-
-/** The conversation's fact row, locked (created empty when new). */
-export async function lockConversationFacts(
-  db: Queryable,
-  tenantId: string,
-  conversationId: string,
-): Promise<ConversationFacts> {
-  await db.query(
-    'INSERT INTO rep_conversations (tenant_id, conversation_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-    [tenantId, conversationId],
-  );
-  const { rows } = await db.query<Record<keyof ConversationFacts, Date | null>>(
-    `SELECT ${CONVERSATION_COLUMNS.join(', ')} FROM rep_conversations
-     WHERE tenant_id = $1 AND conversation_id = $2 FOR UPDATE`,
-    [tenantId, conversationId],
-  );
-  const row = rows[0];
-  if (!row) throw new Error('rep_conversations row vanished');
-  return Object.fromEntries(CONVERSATION_COLUMNS.map((c) => [c, iso(row[c])])) as ConversationFacts;
-}
-
-export async function saveConversationFacts(
-  db: Queryable,
-  tenantId: string,
-  conversationId: string,
-  facts: ConversationFacts,
-): Promise<void> {
-  await db.query(
-    `UPDATE rep_conversations SET ${CONVERSATION_COLUMNS.map((c, i) => `${c} = $${i + 3}`).join(', ')}
-     WHERE tenant_id = $1 AND conversation_id = $2`,
-    [tenantId, conversationId, ...CONVERSATION_COLUMNS.map((c) => facts[c])],
-  );
-}
+const CONVERSATION_TYPES: Record<keyof ConversationFacts, string> = Object.fromEntries(
+  CONVERSATION_COLUMNS.map((c) => [c, 'timestamptz']),
+) as Record<keyof ConversationFacts, string>;
 
 const APPOINTMENT_COLUMNS = Object.keys(EMPTY_APPOINTMENT) as (keyof AppointmentFacts)[];
-const APPOINTMENT_INSTANTS = new Set<keyof AppointmentFacts>([
-  'start_at',
-  'booked_at',
-  'superseded_at',
-  'cancelled_at',
-  'reminded_at',
-  'outcome_at',
-]);
+const APPOINTMENT_TYPES: Record<keyof AppointmentFacts, string> = {
+  conversation_id: 'uuid',
+  service_id: 'uuid',
+  price_cents: 'bigint',
+  start_at: 'timestamptz',
+  booked_at: 'timestamptz',
+  superseded_at: 'timestamptz',
+  cancelled_at: 'timestamptz',
+  reminded_at: 'timestamptz',
+  outcome: 'text',
+  outcome_at: 'timestamptz',
+  outcome_event_id: 'uuid',
+};
+const APPOINTMENT_INSTANTS = new Set<keyof AppointmentFacts>(
+  APPOINTMENT_COLUMNS.filter((c) => APPOINTMENT_TYPES[c] === 'timestamptz'),
+);
 
-/** The appointment's fact row, locked (created empty when new). */
+/**
+ * Locks fact rows in one statement, creating the missing ones empty, and returns every row's
+ * columns by `factKey`. The upsert's no-op update takes the row lock on an existing row and waits
+ * for a concurrent writer; rows go in key order, so two batches lock a shared row set in the same
+ * order and cannot deadlock.
+ */
+async function lockFactRows(
+  db: Queryable,
+  table: 'rep_conversations' | 'rep_appointments',
+  idColumn: 'conversation_id' | 'appointment_id',
+  columns: readonly string[],
+  keys: readonly FactKey[],
+): Promise<Map<string, Record<string, unknown>>> {
+  if (keys.length === 0) return new Map();
+  const unique = [...new Map(keys.map((k) => [factKey(k.tenant_id, k.id), k])).values()];
+  const { rows } = await db.query<Record<string, unknown> & { tenant_id: string }>(
+    `INSERT INTO ${table} (tenant_id, ${idColumn})
+     SELECT k.tenant_id, k.id FROM jsonb_to_recordset($1::jsonb) AS k(tenant_id uuid, id uuid)
+     ORDER BY k.tenant_id, k.id
+     ON CONFLICT (tenant_id, ${idColumn}) DO UPDATE SET tenant_id = EXCLUDED.tenant_id
+     RETURNING tenant_id, ${idColumn}, ${columns.join(', ')}`,
+    [JSON.stringify(unique)],
+  );
+  return new Map(rows.map((r) => [factKey(r.tenant_id, r[idColumn] as string), r]));
+}
+
+/** The conversations' fact rows, locked (created empty when new), by `factKey`. */
+export async function lockConversationFacts(
+  db: Queryable,
+  keys: readonly FactKey[],
+): Promise<Map<string, ConversationFacts>> {
+  const rows = await lockFactRows(db, 'rep_conversations', 'conversation_id', CONVERSATION_COLUMNS, keys);
+  return new Map(
+    [...rows].map(([key, row]) => [
+      key,
+      Object.fromEntries(
+        CONVERSATION_COLUMNS.map((c) => [c, iso(row[c] as Date | null)]),
+      ) as ConversationFacts,
+    ]),
+  );
+}
+
+/** The appointments' fact rows, locked (created empty when new), by `factKey`. */
 export async function lockAppointmentFacts(
   db: Queryable,
-  tenantId: string,
-  appointmentId: string,
-): Promise<AppointmentFacts> {
-  await db.query(
-    'INSERT INTO rep_appointments (tenant_id, appointment_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-    [tenantId, appointmentId],
-  );
-  const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT ${APPOINTMENT_COLUMNS.join(', ')} FROM rep_appointments
-     WHERE tenant_id = $1 AND appointment_id = $2 FOR UPDATE`,
-    [tenantId, appointmentId],
-  );
-  const row = rows[0];
-  if (!row) throw new Error('rep_appointments row vanished');
-  return Object.fromEntries(
-    APPOINTMENT_COLUMNS.map((c) => [c, APPOINTMENT_INSTANTS.has(c) ? iso(row[c] as Date | null) : row[c]]),
-  ) as AppointmentFacts;
-}
-
-export async function saveAppointmentFacts(
-  db: Queryable,
-  tenantId: string,
-  appointmentId: string,
-  facts: AppointmentFacts,
-): Promise<void> {
-  await db.query(
-    `UPDATE rep_appointments SET ${APPOINTMENT_COLUMNS.map((c, i) => `${c} = $${i + 3}`).join(', ')}
-     WHERE tenant_id = $1 AND appointment_id = $2`,
-    [tenantId, appointmentId, ...APPOINTMENT_COLUMNS.map((c) => facts[c])],
+  keys: readonly FactKey[],
+): Promise<Map<string, AppointmentFacts>> {
+  const rows = await lockFactRows(db, 'rep_appointments', 'appointment_id', APPOINTMENT_COLUMNS, keys);
+  return new Map(
+    [...rows].map(([key, row]) => [
+      key,
+      Object.fromEntries(
+        APPOINTMENT_COLUMNS.map((c) => [
+          c,
+          APPOINTMENT_INSTANTS.has(c) ? iso(row[c] as Date | null) : row[c],
+        ]),
+      ) as AppointmentFacts,
+    ]),
   );
 }
 
-/** Adds a row change's difference to the daily tables, days in order (concurrent writers never deadlock). */
-export async function addToDays(
+const recordsetColumns = (idColumn: string, types: Record<string, string>): string =>
+  [`tenant_id uuid`, `${idColumn} uuid`, ...Object.entries(types).map(([c, t]) => `${c} ${t}`)].join(', ');
+
+const assignments = (columns: readonly string[]): string => columns.map((c) => `${c} = v.${c}`).join(', ');
+
+/** Writes changed fact rows (already locked by this transaction) of both kinds in one statement. */
+export async function saveFacts(
   db: Queryable,
-  tenantId: string,
-  days: Map<string, Map<Contribution['field'], number>>,
+  conversations: readonly (ConversationFacts & { tenant_id: string; conversation_id: string })[],
+  appointments: readonly (AppointmentFacts & { tenant_id: string; appointment_id: string })[],
 ): Promise<void> {
-  for (const day of [...days.keys()].sort()) {
-    const fields = days.get(day) as Map<Contribution['field'], number>;
-    const funnel = FUNNEL_FIELDS.map((f) => fields.get(f) ?? 0);
-    if (funnel.some((n) => n !== 0)) {
-      await db.query(
-        `INSERT INTO rep_funnel_daily (tenant_id, day, ${FUNNEL_FIELDS.join(', ')})
-         VALUES ($1, $2, ${FUNNEL_FIELDS.map((_, i) => `$${i + 3}`).join(', ')})
-         ON CONFLICT (tenant_id, day) DO UPDATE SET
-         ${FUNNEL_FIELDS.map((f) => `${f} = rep_funnel_daily.${f} + EXCLUDED.${f}`).join(', ')}`,
-        [tenantId, day, ...funnel],
-      );
-    }
-    const buckets = [...fields.entries()].filter(([f]) => f.startsWith('bucket:')).sort();
-    for (const [field, amount] of buckets) {
-      await db.query(
-        `INSERT INTO rep_first_response_daily (tenant_id, day, bucket_ms, responses) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, day, bucket_ms) DO UPDATE
-         SET responses = rep_first_response_daily.responses + EXCLUDED.responses`,
-        [tenantId, day, Number(field.slice('bucket:'.length)), amount],
-      );
+  if (conversations.length === 0 && appointments.length === 0) return;
+  await db.query(
+    `WITH conversations AS (
+       UPDATE rep_conversations r SET ${assignments(CONVERSATION_COLUMNS)}
+       FROM jsonb_to_recordset($1::jsonb) AS v(${recordsetColumns('conversation_id', CONVERSATION_TYPES)})
+       WHERE r.tenant_id = v.tenant_id AND r.conversation_id = v.conversation_id)
+     UPDATE rep_appointments r SET ${assignments(APPOINTMENT_COLUMNS)}
+     FROM jsonb_to_recordset($2::jsonb) AS v(${recordsetColumns('appointment_id', APPOINTMENT_TYPES)})
+     WHERE r.tenant_id = v.tenant_id AND r.appointment_id = v.appointment_id`,
+    [JSON.stringify(conversations), JSON.stringify(appointments)],
+  );
+}
+
+/** What a batch adds to the daily tables: per tenant, per local day, per field. */
+export type DayTotals = Map<string, Map<string, Map<Contribution['field'], number>>>;
+
+/**
+ * Adds a batch's totals to both daily tables in one statement, rows in key order (two batches
+ * touching the same days lock them in the same order). Amounts of zero are not written.
+ */
+export async function addToDays(db: Queryable, totals: DayTotals): Promise<void> {
+  const funnel: Record<string, unknown>[] = [];
+  const buckets: { tenant_id: string; day: string; bucket_ms: number; responses: number }[] = [];
+  for (const [tenantId, days] of totals) {
+    for (const [day, fields] of days) {
+      const amounts = FUNNEL_FIELDS.map((f) => fields.get(f) ?? 0);
+      if (amounts.some((n) => n !== 0)) {
+        funnel.push({
+          tenant_id: tenantId,
+          day,
+          ...Object.fromEntries(FUNNEL_FIELDS.map((f, i) => [f, amounts[i]])),
+        });
+      }
+      for (const [field, amount] of fields) {
+        if (field.startsWith('bucket:') && amount !== 0) {
+          buckets.push({
+            tenant_id: tenantId,
+            day,
+            bucket_ms: Number(field.slice('bucket:'.length)),
+            responses: amount,
+          });
+        }
+      }
     }
   }
+  if (funnel.length === 0 && buckets.length === 0) return;
+  await db.query(
+    `WITH funnel AS (
+       INSERT INTO rep_funnel_daily (tenant_id, day, ${FUNNEL_FIELDS.join(', ')})
+       SELECT v.tenant_id, v.day, ${FUNNEL_FIELDS.map((f) => `v.${f}`).join(', ')}
+       FROM jsonb_to_recordset($1::jsonb) AS v(tenant_id uuid, day date, ${FUNNEL_FIELDS.map((f) => `${f} bigint`).join(', ')})
+       ORDER BY v.tenant_id, v.day
+       ON CONFLICT (tenant_id, day) DO UPDATE SET
+       ${FUNNEL_FIELDS.map((f) => `${f} = rep_funnel_daily.${f} + EXCLUDED.${f}`).join(', ')})
+     INSERT INTO rep_first_response_daily (tenant_id, day, bucket_ms, responses)
+     SELECT v.tenant_id, v.day, v.bucket_ms, v.responses
+     FROM jsonb_to_recordset($2::jsonb) AS v(tenant_id uuid, day date, bucket_ms integer, responses integer)
+     ORDER BY v.tenant_id, v.day, v.bucket_ms
+     ON CONFLICT (tenant_id, day, bucket_ms) DO UPDATE
+     SET responses = rep_first_response_daily.responses + EXCLUDED.responses`,
+    [JSON.stringify(funnel), JSON.stringify(buckets)],
+  );
 }
 
 export type FunnelDay = { day: string } & Record<FunnelField, number>;

@@ -7,9 +7,9 @@ import {
   lockReadModels,
   readJournal,
 } from '../../persistence/repositories/reports.ts';
-import { findTenantById } from '../../persistence/repositories/tenants.ts';
+import { findTenantTimeZones } from '../../persistence/repositories/tenants.ts';
 import { readRetainedEvents } from '../outbox.ts';
-import { applyReportEvent } from './apply-report-event.ts';
+import { applyReportEvents } from './apply-report-events.ts';
 
 // `nmc reports rebuild`: every read model recomputed from the events. First the retained outbox
 // events the journal lacks are copied in (e.g. ones that were never delivered), then the read
@@ -48,21 +48,19 @@ export async function rebuildReports(
 
     await clearReadModels(tx);
     const total = await countJournal(tx);
-    const zones = new Map<string, string | null>();
     let applied = 0;
     let after: { occurred_at: string; event_id: string } | null = null;
     onProgress({ phase: 'apply', done: 0, total });
     for (;;) {
       const page = await readJournal(tx, after, PAGE);
       if (page.length === 0) break;
-      for (const event of page) {
-        if (!zones.has(event.tenant_id)) {
-          zones.set(event.tenant_id, (await findTenantById(tx, event.tenant_id))?.time_zone ?? null);
-        }
-        const zone = zones.get(event.tenant_id);
-        if (zone) await applyReportEvent(tx, event, zone);
-        applied += 1;
-      }
+      // A page at a time, like a live batch: a fixed number of statements per page.
+      const zones = await findTenantTimeZones(
+        tx,
+        page.map((e) => e.tenant_id),
+      );
+      await applyReportEvents(tx, page, zones);
+      applied += page.length;
       const last = page.at(-1) as { occurred_at: string; event_id: string };
       after = { occurred_at: last.occurred_at, event_id: last.event_id };
       onProgress({ phase: 'apply', done: applied, total });
