@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type EventEnvelope, validateEvent } from '../domain/event-catalog.ts';
+import { z } from 'zod';
+import {
+  EVENT_CATALOG,
+  EventContractError,
+  type EventEnvelope,
+  isEventName,
+  validateEvent,
+} from '../domain/event-catalog.ts';
 import { inSpan } from '../observability/tracing.ts';
 import type { Queryable } from '../persistence/db.ts';
 
@@ -47,6 +54,103 @@ export async function writeOutboxEvents(db: Queryable, events: NewEvent[]): Prom
     ),
   );
   return envelopes;
+}
+
+/** A data-modifying statement that returns the rows it changed (`... RETURNING`), and its parameters. */
+export type RowChange = { text: string; values: unknown[] };
+
+/** The event each row of a `RowChange` records. */
+export type RowEvent = {
+  tenantId: string;
+  name: string;
+  /** Payload fields known before the statement runs; validated against the catalog before it runs. */
+  payload: Record<string, unknown>;
+  /** Payload fields read from the changed row: payload field → column the statement returns. */
+  fromRow: Record<string, string>;
+  occurredAt: string;
+  correlationId: string;
+  causationId: string | null;
+};
+
+const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * Runs `change` and, in the same statement, writes one outbox event per row it changed, with the
+ * NOTIFY: one round trip, atomic without a transaction of its own (a single statement commits or
+ * not as a whole), and nothing written to the outbox when nothing changed. Returns the changed rows.
+ *
+ * The catalog check is split by when each part is known: the known fields are checked before the
+ * statement runs; the fields read from the row are checked on the rows it returns. The columns
+ * named in `fromRow` must be ones whose type already keeps to the catalog (a uuid key, a nullable
+ * text), so that second check guards against a mistake in the code, not against data; the outbox
+ * dispatcher checks every event again before delivering it.
+ */
+export async function changeWithOutboxEvent<R extends Record<string, unknown>>(
+  db: Queryable,
+  change: RowChange,
+  event: RowEvent,
+): Promise<R[]> {
+  const known = validateKnownFields(event);
+  const n = change.values.length;
+  const payloadSql = Object.entries(event.fromRow)
+    .map(([field, column]) => {
+      if (!COLUMN_NAME.test(column)) throw new Error(`not a column name: ${column}`);
+      return `'${field}', changed.${column}`;
+    })
+    .join(', ');
+  const { rows } = await inSpan('outbox write', { 'nmc.events': 1 }, () =>
+    db.query<R>(
+      `WITH changed AS (${change.text}),
+       written AS (
+         INSERT INTO outbox_events (tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload)
+         SELECT $${n + 1}::uuid, gen_random_uuid(), $${n + 2}::text, $${n + 3}::integer, $${n + 4}::timestamptz,
+                $${n + 5}::text, $${n + 6}::text, $${n + 7}::jsonb || jsonb_build_object(${payloadSql})
+         FROM changed
+         RETURNING 1),
+       notified AS MATERIALIZED (SELECT pg_notify($${n + 8}, '') FROM (SELECT 1 FROM written LIMIT 1) AS one)
+       SELECT changed.* FROM changed, (SELECT count(*) FROM notified) AS wake`,
+      [
+        ...change.values,
+        event.tenantId,
+        known.name,
+        known.version,
+        event.occurredAt,
+        event.correlationId,
+        event.causationId,
+        JSON.stringify(known.payload),
+        OUTBOX_CHANNEL,
+      ],
+    ),
+  );
+  for (const row of rows) {
+    const payload = { ...known.payload };
+    for (const [field, column] of Object.entries(event.fromRow)) payload[field] = row[column];
+    validateEvent(event.name, payload);
+  }
+  return rows;
+}
+
+// The catalog's schema for the event without the fields the row will supply.
+function validateKnownFields(event: RowEvent): ReturnType<typeof validateEvent> {
+  if (!isEventName(event.name)) throw new EventContractError(`event ${event.name} is not in the catalog`);
+  const schema = EVENT_CATALOG[event.name].payload as unknown as z.ZodObject;
+  const fromRow = Object.keys(event.fromRow);
+  const unknownField = fromRow.find((field) => !Object.hasOwn(schema.shape, field));
+  if (unknownField !== undefined) {
+    throw new EventContractError(`event ${event.name} has no field ${unknownField}`);
+  }
+  const knownFields = Object.entries(schema.shape).filter(([field]) => !fromRow.includes(field));
+  const parsed = z.object(Object.fromEntries(knownFields)).safeParse(event.payload);
+  if (!parsed.success) {
+    throw new EventContractError(
+      `event ${event.name} breaks its schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
+  }
+  return {
+    name: event.name,
+    version: EVENT_CATALOG[event.name].version,
+    payload: parsed.data as Record<string, unknown>,
+  };
 }
 
 /** Retained outbox events with these names, in commit order after `afterSeq` (a rebuild's input). */

@@ -4,14 +4,18 @@ import { AppError } from '../../domain/errors.ts';
 import { inTransaction } from '../../persistence/db.ts';
 import { recordOptOut } from '../../persistence/repositories/compliance.ts';
 import { findConversation } from '../../persistence/repositories/conversations.ts';
-import { claimWebhook } from '../../persistence/repositories/housekeeping.ts';
 import {
   advanceMessageStatus,
   findMessage,
+  type MessageRow,
   type MessageStatus,
+  type StatusAdvance,
 } from '../../persistence/repositories/messages.ts';
 import { mapTwilioStatus } from '../../providers/twilio/message-status.ts';
-import { writeMessageStatusEvent } from '../../runtime/message-status-event.ts';
+import {
+  advanceMessageStatusWithEvent,
+  writeMessageStatusEvent,
+} from '../../runtime/message-status-event.ts';
 import type { AppDeps } from '../app.ts';
 import { messageSid, TWILIO_CONSUMES, twilioFormSchema, twilioSignatureCheck } from '../twilio-webhook.ts';
 
@@ -58,33 +62,27 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const { tenant, message: messageId } = request.query;
         const status = mapTwilioStatus(MessageStatus) as MessageStatus;
 
-        const failed = await inTransaction(deps.db, async (client) => {
-          // Claim, then advance: the message is read only when nothing advanced, to tell an unknown
-          // message (404, and the claim rolls back with it) from a status that is not forward.
-          const key = `status:${MessageSid}:${MessageStatus}`;
-          if (!(await claimWebhook(client, { provider: 'twilio', key, tenantId: tenant }))) return null;
-          const updated = await advanceMessageStatus(client, {
-            tenantId: tenant,
-            id: messageId,
-            status,
-            errorCode: ErrorCode ?? null,
-            providerSid: MessageSid,
-          });
-          if (!updated) {
-            const message = await findMessage(client, tenant, messageId);
-            if (message?.direction !== 'out') throw new AppError('not_found', 'message not found');
-            return null;
-          }
-          if (ErrorCode === OPTED_OUT_CODE) {
-            const conversation = await findConversation(client, tenant, updated.conversation_id);
-            if (conversation) await recordOptOut(client, tenant, conversation.caller, 'carrier');
-          }
-          await writeMessageStatusEvent(client, updated, {
-            correlationId: request.id,
-            causationId: MessageSid,
-          });
-          return updated.status === 'failed' ? updated : null;
-        });
+        const update = {
+          tenantId: tenant,
+          id: messageId,
+          status,
+          errorCode: ErrorCode ?? null,
+          providerSid: MessageSid,
+        };
+        const trace = { correlationId: request.id, causationId: MessageSid };
+        // A status moving forward is one statement: the change and its event commit together. The
+        // forward-only update is what makes a replayed or out-of-order callback change nothing (and
+        // write no event), so no claim of the callback is kept.
+        const updated =
+          ErrorCode === OPTED_OUT_CODE
+            ? await recordCarrierOptOut(deps, update, trace)
+            : await advanceMessageStatusWithEvent(deps.db, update, trace);
+        if (!updated) {
+          // Nothing moved: a status that is not forward (204), or a message we do not know (404).
+          const message = await findMessage(deps.db, tenant, messageId);
+          if (message?.direction !== 'out') throw new AppError('not_found', 'message not found');
+        }
+        const failed = updated?.status === 'failed' ? updated : null;
         if (failed && ErrorCode === OPTED_OUT_CODE) {
           // The carrier says the caller unsubscribed: block the conversation, as a STOP would.
           await deps.dispatch(
@@ -120,4 +118,21 @@ export function twilioSmsStatusRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
     );
   };
+}
+
+// Rare (the carrier says the caller unsubscribed): the failed status, its event and the opt-out
+// commit together, in a transaction.
+function recordCarrierOptOut(
+  deps: AppDeps,
+  update: StatusAdvance,
+  trace: { correlationId: string; causationId: string },
+): Promise<MessageRow | null> {
+  return inTransaction(deps.db, async (client) => {
+    const updated = await advanceMessageStatus(client, update);
+    if (!updated) return null;
+    const conversation = await findConversation(client, update.tenantId, updated.conversation_id);
+    if (conversation) await recordOptOut(client, update.tenantId, conversation.caller, 'carrier');
+    await writeMessageStatusEvent(client, updated, trace);
+    return updated;
+  });
 }

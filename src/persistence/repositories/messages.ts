@@ -139,35 +139,47 @@ export async function listMessages(
   return rows;
 }
 
+export type StatusAdvance = {
+  tenantId: string;
+  id: string;
+  status: MessageStatus;
+  errorCode?: string | null;
+  failureReason?: string | null;
+  providerSid?: string | null;
+  attempts?: number;
+};
+
 /**
  * Moves an outbound message to `status` if that is forward of where it is; returns the updated row,
  * or null when the change would move it back (or sideways) and nothing was written.
  */
-export async function advanceMessageStatus(
-  db: Queryable,
-  update: {
-    tenantId: string;
-    id: string;
-    status: MessageStatus;
-    errorCode?: string | null;
-    failureReason?: string | null;
-    providerSid?: string | null;
-    attempts?: number;
-  },
-): Promise<MessageRow | null> {
-  const { rows } = await db.query<MessageRow>(
-    `UPDATE conv_messages
-     SET status = $3,
-         error_code = COALESCE($4, error_code),
-         failure_reason = COALESCE($5, failure_reason),
-         provider_sid = COALESCE(provider_sid, $6),
-         attempts = GREATEST(attempts, COALESCE($7, attempts)),
-         updated_at = now()
-     WHERE tenant_id = $1 AND id = $2 AND direction = 'out'
-       AND status <> 'failed' AND status <> 'delivered'
-       AND ${rankSql('status')} < ${rankSql('$3')}
-     RETURNING ${COLUMNS}`,
-    [
+export async function advanceMessageStatus(db: Queryable, update: StatusAdvance): Promise<MessageRow | null> {
+  const { text, values } = advanceMessageStatusSql(update);
+  const { rows } = await db.query<MessageRow>(text, values);
+  return rows[0] ?? null;
+}
+
+// Built once: the hot path of every status callback and send.
+const ADVANCE_STATUS_SQL = `UPDATE conv_messages
+   SET status = $3,
+       error_code = COALESCE($4, error_code),
+       failure_reason = COALESCE($5, failure_reason),
+       provider_sid = COALESCE(provider_sid, $6),
+       attempts = GREATEST(attempts, COALESCE($7, attempts)),
+       updated_at = now()
+   WHERE tenant_id = $1 AND id = $2 AND direction = 'out'
+     AND status <> 'failed' AND status <> 'delivered'
+     AND ${rankSql('status')} < ${rankSql('$3')}
+   RETURNING ${COLUMNS}`;
+
+/**
+ * The statement `advanceMessageStatus` runs (it returns the updated row), for a caller that
+ * writes something derived from that row in the same statement (the status event's outbox row).
+ */
+export function advanceMessageStatusSql(update: StatusAdvance): { text: string; values: unknown[] } {
+  return {
+    text: ADVANCE_STATUS_SQL,
+    values: [
       update.tenantId,
       update.id,
       update.status,
@@ -176,8 +188,7 @@ export async function advanceMessageStatus(
       update.providerSid ?? null,
       update.attempts ?? null,
     ],
-  );
-  return rows[0] ?? null;
+  };
 }
 
 export async function recordSendAttempt(
