@@ -245,6 +245,60 @@ describe('reports subscriber: a batch', () => {
   });
 });
 
+describe('reports subscriber: concurrent batches', () => {
+  it('two batches touching the same rows in opposite orders both commit (rows are locked in key order)', async () => {
+    const conversations = Array.from({ length: 200 }, () => randomUUID());
+    const step = (name: string, at: string, extra: Record<string, unknown>) =>
+      envelopes(
+        conversations.map((conversation_id) => ({
+          tenantId: EAST,
+          name,
+          at,
+          payload: { conversation_id, ...extra },
+        })),
+      );
+    await asBatch(step('nmc.conversation.ConversationStarted', '2026-11-03T15:00:00.000Z', {}));
+
+    // A third transaction holds one row in the middle, so both batches stop there holding what they
+    // locked before it: locked in their events' orders, they would then wait for each other.
+    const holder = await database.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(
+        'SELECT 1 FROM rep_conversations WHERE tenant_id = $1 AND conversation_id = $2 FOR UPDATE',
+        [EAST, conversations[100]],
+      );
+      const missed = step('nmc.conversation.MissedCallRecorded', '2026-11-03T15:01:00.000Z', {
+        call_sid: 'CA3',
+      });
+      const texted = step('nmc.messaging.MessageAccepted', '2026-11-03T15:02:00.000Z', {
+        message_id: randomUUID(),
+        purpose: 'first_text',
+      });
+      const both = Promise.allSettled([asBatch(missed), asBatch([...texted].reverse())]);
+      for (let i = 0; i < 100; i += 1) {
+        const { rows } = await database.pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        if ((rows[0]?.n ?? 0) >= 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await holder.query('COMMIT');
+      expect((await both).map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual([
+        'ok',
+        'ok',
+      ]);
+    } finally {
+      holder.release();
+    }
+    const { rows } = await database.pool.query<{ missed: number; texted: number }>(
+      'SELECT sum(missed)::int AS missed, sum(texted)::int AS texted FROM rep_funnel_daily WHERE tenant_id = $1',
+      [EAST],
+    );
+    expect(rows[0]).toEqual({ missed: 200, texted: 200 });
+  });
+});
+
 describe('reports subscriber: through the dispatcher', () => {
   it('a failing event of a batch fails alone: the others are delivered, it is retried by itself', async () => {
     // A tenant whose time zone cannot be read: its events throw in the fold (a RangeError).
