@@ -29,7 +29,7 @@ import { bossDb } from './boss.ts';
 import type { GatesReader } from './conversation-facts.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
-import { writeMessageStatusEvent } from './message-status-event.ts';
+import { advanceMessageStatusWithEvent } from './message-status-event.ts';
 import { writeOutboxEvents } from './outbox.ts';
 import { STATUS_POLL_DELAY_MS } from './poll-sms-status.ts';
 import { createTenantFactsCache, type TenantFacts, type TenantFactsCache } from './tenant-facts.ts';
@@ -85,20 +85,19 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
   const random = deps.random ?? Math.random;
   const tenantFacts = deps.tenantFacts ?? createTenantFactsCache();
 
+  // One statement (the status and its event together): atomic alone, or part of the caller's
+  // transaction when it passes one.
   async function fail(
     db: Queryable,
     message: MessageRow,
     reason: string,
     errorCode: string | null,
   ): Promise<void> {
-    const updated = await advanceMessageStatus(db, {
-      tenantId: message.tenant_id,
-      id: message.id,
-      status: 'failed',
-      failureReason: reason,
-      errorCode,
-    });
-    if (updated) await writeMessageStatusEvent(db, updated, { correlationId: message.id, causationId: null });
+    await advanceMessageStatusWithEvent(
+      db,
+      { tenantId: message.tenant_id, id: message.id, status: 'failed', failureReason: reason, errorCode },
+      { correlationId: message.id, causationId: null },
+    );
   }
 
   return async function send(job: SendJob): Promise<SendOutcome> {
@@ -132,7 +131,7 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
       : [null, null, null];
     const senderNumber = tenantRow?.twilio_number;
     if (!caller || !senderNumber || !compliance || !gates) {
-      await inTransaction(deps.db, (tx) => fail(tx, message, 'no_sender_number', null));
+      await fail(deps.db, message, 'no_sender_number', null);
       return 'failed';
     }
     const tenant = { id: message.tenant_id, twilio_number: senderNumber };
@@ -140,7 +139,7 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
     const purpose = (message.purpose ?? 'assistant') as SendPurpose;
     const blockedBy = sendBlockedBy(purpose, { ...compliance, gates });
     if (blockedBy !== null) {
-      await inTransaction(deps.db, (tx) => fail(tx, message, blockedBy, null));
+      await fail(deps.db, message, blockedBy, null);
       deps.metrics?.smsSent.labels({ outcome: 'blocked' }).inc();
       return 'blocked';
     }
@@ -254,11 +253,11 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
         );
         return 'failed';
       }
+      if (failure.kind === 'permanent') {
+        await fail(deps.db, message, 'rejected_by_provider', code);
+        return 'failed';
+      }
       return inTransaction(deps.db, async (tx) => {
-        if (failure.kind === 'permanent') {
-          await fail(tx, message, 'rejected_by_provider', code);
-          return 'failed' as const;
-        }
         const maxAttempts = deps.maxAttempts ?? (await loadPolicy(tx, tenant.id))['sms.max_attempts'];
         if (shouldDeadLetter(job.attempt, maxAttempts)) {
           await fail(tx, message, 'retries_exhausted', code);
