@@ -210,9 +210,12 @@ describe('a status moving forward', () => {
   it('keeps the error code in the event of a failure', async () => {
     const m = await outboundMessage();
     await callback(m, { sid: m.sid, status: 'sent' });
+    statements = [];
     expect(await callback(m, { sid: m.sid, status: 'undelivered', errorCode: '30005' })).toMatchObject({
       status: 204,
     });
+    // The conversation's reaction is the dispatch's own transaction (stubbed here).
+    expect(statements).toHaveLength(1);
     expect(await messageRow(m.messageId)).toMatchObject({ status: 'failed', error_code: '30005' });
     const events = await statusEvents(m.messageId);
     expect(events.map((e) => e.payload)).toEqual([
@@ -233,7 +236,10 @@ describe('callbacks that move nothing', () => {
     expect((await callback(m, { sid: m.sid, status: 'sent' })).status).toBe(204);
     const events = await statusEvents(m.messageId);
     const before = await counts();
+    statements = [];
     for (let i = 0; i < 3; i++) expect((await callback(m, { sid: m.sid, status: 'sent' })).status).toBe(204);
+    // Each replay: the update that finds nothing forward, then the read that tells it from a 404.
+    expect(statements).toHaveLength(3 * 2);
     expect(await statusEvents(m.messageId)).toEqual(events);
     expect(events.map((e) => e.payload.status)).toEqual(['sent']);
     expect(await counts()).toEqual(before);
@@ -286,7 +292,9 @@ describe('callbacks that move nothing', () => {
       { messageId: inbound.messageId },
     ];
     for (const ref of unknown) {
+      statements = [];
       const response = await callback(ref, { sid: elsewhere.sid, status: 'delivered' });
+      expect(statements).toHaveLength(2);
       expect(response.status).toBe(404);
       expect((JSON.parse(response.body) as { error: { code: string } }).error.code).toBe('not_found');
     }
