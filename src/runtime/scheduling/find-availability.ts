@@ -7,8 +7,7 @@ import type { Queryable } from '../../persistence/db.ts';
 import type { Service } from '../../persistence/repositories/catalog.ts';
 import {
   getResource,
-  listBusy,
-  listExceptions,
+  listExceptionsAndBusy,
   listResources,
   type Resource,
 } from '../../persistence/repositories/scheduling/resources.ts';
@@ -87,22 +86,18 @@ export async function loadAvailabilityInput(
   if (lower >= upper || q.resources.length === 0) return null;
 
   const ids = q.resources.map((r) => r.id);
-  // Local dates of any zone (UTC−12 … UTC+14) around the window, with a day to spare each side.
-  const exceptions = await listExceptions(
-    db,
-    q.tenantId,
-    ids,
-    utcDate(lower - 2 * DAY_MS),
-    utcDate(upper + 2 * DAY_MS),
-  );
   const bufferMs = settings.buffer_minutes * MINUTE_MS;
-  const busy = await listBusy(
+  const { exceptions, busy } = await listExceptionsAndBusy(
     db,
     q.tenantId,
     ids,
-    formatInstant(lower - bufferMs),
-    formatInstant(upper + q.durationMinutes * MINUTE_MS + bufferMs),
-    q.now,
+    // Local dates of any zone (UTC−12 … UTC+14) around the window, with a day to spare each side.
+    { from: utcDate(lower - 2 * DAY_MS), to: utcDate(upper + 2 * DAY_MS) },
+    {
+      from: formatInstant(lower - bufferMs),
+      to: formatInstant(upper + q.durationMinutes * MINUTE_MS + bufferMs),
+      now: q.now,
+    },
   );
 
   return {

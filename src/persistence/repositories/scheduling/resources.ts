@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { HoursException, LocalInterval, WeeklyHours } from '../../../domain/availability.ts';
 import { AppError } from '../../../domain/errors.ts';
+import { formatInstant } from '../../../domain/instant.ts';
 import { zoneOf } from '../../../domain/wall-time.ts';
 import type { Queryable } from '../../db.ts';
-import { iso, pgCode } from './sql-values.ts';
+import { pgCode } from './sql-values.ts';
 
 // The scheduling module (`sched_*`): Resources with weekly hours and dated exceptions, the mirrored
 // external busy blocks, and reservations (holds and appointments in one table, see
@@ -200,13 +201,15 @@ export async function listExceptions(
   toDate: string,
 ): Promise<ResourceException[]> {
   const { rows } = await db.query<{ resource_id: string; date: string; intervals: LocalInterval[] }>(
-    `SELECT resource_id, to_char(date, 'YYYY-MM-DD') AS date, intervals FROM sched_exceptions
-     WHERE tenant_id = $1 AND resource_id = ANY($2::uuid[]) AND date BETWEEN $3::date AND $4::date
-     ORDER BY resource_id, date`,
+    `${EXCEPTIONS_IN_DATES} ORDER BY resource_id, date`,
     [tenantId, resourceIds, fromDate, toDate],
   );
   return rows;
 }
+
+/** Exceptions of the resources $2 of tenant $1 between the local dates $3 and $4 (inclusive). */
+const EXCEPTIONS_IN_DATES = `SELECT resource_id, to_char(date, 'YYYY-MM-DD') AS date, intervals FROM sched_exceptions
+  WHERE tenant_id = $1 AND resource_id = ANY($2::uuid[]) AND date BETWEEN $3::date AND $4::date`;
 
 /** Replaces the hours of one local date; an empty list closes the day. Unknown resource: not_found. */
 export async function setException(
@@ -267,30 +270,48 @@ export async function upsertExternalBusy(db: Queryable, busy: ExternalBusyInput)
 export type BusyInterval = { resource_id: string; start: string; end: string };
 
 /**
- * What blocks the resources' time in [from, to): live appointments, live holds that have not
- * expired at `now`, and mirrored external busy blocks, sorted by start.
+ * What availability reads, in one round trip: the resources' dated exceptions between two local
+ * dates (inclusive, as listExceptions), and what blocks their time in [from, to) — live
+ * appointments, live holds that have not expired at `now`, and mirrored external busy blocks —
+ * sorted by start.
  */
-export async function listBusy(
+export async function listExceptionsAndBusy(
   db: Queryable,
   tenantId: string,
   resourceIds: readonly string[],
-  from: string,
-  to: string,
-  now: string,
-): Promise<BusyInterval[]> {
-  const { rows } = await db.query<{ resource_id: string; start: Date; end: Date }>(
-    `SELECT resource_id, lower(timeslot) AS start, upper(timeslot) AS end FROM sched_reservations
-     WHERE tenant_id = $1 AND resource_id = ANY($2::uuid[]) AND status = 'live'
-       AND timeslot && tstzrange($3::timestamptz, $4::timestamptz, '[)')
-       AND (kind = 'appointment' OR expires_at > $5::timestamptz)
-     UNION ALL
-     SELECT resource_id, lower(timeslot), upper(timeslot) FROM sched_external_busy
-     WHERE tenant_id = $1 AND resource_id = ANY($2::uuid[])
-       AND timeslot && tstzrange($3::timestamptz, $4::timestamptz, '[)')
-     ORDER BY 2, 1`,
-    [tenantId, resourceIds, from, to, now],
+  dates: { from: string; to: string },
+  window: { from: string; to: string; now: string },
+): Promise<{ exceptions: ResourceException[]; busy: BusyInterval[] }> {
+  const { rows } = await db.query<{
+    exceptions: ResourceException[];
+    busy: { resource_id: string; start_ms: number; end_ms: number }[];
+  }>(
+    `SELECT
+       (SELECT coalesce(json_agg(e ORDER BY e.resource_id, e.date), '[]') FROM (${EXCEPTIONS_IN_DATES}) e) AS exceptions,
+       (SELECT coalesce(json_agg(json_build_object(
+                 'resource_id', b.resource_id,
+                 'start_ms', floor(extract(epoch FROM b.start) * 1000)::bigint,
+                 'end_ms', floor(extract(epoch FROM b.end) * 1000)::bigint) ORDER BY b.start, b.resource_id), '[]') FROM (
+          SELECT resource_id, lower(timeslot) AS start, upper(timeslot) AS end FROM sched_reservations
+          WHERE tenant_id = $1 AND resource_id = ANY($2::uuid[]) AND status = 'live'
+            AND timeslot && tstzrange($5::timestamptz, $6::timestamptz, '[)')
+            AND (kind = 'appointment' OR expires_at > $7::timestamptz)
+          UNION ALL
+          SELECT resource_id, lower(timeslot), upper(timeslot) FROM sched_external_busy
+          WHERE tenant_id = $1 AND resource_id = ANY($2::uuid[])
+            AND timeslot && tstzrange($5::timestamptz, $6::timestamptz, '[)')) b) AS busy`,
+    [tenantId, resourceIds, dates.from, dates.to, window.from, window.to, window.now],
   );
-  return rows.map((r) => ({ resource_id: r.resource_id, start: iso(r.start), end: iso(r.end) }));
+  const row = rows[0];
+  return {
+    exceptions: row?.exceptions ?? [],
+    // Instants cross as epoch milliseconds (what the driver's Date would hold), out as UTC with `Z`.
+    busy: (row?.busy ?? []).map((b) => ({
+      resource_id: b.resource_id,
+      start: formatInstant(b.start_ms),
+      end: formatInstant(b.end_ms),
+    })),
+  };
 }
 
 /** The platform's and then the tenant's `scheduling.*` policy rows, in that order. */
