@@ -308,11 +308,11 @@ function buildRows(): Row[] {
     rows.push({
       scenario: 'Inbound SMS',
       measure: `SQL statements per inbound SMS, system-wide until settled (${fmt(r.texts)} texts @c8)`,
-      value: `${fmt(r.perSms, 1)} SQL/SMS (webhook, reply send, status callbacks, outbox deliveries; idle ${fmt(r.idlePerSecond, 1)} SQL/s subtracted; settled ${fmt(r.settleMs)} ms after the last)`,
+      value: `${fmt(r.perSms, 1)} SQL/SMS (webhook, reply send, status callbacks, outbox deliveries; idle ${fmt(r.idlePerSecond, 1)} SQL/s subtracted; ${r.settled ? `settled ${fmt(r.settleMs)} ms after the last` : 'did NOT settle: the previous phases\' backlog or this one\'s was still draining, the figure is not comparable'})`,
       baseline: `insert txn: ${fmt(base, 0)} SQL`,
       ratio: ratio(r.perSms, base),
       goal: '≤ 15',
-      result: verdict(r.perSms <= 15),
+      result: verdict(r.settled && r.perSms <= 15),
     });
   } else push(missing('Inbound SMS', 'system: SQL per inbound SMS', 'SQL statements per inbound SMS'));
 
@@ -533,11 +533,11 @@ async function main(): Promise<void> {
         results.memory.push(sampleMemory(`after inbound @c${c}`));
       });
     }
-    await phase('system: SQL per inbound SMS', 30_000, async () => {
+    await phase('system: SQL per inbound SMS', 75_000, async () => {
       results.sqlPerSms = await sqlPerInboundSms(system, {
         texts: SQL_PER_SMS_TEXTS,
         existingCallers: firstCallers,
-        timeoutMs: 15_000,
+        timeoutMs: 30_000,
       });
       system.sandbox.reset();
     });

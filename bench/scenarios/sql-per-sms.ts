@@ -11,10 +11,19 @@ import { INBOUND_BODY } from './engine.ts';
 // events. A fixed number of texts (one in four from a caller with a conversation, as in the inbound
 // phase) at c8, then wait until nothing is pending. The statements the system runs when idle
 // (pg-boss's monitor, the pollers) are measured just before and just after (2 s each, the lower
-// rate counts: the one before may still carry the previous phase's tail) and subtracted for the
-// measured window, and so are this scenario's own polls.
+// rate counts) and subtracted for the measured window, and so are this scenario's own polls.
+// The previous phases' backlog (their replies, callbacks and outbox deliveries) must have drained
+// first, or it would be counted as this phase's cost or as idle: `settled` says whether both waits
+// ended quiet within `timeoutMs`.
 
-export type SqlPerSmsResult = { texts: number; perSms: number; idlePerSecond: number; settleMs: number };
+export type SqlPerSmsResult = {
+  texts: number;
+  perSms: number;
+  idlePerSecond: number;
+  settleMs: number;
+  /** Quiet before the texts and after them (the figure is only meaningful when true). */
+  settled: boolean;
+};
 
 const newCaller = callerPool('530');
 const IDLE_MS = 2_000;
@@ -38,16 +47,17 @@ export async function sqlPerInboundSms(
     );
     return Number(rows[0]?.n ?? 0);
   };
-  const settle = async (deadline: number) => {
+  const settle = async (deadline: number): Promise<boolean> => {
     // Quiet twice in a row, QUIET_MS apart: a status callback may still be on its way.
     while (performance.now() < deadline) {
       if ((await pending()) === 0) {
         await sleep(QUIET_MS);
-        if ((await pending()) === 0) return;
+        if ((await pending()) === 0) return true;
       } else await sleep(50);
     }
+    return false;
   };
-  await settle(performance.now() + options.timeoutMs);
+  const quietBefore = await settle(performance.now() + options.timeoutMs);
 
   const idleRate = async (): Promise<number> => {
     const start = sqlStatements();
@@ -73,12 +83,18 @@ export async function sqlPerInboundSms(
     },
   });
   const loadMs = performance.now() - t0;
-  await settle(performance.now() + options.timeoutMs);
+  const quietAfter = await settle(performance.now() + options.timeoutMs);
   const windowMs = performance.now() - t0;
   const settleMs = windowMs - loadMs;
   const measured = sqlStatements();
   const idlePerMs = Math.min(idleBefore, await idleRate());
   const total = measured - before - ownPolls - idlePerMs * windowMs;
   const texts = result.ok + result.errors;
-  return { texts, perSms: texts > 0 ? total / texts : Number.NaN, idlePerSecond: idlePerMs * 1000, settleMs };
+  return {
+    texts,
+    perSms: texts > 0 ? total / texts : Number.NaN,
+    idlePerSecond: idlePerMs * 1000,
+    settleMs,
+    settled: quietBefore && quietAfter,
+  };
 }
