@@ -159,9 +159,9 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
 
   // One batch in one transaction, in a constant number of statements: the claim (with each event's
   // earlier consumptions), then the subscribers (each over the batch, in commit order), then the
-  // consumptions and the dispatched marks together. Subscribers work through their own connections, so one that fails
-  // cannot abort this transaction; only its event is retried, and the consumptions recorded for
-  // the event before it failed are kept (those subscribers are done).
+  // consumptions and the dispatched marks together. Subscribers work through their own
+  // connections, so one that fails cannot abort this transaction; only its event is retried, and
+  // the consumptions recorded for the event before it failed are kept (those subscribers are done).
   async function drainOnce(): Promise<number> {
     return inTransaction(options.db, async (client) => {
       const { rows } = await client.query<OutboxRow>(
