@@ -74,6 +74,18 @@ export type RowEvent = {
 
 const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
 
+// Named, so each connection parses and plans it once and then only binds and runs it. The texts
+// come from code (one per caller), so there are few names.
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `nmc_row_event_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /**
  * Runs `change` and, in the same statement, writes one outbox event per row it changed, with the
  * NOTIFY: one round trip, atomic without a transaction of its own (a single statement commits or
@@ -98,9 +110,7 @@ export async function changeWithOutboxEvent<R extends Record<string, unknown>>(
       return `'${field}', changed.${column}`;
     })
     .join(', ');
-  const { rows } = await inSpan('outbox write', { 'nmc.events': 1 }, () =>
-    db.query<R>(
-      `WITH changed AS (${change.text}),
+  const text = `WITH changed AS (${change.text}),
        written AS (
          INSERT INTO outbox_events (tenant_id, event_id, event_name, schema_version, occurred_at, correlation_id, causation_id, payload)
          SELECT $${n + 1}::uuid, gen_random_uuid(), $${n + 2}::text, $${n + 3}::integer, $${n + 4}::timestamptz,
@@ -108,8 +118,12 @@ export async function changeWithOutboxEvent<R extends Record<string, unknown>>(
          FROM changed
          RETURNING 1),
        notified AS MATERIALIZED (SELECT pg_notify($${n + 8}, '') FROM (SELECT 1 FROM written LIMIT 1) AS one)
-       SELECT changed.* FROM changed, (SELECT count(*) FROM notified) AS wake`,
-      [
+       SELECT changed.* FROM changed, (SELECT count(*) FROM notified) AS wake`;
+  const { rows } = await inSpan('outbox write', { 'nmc.events': 1 }, () =>
+    db.query<R>({
+      name: statementName(text),
+      text,
+      values: [
         ...change.values,
         event.tenantId,
         known.name,
@@ -120,7 +134,7 @@ export async function changeWithOutboxEvent<R extends Record<string, unknown>>(
         JSON.stringify(known.payload),
         OUTBOX_CHANNEL,
       ],
-    ),
+    }),
   );
   for (const row of rows) {
     const payload = { ...known.payload };
