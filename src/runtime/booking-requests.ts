@@ -4,6 +4,7 @@ import { searchSlots } from '../domain/slot-search.ts';
 import type { BookingRequest } from '../machines/conversation-events.ts';
 import type { PoolClient } from '../persistence/db.ts';
 import { findReservation } from '../persistence/repositories/scheduling/holds.ts';
+import { loadSchedulingPolicyRows } from '../persistence/repositories/scheduling/resources.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
 import type { EventInput } from './dispatch.ts';
 import type { EventTrace } from './scheduling/appointment-events.ts';
@@ -13,7 +14,8 @@ import { findOpenTimes } from './scheduling/find-availability.ts';
 import { moveAppointment } from './scheduling/move-appointment.ts';
 import { placeHold } from './scheduling/place-hold.ts';
 import { releaseHold } from './scheduling/release-hold.ts';
-import { loadSchedulingSettings } from './scheduling/scheduling-settings.ts';
+import { resolveSchedulingSettings } from './scheduling/scheduling-settings.ts';
+import type { TenantFacts } from './tenant-facts.ts';
 
 // Answers the booking dialogue's requests inside the dispatch transaction, as the follow-up event
 // the machine applies next (or null when nothing follows). Conflicts are answers, not errors:
@@ -32,6 +34,8 @@ export type BookingContext = {
   trace: EventTrace;
   /** The customer's page for a new booking (src/runtime/portal), written in this transaction. */
   linkFor?: (appointmentId: string) => Promise<string | null>;
+  /** The tenant's facts this process holds at the transaction's version (src/runtime/tenant-facts.ts). */
+  facts?: { known: TenantFacts; learn: (facts: TenantFacts) => void };
 };
 
 export async function answerBookingRequest(
@@ -39,7 +43,12 @@ export async function answerBookingRequest(
   ctx: BookingContext,
 ): Promise<EventInput | null> {
   const { client, tenant, at } = ctx;
-  const settings = await loadSchedulingSettings(client, tenant.id, { holdTtlMinutes: ctx.holdTtlMinutes });
+  let policyRows = ctx.facts?.known.schedulingPolicy;
+  if (!policyRows) {
+    policyRows = await loadSchedulingPolicyRows(client, tenant.id);
+    ctx.facts?.learn({ schedulingPolicy: policyRows });
+  }
+  const settings = resolveSchedulingSettings(policyRows, ctx.holdTtlMinutes);
   const conflictOr = async (run: () => Promise<EventInput>, failed: (reason: string) => EventInput) => {
     try {
       return await run();
@@ -57,6 +66,8 @@ export async function answerBookingRequest(
           const times = await findOpenTimes(client, {
             tenantId: tenant.id,
             serviceId: request.serviceId,
+            // The active catalog held at this version has it, unless it is inactive or unknown.
+            service: ctx.facts?.known.services?.find((s) => s.id === request.serviceId),
             now: at,
             timeZone: tenant.time_zone,
             settings,

@@ -254,6 +254,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
             conversationId: row.id,
             at: event.at,
             holdTtlMinutes: deps.holdTtlMinutes ?? 15,
+            facts: { known, learn },
             trace: { correlationId: options.correlationId, causationId: options.causationId ?? null },
             ...(portalLinks
               ? {

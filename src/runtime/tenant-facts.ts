@@ -1,11 +1,13 @@
 import type { Policy } from '../domain/policy.ts';
 import type { Queryable } from '../persistence/db.ts';
 import type { Service } from '../persistence/repositories/catalog.ts';
+import type { PolicyRow } from '../persistence/repositories/scheduling/resources.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
 import type { BillingFacts } from './billing-gates.ts';
 
 // Tenant-level facts kept per process: the tenant row, its policy, its active catalog, its billing
-// facts (subscriptions and closing date, from which the feature gates follow). A copy is
+// facts (subscriptions and closing date, from which the feature gates follow), its scheduling
+// rules. A copy is
 // stamped with the tenant's facts version (tenant_facts_versions, bumped by trigger on every change
 // to those rows, migration 0020) and used only by a transaction that read the same version, so a
 // change is seen by the next event after its commit, whichever process made it. The version is
@@ -17,7 +19,14 @@ const VERSION_SQL =
 /** Tenants whose facts one process keeps; the least recently stored goes first. */
 const MAX_TENANTS = 1_000;
 
-export type TenantFacts = { tenant?: Tenant; policy?: Policy; services?: Service[]; billing?: BillingFacts };
+export type TenantFacts = {
+  tenant?: Tenant;
+  policy?: Policy;
+  services?: Service[];
+  billing?: BillingFacts;
+  /** The `scheduling.*` policy rows, platform's first (src/runtime/scheduling/scheduling-settings.ts). */
+  schedulingPolicy?: PolicyRow[];
+};
 
 export type TenantFactsCache = {
   /** The statement that reads the tenant's facts version (no parameters: see inTransactionReading). */

@@ -167,10 +167,12 @@ export async function findOpenTimes(
     timeZone: string;
     settings: SchedulingSettings;
     ignoreReservation?: { resource_id: string; start: string; end: string } | null;
+    /** The service when the caller already holds it, active (else it is read). */
+    service?: Service | undefined;
   },
 ): Promise<OpenTimes> {
   const { settings } = input;
-  const service = await activeService(db, input.tenantId, input.serviceId);
+  const service = input.service ?? (await activeService(db, input.tenantId, input.serviceId));
   const resources = await listResources(db, input.tenantId);
   const nowMs = instantParam('now', input.now);
   const to = formatInstant(nowMs + settings.horizon_days * DAY_MS);

@@ -2,12 +2,18 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { listServices } from '../../../src/persistence/repositories/catalog.ts';
 import { setPolicyValue } from '../../../src/persistence/repositories/policy-values.ts';
 import type { Tenant } from '../../../src/persistence/repositories/tenants.ts';
 import { seedDemo } from '../../../src/persistence/seed-demo.ts';
 import { readGatesFromBilling } from '../../../src/runtime/billing-gates.ts';
+import { answerBookingRequest } from '../../../src/runtime/booking-requests.ts';
 import { createDispatch, type Dispatch } from '../../../src/runtime/dispatch.ts';
-import { createTenantFactsCache, type TenantFactsCache } from '../../../src/runtime/tenant-facts.ts';
+import {
+  createTenantFactsCache,
+  type TenantFacts,
+  type TenantFactsCache,
+} from '../../../src/runtime/tenant-facts.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { startBossForTests } from '../../helpers/engine.ts';
 
@@ -133,5 +139,48 @@ describe('tenant facts kept between events', () => {
     statements = [];
     await greetingAfterMissedCall();
     expect(tenantLevelReads()).toEqual([]);
+  });
+
+  it("the booking dialogue's offer takes the scheduling rules and the service from the facts held", async () => {
+    const { rows } = await database.pool.query<{ id: string }>(
+      'SELECT id FROM catalog_services WHERE tenant_id = $1 AND active ORDER BY name LIMIT 1',
+      [tenant.id],
+    );
+    const serviceId = rows[0]?.id as string;
+    const offer = async (facts: { known: TenantFacts; learn: (f: TenantFacts) => void }) => {
+      const client = await database.pool.connect();
+      try {
+        return await answerBookingRequest(
+          { type: 'findSlots', serviceId },
+          {
+            client,
+            boss,
+            tenant,
+            conversationId: randomUUID(),
+            at: new Date().toISOString(),
+            holdTtlMinutes: 15,
+            trace: { correlationId: 'test', causationId: null },
+            facts,
+          },
+        );
+      } finally {
+        client.release();
+      }
+    };
+    const known: TenantFacts = {};
+    const learnt: TenantFacts = {};
+    await offer({ known, learn: (f) => Object.assign(learnt, f) });
+    expect(learnt.schedulingPolicy).toBeDefined();
+
+    const held: TenantFacts = {
+      schedulingPolicy: learnt.schedulingPolicy ?? [],
+      services: await listServices(database.pool, tenant.id, { activeOnly: true }),
+    };
+    statements = [];
+    expect(await offer({ known: held, learn: () => undefined })).toMatchObject({
+      type: 'SlotsFound',
+      serviceId,
+    });
+    expect(statements.filter((sql) => /FROM policy_values|FROM catalog_services/.test(sql))).toEqual([]);
   });
 });

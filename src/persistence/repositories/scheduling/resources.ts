@@ -314,12 +314,11 @@ export async function listExceptionsAndBusy(
   };
 }
 
+export type PolicyRow = { key: string; value: unknown };
+
 /** The platform's and then the tenant's `scheduling.*` policy rows, in that order. */
-export async function loadSchedulingPolicyRows(
-  db: Queryable,
-  tenantId: string,
-): Promise<{ key: string; value: unknown }[]> {
-  const { rows } = await db.query<{ key: string; value: unknown }>(
+export async function loadSchedulingPolicyRows(db: Queryable, tenantId: string): Promise<PolicyRow[]> {
+  const { rows } = await db.query<PolicyRow>(
     `SELECT key, value FROM policy_values
      WHERE (tenant_id IS NULL OR tenant_id = $1) AND key LIKE 'scheduling.%'
      ORDER BY tenant_id NULLS FIRST, key`,
