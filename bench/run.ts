@@ -308,7 +308,7 @@ function buildRows(): Row[] {
     rows.push({
       scenario: 'Inbound SMS',
       measure: `SQL statements per inbound SMS, system-wide until settled (${fmt(r.texts)} texts @c8)`,
-      value: `${fmt(r.perSms, 1)} SQL/SMS (webhook, reply send, status callbacks, outbox deliveries; idle ${fmt(r.idlePerSecond, 1)} SQL/s subtracted; ${r.settled ? `settled ${fmt(r.settleMs)} ms after the last` : 'did NOT settle: the previous phases\' backlog or this one\'s was still draining, the figure is not comparable'})`,
+      value: `${fmt(r.perSms, 1)} SQL/SMS (webhook, reply send, status callbacks, outbox deliveries; idle ${fmt(r.idlePerSecond, 1)} SQL/s subtracted; ${r.settled ? `settled ${fmt(r.settleMs)} ms after the last` : "did NOT settle: the previous phases' backlog or this one's was still draining, the figure is not comparable"})`,
       baseline: `insert txn: ${fmt(base, 0)} SQL`,
       ratio: ratio(r.perSms, base),
       goal: '≤ 15',
