@@ -106,6 +106,12 @@ describe('a business provisioned by staff', () => {
 });
 
 describe('reconciliation', () => {
+  it('a misspelt option is refused, not read as "repair everything with the defaults"', async () => {
+    const res = await api('POST', '/api/staff/reconcile', { dryrun: true });
+    expect(res.status, res.raw).toBe(400);
+    expect((res.body as { error: { code: string } }).error.code).toBe('validation_failed');
+  });
+
   it('finds a webhook URL changed behind our back, repairs it, and the report says so', async () => {
     const number = t.sandbox.numbers().find((n) => n.friendlyName === tenantNumberTag(first.tenant.id));
     if (!number) throw new Error('no number');

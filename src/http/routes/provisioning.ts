@@ -406,6 +406,8 @@ export function provisioningRoutes(deps: AppDeps): FastifyPluginAsyncZod {
                 .describe('repair the safe kinds (webhook URLs, campaign status)'),
               repair_all: z.boolean().default(false).describe('repair billing and number ownership too'),
             })
+            // Every field is optional: a misspelt one must be refused, not read as "all defaults".
+            .strict()
             .default({ dry_run: false, repair: true, repair_all: false }),
           response: {
             200: z.object({
