@@ -14,7 +14,7 @@ import {
   findMessage,
   findMessageWithCaller,
   type MessageRow,
-  recordProviderSid,
+  recordProviderSidSql,
   recordSendAttempt,
 } from '../persistence/repositories/messages.ts';
 import { loadPolicy } from '../persistence/repositories/policy-values.ts';
@@ -30,7 +30,7 @@ import type { GatesReader } from './conversation-facts.ts';
 import type { Dispatch } from './dispatch.ts';
 import { QUEUES } from './job-queues.ts';
 import { advanceMessageStatusWithEvent } from './message-status-event.ts';
-import { writeOutboxEvents } from './outbox.ts';
+import { changeWithOutboxEvent } from './outbox.ts';
 import { STATUS_POLL_DELAY_MS } from './poll-sms-status.ts';
 import { createTenantFactsCache, type TenantFacts, type TenantFactsCache } from './tenant-facts.ts';
 
@@ -189,29 +189,25 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
             statusCallback,
           }),
         ));
-      // The SID and the fact that the provider took the text commit together (first-response latency
-      // ends here; src/runtime/reports). Recorded whoever wrote the SID first: the status callback
-      // may have brought it already. A repeat (a retry that found the text at the provider) is
-      // harmless: the reports keep the earliest acceptance.
-      await inTransaction(deps.db, async (tx) => {
-        await recordProviderSid(tx, tenant.id, message.id, result.sid);
-        await writeOutboxEvents(tx, [
-          {
-            tenantId: tenant.id,
-            name: 'nmc.messaging.MessageAccepted',
-            payload: { conversation_id: message.conversation_id, message_id: message.id, purpose },
-            occurredAt: new Date().toISOString(),
-            correlationId: message.id,
-            causationId: null,
-          },
-        ]);
-        // If no callback brings it to a final state, ask Twilio later (webhook first, poll on
-        // failure). In the same transaction: one commit for the acceptance and its poll.
-        await deps.boss.send(
-          QUEUES.smsStatusPoll,
-          { tenant_id: tenant.id, message_id: message.id },
-          { db: bossDb(tx), startAfter: new Date(Date.now() + STATUS_POLL_DELAY_MS) },
-        );
+      // If no callback brings it to a final state, ask Twilio later (webhook first, poll on
+      // failure). Queued first and on its own: a poll whose SID write never came finds nothing to
+      // ask and ends. The SID and the fact that the provider took the text (first-response latency
+      // ends here; src/runtime/reports) then commit together in one statement, whoever wrote the
+      // SID first: the status callback may have brought it already. A repeat (a retry that found
+      // the text at the provider) is harmless: the reports keep the earliest acceptance.
+      await deps.boss.send(
+        QUEUES.smsStatusPoll,
+        { tenant_id: tenant.id, message_id: message.id },
+        { startAfter: new Date(Date.now() + STATUS_POLL_DELAY_MS) },
+      );
+      await changeWithOutboxEvent(deps.db, recordProviderSidSql(tenant.id, message.id, result.sid), {
+        tenantId: tenant.id,
+        name: 'nmc.messaging.MessageAccepted',
+        payload: { conversation_id: message.conversation_id, message_id: message.id, purpose },
+        fromRow: {},
+        occurredAt: new Date().toISOString(),
+        correlationId: message.id,
+        causationId: null,
       });
       deps.metrics?.smsSent.labels({ outcome: 'accepted' }).inc();
       // The first text's latency: the greeting is written in the transaction that records the missed call.

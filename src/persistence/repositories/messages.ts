@@ -211,17 +211,21 @@ function rankSql(expr: string): string {
 }
 
 /** Records the provider's id for a sent message (once). */
-export async function recordProviderSid(
-  db: Queryable,
+/**
+ * The provider's SID for a message the provider accepted, as a statement for a caller to wrap
+ * (src/runtime/outbox.ts `changeWithOutboxEvent`): a SID already written (a status callback can
+ * overtake this write) is kept, and the row is returned either way, so the acceptance is recorded.
+ */
+export function recordProviderSidSql(
   tenantId: string,
   id: string,
   sid: string,
-): Promise<boolean> {
-  const { rowCount } = await db.query(
-    'UPDATE conv_messages SET provider_sid = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND provider_sid IS NULL',
-    [tenantId, id, sid],
-  );
-  return rowCount === 1;
+): { text: string; values: unknown[] } {
+  return {
+    text: `UPDATE conv_messages SET provider_sid = COALESCE(provider_sid, $3), updated_at = now()
+           WHERE tenant_id = $1 AND id = $2 RETURNING id`,
+    values: [tenantId, id, sid],
+  };
 }
 
 /** A new queued copy of an outbound message (dead-letter replay); returns its id. */

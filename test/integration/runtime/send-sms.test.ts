@@ -15,6 +15,7 @@ import { createSmsSender, replayDeadSends, type SendJob } from '../../../src/run
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { startBossForTests } from '../../helpers/engine.ts';
 import { captureLogger } from '../../helpers/logs.ts';
+import { waitFor } from '../../helpers/system.ts';
 
 // The send worker's function, called directly with jobs, against real Postgres and pg-boss and the
 // sandbox Twilio through the real SDK. No workers run: every job is executed by the test, so the
@@ -405,6 +406,40 @@ describe('send worker: at most once per message', () => {
       expect(await send(job)).toBe('skipped');
       expect(createRequestsTo(caller)).toBe(0);
     }
+  });
+});
+
+describe('send worker: the acceptance', () => {
+  const accepted = async (messageId: string) =>
+    (
+      await database.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox_events
+         WHERE event_name = 'nmc.messaging.MessageAccepted' AND payload->>'message_id' = $1`,
+        [messageId],
+      )
+    ).rows[0]?.n;
+
+  it('the SID and MessageAccepted are written together, with the status poll queued', async () => {
+    const { messageId, job } = await queuedGreeting();
+    expect(await send(job)).toBe('sent');
+    const row = await message(messageId);
+    expect(row.provider_sid).toMatch(/^SM/);
+    expect(await accepted(messageId)).toBe(1);
+    expect(await jobsFor(QUEUES.smsStatusPoll, messageId)).toHaveLength(1);
+  });
+
+  it('a status callback that wrote the SID first: its SID stays, and the acceptance is still recorded', async () => {
+    const { messageId, job } = await queuedGreeting();
+    // Twilio takes the text but answers late; meanwhile its callback has brought the SID.
+    sandbox.delayNext(1, 400);
+    const sending = send(job);
+    await waitFor(async () => (await message(messageId)).status === 'sending');
+    await database.pool.query(`UPDATE conv_messages SET provider_sid = 'SMcallbackfirst' WHERE id = $1`, [
+      messageId,
+    ]);
+    expect(await sending).toBe('sent');
+    expect((await message(messageId)).provider_sid).toBe('SMcallbackfirst');
+    expect(await accepted(messageId)).toBe(1);
   });
 });
 
