@@ -214,7 +214,10 @@ async function measure(bench: BenchSystem, options: ScaleOptions): Promise<Scale
     task: (i) => sms(i % 4 === 0 ? (existing[(i / 4) % existing.length] as string) : caller(i)),
   });
   webhookIndex = webhook.nextIndex;
-  await bench.drain(15_000);
+  // The inbox is measured on a settled system: the webhooks' replies (sent a few seconds later),
+  // their callbacks and outbox deliveries would otherwise land in the middle of it, and more of
+  // them the slower it goes.
+  await bench.settle(30_000);
   bench.sandbox.reset();
 
   const issuer = await openDevIssuerFor(bench.system.config);

@@ -7,8 +7,8 @@ import type { BenchSystem } from '../lib/system.ts';
 import { INBOUND_BODY } from './engine.ts';
 
 // Every SQL statement one inbound SMS costs the whole system, until it has settled: the webhook's
-// transaction, the reply's send, its status callbacks and the outbox deliveries of all their
-// events. A fixed number of texts (one in four from a caller with a conversation, as in the inbound
+// transaction, the assistant's reply (a conversation timer a few seconds later), its send, its
+// status callbacks and the outbox deliveries of all their events (BenchSystem.pendingWork). A fixed number of texts (one in four from a caller with a conversation, as in the inbound
 // phase) at c8, then wait until nothing is pending. The statements the system runs when idle
 // (pg-boss's monitor, the pollers) are measured just before and just after (2 s each, the lower
 // rate counts) and subtracted for the measured window, and so are this scenario's own polls.
@@ -27,37 +27,18 @@ export type SqlPerSmsResult = {
 
 const newCaller = callerPool('530');
 const IDLE_MS = 2_000;
-const QUIET_MS = 500;
 
 export async function sqlPerInboundSms(
   bench: BenchSystem,
   options: { texts: number; existingCallers: readonly string[]; timeoutMs: number },
 ): Promise<SqlPerSmsResult> {
   let ownPolls = 0;
-  const pending = async (): Promise<number> => {
-    ownPolls += 1;
-    const { rows } = await bench.system.db.query<{ n: number }>(
-      // Work due now: a retry scheduled for later (a failure of an earlier phase) is not waited for.
-      `SELECT (SELECT count(*) FROM pgboss.job WHERE name = 'sms-send' AND state IN ('created', 'retry', 'active') AND start_after <= now())
-            + (SELECT count(*) FROM outbox_events WHERE dispatched_at IS NULL AND next_attempt_at <= now())
-            + (SELECT count(*) FROM conv_messages WHERE tenant_id = $1 AND direction = 'out' AND status IN ('queued', 'sending', 'sent')
-               AND created_at > now() - interval '30 seconds')
-            AS n`,
-      [bench.demo.id],
-    );
-    return Number(rows[0]?.n ?? 0);
+  const settle = async (timeoutMs: number): Promise<boolean> => {
+    const { quiet, polls } = await bench.settle(timeoutMs);
+    ownPolls += polls;
+    return quiet;
   };
-  const settle = async (deadline: number): Promise<boolean> => {
-    // Quiet twice in a row, QUIET_MS apart: a status callback may still be on its way.
-    while (performance.now() < deadline) {
-      if ((await pending()) === 0) {
-        await sleep(QUIET_MS);
-        if ((await pending()) === 0) return true;
-      } else await sleep(50);
-    }
-    return false;
-  };
-  const quietBefore = await settle(performance.now() + options.timeoutMs);
+  const quietBefore = await settle(options.timeoutMs);
 
   const idleRate = async (): Promise<number> => {
     const start = sqlStatements();
@@ -83,7 +64,7 @@ export async function sqlPerInboundSms(
     },
   });
   const loadMs = performance.now() - t0;
-  const quietAfter = await settle(performance.now() + options.timeoutMs);
+  const quietAfter = await settle(options.timeoutMs);
   const windowMs = performance.now() - t0;
   const settleMs = windowMs - loadMs;
   const measured = sqlStatements();
