@@ -218,11 +218,16 @@ export async function listConversations(
     where.push(`(last_activity_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(query.limit);
-  const { rows } = await db.query<ConversationSummary>(
-    `SELECT ${SUMMARY} FROM conv_conversations WHERE ${where.join(' AND ')}
-     ORDER BY last_activity_at DESC, id DESC LIMIT $${params.length}`,
-    params,
-  );
+  const order = `ORDER BY last_activity_at DESC, id DESC LIMIT $${params.length}`;
+  // A caller search filters on a substring no btree can seek: the page's ids come from walking the
+  // inbox index alone, newest first (it includes the caller and the state, migration 0027), then
+  // only the page's rows are read, not every conversation tested from the heap.
+  const text = query.callerContains
+    ? `SELECT ${SUMMARY} FROM conv_conversations
+       WHERE tenant_id = $1 AND id IN (SELECT id FROM conv_conversations WHERE ${where.join(' AND ')} ${order})
+       ${order}`
+    : `SELECT ${SUMMARY} FROM conv_conversations WHERE ${where.join(' AND ')} ${order}`;
+  const { rows } = await db.query<ConversationSummary>(text, params);
   return rows;
 }
 
