@@ -198,7 +198,8 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
       await deps.boss.send(
         QUEUES.smsStatusPoll,
         { tenant_id: tenant.id, message_id: message.id },
-        { startAfter: new Date(Date.now() + STATUS_POLL_DELAY_MS) },
+        // Through the system's pool, not pg-boss's smaller one its workers poll through.
+        { db: bossDb(deps.db), startAfter: new Date(Date.now() + STATUS_POLL_DELAY_MS) },
       );
       await changeWithOutboxEvent(deps.db, recordProviderSidSql(tenant.id, message.id, result.sid), {
         tenantId: tenant.id,
