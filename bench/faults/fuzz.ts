@@ -830,10 +830,12 @@ export async function runFuzz(ctx: RunContext): Promise<ScenarioResult> {
     let auditRowsFromRejected = 0;
     let slowest: { req: Req; res: Res } | null = null;
     // The foreign tenant's greeting is still being delivered by the workers (its status moves on
-    // its own): wait until it is final, so only fuzzed requests could change its rows.
+    // its own), and its events are still reaching the outbox's subscribers (their consumptions are
+    // its rows too): wait until both are done, so only fuzzed requests could change its rows.
     for (let i = 0; i < 100; i++) {
       const { rows } = await db.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM conv_messages WHERE tenant_id = $1 AND direction = 'out' AND status NOT IN ('delivered', 'failed')",
+        `SELECT (SELECT count(*)::int FROM conv_messages WHERE tenant_id = $1 AND direction = 'out' AND status NOT IN ('delivered', 'failed'))
+              + (SELECT count(*)::int FROM outbox_events WHERE tenant_id = $1 AND dispatched_at IS NULL) AS n`,
         [foreign.id],
       );
       if ((rows[0]?.n ?? 0) === 0) break;
