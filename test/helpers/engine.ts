@@ -9,6 +9,8 @@ import {
   upsertTenantBySlug,
 } from '../../src/persistence/repositories/tenants.ts';
 import { createBoss } from '../../src/runtime/boss.ts';
+import type { Dispatch, DispatchResult } from '../../src/runtime/dispatch.ts';
+import type { SendJob } from '../../src/runtime/send-sms.ts';
 
 export type SeedTenantOverrides = Partial<NewTenant> & {
   /** The tenant's 10DLC campaign; `none` inserts no campaign row. Defaults to `approved`. */
@@ -42,4 +44,27 @@ export async function startBossForTests(url: string): Promise<PgBoss> {
   boss.on('error', () => undefined);
   await boss.start();
   return boss;
+}
+
+/** A missed call from `caller` dispatched as the dial-status webhook would (without its webhook claim). */
+export function dispatchMissedCall(
+  dispatch: Dispatch,
+  tenantId: string,
+  caller: string,
+): Promise<DispatchResult> {
+  return dispatch(
+    tenantId,
+    { caller },
+    { type: 'MissedCall', callSid: `CA${randomUUID().replaceAll('-', '')}`, at: new Date().toISOString() },
+    { correlationId: `test-${randomUUID()}` },
+  );
+}
+
+/** A missed call's queued greeting and the sms-send job the send worker would run for it. */
+export async function queuedGreeting(dispatch: Dispatch, tenantId: string, caller: string) {
+  const result = await dispatchMissedCall(dispatch, tenantId, caller);
+  const messageId = result.messageIds[0];
+  if (!messageId) throw new Error('the missed call queued no greeting');
+  const job: SendJob = { tenant_id: tenantId, message_id: messageId, attempt: 1 };
+  return { caller, messageId, conversationId: result.conversationId, job };
 }

@@ -12,6 +12,7 @@ import { OUTBOX_CHANNEL } from '../../../src/runtime/outbox.ts';
 import { buildTestApp, testConfig } from '../../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { seedTenant } from '../../helpers/engine.ts';
+import { recordStatements } from '../../helpers/statements.ts';
 import { waitFor } from '../../helpers/system.ts';
 
 // Delivery status callbacks against real Postgres, through the production app with a pool of its
@@ -29,25 +30,10 @@ let other: Tenant;
 let statements: string[] = [];
 const dispatched: Parameters<Dispatch>[] = [];
 
-/** Records every statement any client of the pool sends (a pool query checks a client out too). */
-function countStatements(pool: Pool): void {
-  const counted = new WeakSet<pg.PoolClient>();
-  pool.on('acquire', (client) => {
-    if (counted.has(client)) return;
-    counted.add(client);
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as { query: unknown }).query = (...args: unknown[]) => {
-      const first = args[0];
-      statements.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
-      return query(...args);
-    };
-  });
-}
-
 beforeAll(async () => {
   database = await createTestDatabase();
   appPool = createPool(database.url, { max: 4 });
-  countStatements(appPool);
+  recordStatements(appPool, (sql) => statements.push(sql));
   const dispatch: Dispatch = async (...args) => {
     dispatched.push(args);
     return {

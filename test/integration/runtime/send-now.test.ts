@@ -12,7 +12,7 @@ import { QUEUES } from '../../../src/runtime/job-queues.ts';
 import { createSendNow, type QueuedSend } from '../../../src/runtime/send-now.ts';
 import { createSmsSender, type SendJob } from '../../../src/runtime/send-sms.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
-import { startBossForTests } from '../../helpers/engine.ts';
+import { dispatchMissedCall, startBossForTests } from '../../helpers/engine.ts';
 import { captureLogger } from '../../helpers/logs.ts';
 
 // Send right after commit (src/runtime/send-now.ts), against real Postgres, pg-boss and the Twilio
@@ -85,12 +85,7 @@ let callerSeq = 0;
 async function missedCall() {
   callerSeq += 1;
   const caller = `+1310555${String(6000 + callerSeq).padStart(4, '0')}`;
-  const result = await dispatch(
-    tenant.id,
-    { caller },
-    { type: 'MissedCall', callSid: `CA${randomUUID().replaceAll('-', '')}`, at: new Date().toISOString() },
-    { correlationId: `test-${randomUUID()}` },
-  );
+  const result = await dispatchMissedCall(dispatch, tenant.id, caller);
   return { caller, messageId: result.messageIds[0] as string };
 }
 

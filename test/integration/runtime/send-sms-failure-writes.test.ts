@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateEvent } from '../../../src/domain/event-catalog.ts';
@@ -14,8 +12,9 @@ import { readGatesFromBilling } from '../../../src/runtime/billing-gates.ts';
 import { createDispatch, type Dispatch } from '../../../src/runtime/dispatch.ts';
 import { createSmsSender, type SendJob } from '../../../src/runtime/send-sms.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
-import { startBossForTests } from '../../helpers/engine.ts';
+import { queuedGreeting as queuedGreetingOf, startBossForTests } from '../../helpers/engine.ts';
 import { captureLogger } from '../../helpers/logs.ts';
+import { recordStatements } from '../../helpers/statements.ts';
 
 // The send worker's failed-status writes: the status and its MessageStatusChanged event are one
 // statement (src/runtime/message-status-event.ts), so a send that fails outside a transaction of
@@ -31,20 +30,6 @@ let dispatch: Dispatch;
 let send: (job: SendJob) => Promise<string>;
 const statements: string[] = [];
 
-function countStatements(pool: Pool): void {
-  const counted = new WeakSet<pg.PoolClient>();
-  pool.on('acquire', (client) => {
-    if (counted.has(client)) return;
-    counted.add(client);
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as { query: unknown }).query = (...args: unknown[]) => {
-      const first = args[0];
-      statements.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
-      return query(...args);
-    };
-  });
-}
-
 beforeAll(async () => {
   database = await createTestDatabase();
   tenant = await seedDemo(database.pool);
@@ -52,7 +37,7 @@ beforeAll(async () => {
   sandbox = await startTwilioSandbox({ ...SANDBOX_ACCOUNT, delivery: false });
   dispatch = createDispatch({ db: database.pool, boss, readGates: readGatesFromBilling });
   senderPool = createPool(database.url, { max: 4 });
-  countStatements(senderPool);
+  recordStatements(senderPool, (sql) => statements.push(sql));
   send = createSmsSender({
     db: senderPool,
     boss,
@@ -75,19 +60,9 @@ afterAll(async () => {
 });
 
 let callerSeq = 0;
-async function queuedGreeting() {
+function queuedGreeting() {
   callerSeq += 1;
-  const caller = `+1310555${String(7000 + callerSeq).padStart(4, '0')}`;
-  const result = await dispatch(
-    tenant.id,
-    { caller },
-    { type: 'MissedCall', callSid: `CA${randomUUID().replaceAll('-', '')}`, at: new Date().toISOString() },
-    { correlationId: `test-${randomUUID()}` },
-  );
-  const messageId = result.messageIds[0];
-  if (!messageId) throw new Error('the missed call queued no greeting');
-  const job: SendJob = { tenant_id: tenant.id, message_id: messageId, attempt: 1 };
-  return { caller, messageId, conversationId: result.conversationId, job };
+  return queuedGreetingOf(dispatch, tenant.id, `+1310555${String(7000 + callerSeq).padStart(4, '0')}`);
 }
 
 async function failedWith(messageId: string) {

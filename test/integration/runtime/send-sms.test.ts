@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setCampaignStatus } from '../../../src/persistence/repositories/compliance.ts';
@@ -13,8 +12,9 @@ import { createDispatch, type Dispatch } from '../../../src/runtime/dispatch.ts'
 import { QUEUES } from '../../../src/runtime/job-queues.ts';
 import { createSmsSender, replayDeadSends, type SendJob } from '../../../src/runtime/send-sms.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
-import { startBossForTests } from '../../helpers/engine.ts';
+import { queuedGreeting as queuedGreetingOf, startBossForTests } from '../../helpers/engine.ts';
 import { captureLogger } from '../../helpers/logs.ts';
+import { recordStatements } from '../../helpers/statements.ts';
 import { waitFor } from '../../helpers/system.ts';
 
 // The send worker's function, called directly with jobs, against real Postgres and pg-boss and the
@@ -30,6 +30,7 @@ let sandbox: TwilioSandbox;
 let tenant: Tenant;
 let dispatch: Dispatch;
 let send: (job: SendJob) => Promise<string>;
+let statements: string[] | null = null;
 
 function sender(timeoutMs = 5_000) {
   return createSmsSender({
@@ -52,6 +53,7 @@ beforeAll(async () => {
   sandbox = await startTwilioSandbox({ ...SANDBOX_ACCOUNT, delivery: false });
   dispatch = createDispatch({ db: database.pool, boss, readGates: readGatesFromBilling });
   send = sender();
+  recordStatements(database.pool, (sql) => statements?.push(sql));
 });
 afterEach(() => {
   sandbox.reset();
@@ -69,18 +71,7 @@ function nextCaller(): string {
 }
 
 /** A missed call dispatched as the voice webhook would: one queued greeting and its sms-send job. */
-async function queuedGreeting(caller = nextCaller()) {
-  const result = await dispatch(
-    tenant.id,
-    { caller },
-    { type: 'MissedCall', callSid: `CA${randomUUID().replaceAll('-', '')}`, at: new Date().toISOString() },
-    { correlationId: `test-${randomUUID()}` },
-  );
-  const messageId = result.messageIds[0];
-  if (!messageId) throw new Error('the missed call queued no greeting');
-  const job: SendJob = { tenant_id: tenant.id, message_id: messageId, attempt: 1 };
-  return { caller, messageId, conversationId: result.conversationId, job };
-}
+const queuedGreeting = (caller = nextCaller()) => queuedGreetingOf(dispatch, tenant.id, caller);
 
 type MessageDbRow = {
   id: string;
@@ -474,13 +465,7 @@ describe('send worker: guards checked again where the SMS leaves', () => {
   // The sender keeps the tenant row and the billing facts per process (src/runtime/tenant-facts.ts):
   // a second send reads neither, and a change written by any path reaches the very next send.
   it('a second send reads neither the tenant nor its billing; a closing after queueing still blocks', async () => {
-    const statements: string[] = [];
-    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-    const originalQuery = proto.query;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      if (typeof args[0] === 'string') statements.push(args[0]);
-      return originalQuery.apply(this, args);
-    };
+    statements = [];
     try {
       const first = await queuedGreeting();
       expect(await send(first.job)).toBe('sent');
@@ -495,7 +480,7 @@ describe('send worker: guards checked again where the SMS leaves', () => {
       expect(await message(third.messageId)).toMatchObject({ status: 'failed', provider_sid: null });
       expect(sandbox.requests().filter((r) => r.params.To === third.caller)).toHaveLength(0);
     } finally {
-      proto.query = originalQuery;
+      statements = null;
       await database.pool.query('UPDATE id_tenants SET closed_at = NULL WHERE id = $1', [tenant.id]);
     }
   });

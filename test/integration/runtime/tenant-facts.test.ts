@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listServices } from '../../../src/persistence/repositories/catalog.ts';
@@ -15,7 +14,8 @@ import {
   type TenantFactsCache,
 } from '../../../src/runtime/tenant-facts.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
-import { startBossForTests } from '../../helpers/engine.ts';
+import { dispatchMissedCall, startBossForTests } from '../../helpers/engine.ts';
+import { recordStatements } from '../../helpers/statements.ts';
 
 // The tenant-level facts kept between events (src/runtime/tenant-facts.ts, migration 0020) against
 // real Postgres: a second event reads none of them again, and any change to them — by any path,
@@ -27,8 +27,6 @@ let tenant: Tenant;
 let cache: TenantFactsCache;
 let dispatch: Dispatch;
 let statements: string[] | null = null;
-const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-const originalQuery = proto.query;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -36,16 +34,12 @@ beforeAll(async () => {
   boss = await startBossForTests(database.url);
   cache = createTenantFactsCache();
   dispatch = createDispatch({ db: database.pool, boss, readGates: readGatesFromBilling, tenantFacts: cache });
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    if (typeof args[0] === 'string') statements?.push(args[0]);
-    return originalQuery.apply(this, args);
-  };
+  recordStatements(database.pool, (sql) => statements?.push(sql));
 });
 afterEach(() => {
   statements = null;
 });
 afterAll(async () => {
-  proto.query = originalQuery;
   await boss?.stop({ graceful: false });
   await database?.drop();
 });
@@ -53,11 +47,10 @@ afterAll(async () => {
 let callerSeq = 0;
 async function greetingAfterMissedCall(): Promise<string> {
   callerSeq += 1;
-  const result = await dispatch(
+  const result = await dispatchMissedCall(
+    dispatch,
     tenant.id,
-    { caller: `+1310555${String(7000 + callerSeq).padStart(4, '0')}` },
-    { type: 'MissedCall', callSid: `CA${randomUUID().replaceAll('-', '')}`, at: new Date().toISOString() },
-    { correlationId: `test-${randomUUID()}` },
+    `+1310555${String(7000 + callerSeq).padStart(4, '0')}`,
   );
   const { rows } = await database.pool.query<{ body: string }>(
     'SELECT body FROM conv_messages WHERE tenant_id = $1 AND id = $2',
