@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   EVENT_CATALOG,
   EventContractError,
   type EventEnvelope,
+  type EventName,
   isEventName,
   validateEvent,
 } from '../domain/event-catalog.ts';
@@ -144,17 +145,26 @@ export async function changeWithOutboxEvent<R extends Record<string, unknown>>(
   return rows;
 }
 
-// The catalog's schema for the event without the fields the row will supply.
+// The catalog's schema for the event without the fields the row will supply, built once per event
+// and set of row fields (a status callback runs this on every request).
+const knownFieldSchemas = new Map<string, z.ZodObject>();
+function knownFieldsSchema(name: EventName, fromRow: readonly string[]): z.ZodObject {
+  const key = `${name}:${fromRow.join(',')}`;
+  let known = knownFieldSchemas.get(key);
+  if (known === undefined) {
+    const schema = EVENT_CATALOG[name].payload as unknown as z.ZodObject;
+    const unknownField = fromRow.find((field) => !Object.hasOwn(schema.shape, field));
+    if (unknownField !== undefined)
+      throw new EventContractError(`event ${name} has no field ${unknownField}`);
+    known = schema.omit(Object.fromEntries(fromRow.map((field) => [field, true])) as Record<string, true>);
+    knownFieldSchemas.set(key, known);
+  }
+  return known;
+}
+
 function validateKnownFields(event: RowEvent): ReturnType<typeof validateEvent> {
   if (!isEventName(event.name)) throw new EventContractError(`event ${event.name} is not in the catalog`);
-  const schema = EVENT_CATALOG[event.name].payload as unknown as z.ZodObject;
-  const fromRow = Object.keys(event.fromRow);
-  const unknownField = fromRow.find((field) => !Object.hasOwn(schema.shape, field));
-  if (unknownField !== undefined) {
-    throw new EventContractError(`event ${event.name} has no field ${unknownField}`);
-  }
-  const knownFields = Object.entries(schema.shape).filter(([field]) => !fromRow.includes(field));
-  const parsed = z.object(Object.fromEntries(knownFields)).safeParse(event.payload);
+  const parsed = knownFieldsSchema(event.name, Object.keys(event.fromRow)).safeParse(event.payload);
   if (!parsed.success) {
     throw new EventContractError(
       `event ${event.name} breaks its schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
