@@ -40,6 +40,11 @@ export function ServicesSection() {
   );
 }
 
+/** The price field's dollars ("89.5") as the API's money. */
+function usdPrice(dollars: string) {
+  return { amount_cents: Math.round(Number(dollars) * 100), currency: 'USD' as const };
+}
+
 function ServiceRow({ service: s, onChanged }: { service: Service; onChanged: () => void }) {
   const [problem, setProblem] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
@@ -97,7 +102,7 @@ function ServiceEditor({
     event.preventDefault();
     onSave({
       name: name.trim(),
-      price: { amount_cents: Math.round(Number(price) * 100), currency: 'USD' },
+      price: usdPrice(price),
       aliases: aliases
         .split(',')
         .map((a) => a.trim())
@@ -140,7 +145,7 @@ function NewService({ onCreated }: { onCreated: () => void }) {
           body: {
             name,
             duration_minutes: Number(minutes),
-            price: { amount_cents: Math.round(Number(price) * 100), currency: 'USD' },
+            price: usdPrice(price),
           },
         }),
       );
