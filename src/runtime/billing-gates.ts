@@ -9,6 +9,7 @@ import type { Queryable } from '../persistence/db.ts';
 import { listSubscriptions, type SubscriptionRow } from '../persistence/repositories/billing.ts';
 import { tenantClosedAt } from '../persistence/repositories/tenants.ts';
 import type { GatesReader } from './conversation-facts.ts';
+import { heldOr } from './tenant-facts.ts';
 
 // Feature gates from the billing module. A tenant with no subscription at all keeps every gate
 // open: the demo tenant and tenants provisioned by staff have no Stripe subscription. Once a tenant
@@ -68,10 +69,6 @@ export async function readBillingState(
  * held there are used, and ones read are handed back to be kept: a hit costs no statement.
  */
 export const readGatesFromBilling: GatesReader = async (db, tenantId, at, cached) => {
-  let billing = cached?.known.billing;
-  if (!billing) {
-    billing = await readBillingFacts(db, tenantId);
-    cached?.learn({ billing });
-  }
+  const billing = await heldOr(cached, 'billing', () => readBillingFacts(db, tenantId));
   return billingStateAt(billing, at).gates;
 };

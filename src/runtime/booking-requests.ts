@@ -15,7 +15,7 @@ import { moveAppointment } from './scheduling/move-appointment.ts';
 import { placeHold } from './scheduling/place-hold.ts';
 import { releaseHold } from './scheduling/release-hold.ts';
 import { resolveSchedulingSettings } from './scheduling/scheduling-settings.ts';
-import type { TenantFacts } from './tenant-facts.ts';
+import { type HeldFacts, heldOr } from './tenant-facts.ts';
 
 // Answers the booking dialogue's requests inside the dispatch transaction, as the follow-up event
 // the machine applies next (or null when nothing follows). Conflicts are answers, not errors:
@@ -35,7 +35,7 @@ export type BookingContext = {
   /** The customer's page for a new booking (src/runtime/portal), written in this transaction. */
   linkFor?: (appointmentId: string) => Promise<string | null>;
   /** The tenant's facts this process holds at the transaction's version (src/runtime/tenant-facts.ts). */
-  facts?: { known: TenantFacts; learn: (facts: TenantFacts) => void };
+  facts?: HeldFacts;
 };
 
 export async function answerBookingRequest(
@@ -43,11 +43,9 @@ export async function answerBookingRequest(
   ctx: BookingContext,
 ): Promise<EventInput | null> {
   const { client, tenant, at } = ctx;
-  let policyRows = ctx.facts?.known.schedulingPolicy;
-  if (!policyRows) {
-    policyRows = await loadSchedulingPolicyRows(client, tenant.id);
-    ctx.facts?.learn({ schedulingPolicy: policyRows });
-  }
+  const policyRows = await heldOr(ctx.facts, 'schedulingPolicy', () =>
+    loadSchedulingPolicyRows(client, tenant.id),
+  );
   const settings = resolveSchedulingSettings(policyRows, ctx.holdTtlMinutes);
   const conflictOr = async (run: () => Promise<EventInput>, failed: (reason: string) => EventInput) => {
     try {

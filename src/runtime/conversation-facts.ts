@@ -7,7 +7,7 @@ import { listServices } from '../persistence/repositories/catalog.ts';
 import { complianceFacts } from '../persistence/repositories/compliance.ts';
 import { loadPolicy } from '../persistence/repositories/policy-values.ts';
 import type { Tenant } from '../persistence/repositories/tenants.ts';
-import type { TenantFacts } from './tenant-facts.ts';
+import { type HeldFacts, heldOr } from './tenant-facts.ts';
 
 // Reads, inside the dispatch transaction, every fact the machine decides with. Each module's data
 // comes through its own repository. The tenant-level ones this process already holds at the
@@ -20,7 +20,7 @@ export type GatesReader = (
   db: Queryable,
   tenantId: string,
   at: string,
-  cached?: { known: TenantFacts; learn: (facts: TenantFacts) => void },
+  cached?: HeldFacts,
 ) => Promise<FeatureGates>;
 
 export async function loadConversationFacts(
@@ -31,23 +31,20 @@ export async function loadConversationFacts(
   readGates: GatesReader,
   options: {
     catalog: boolean;
-    known?: TenantFacts;
-    learn?: (facts: TenantFacts) => void;
+    held?: HeldFacts;
     /** Already read in this transaction (before the conversation's lock). */
     gates?: FeatureGates;
   } = { catalog: true },
 ): Promise<ConversationFacts> {
   const settings = readTenantSettings(tenant.settings);
-  const known = options.known ?? {};
   // One client runs one statement at a time: these are sequential round trips, one per module.
   // The catalog is read only for events whose handling can use it (the booking dialogue).
   const services = options.catalog
-    ? (known.services ?? (await listServices(db, tenant.id, { activeOnly: true })))
+    ? await heldOr(options.held, 'services', () => listServices(db, tenant.id, { activeOnly: true }))
     : [];
   const { campaignStatus: campaign, optedOut } = await complianceFacts(db, tenant.id, caller);
-  const policy = known.policy ?? (await loadPolicy(db, tenant.id));
+  const policy = await heldOr(options.held, 'policy', () => loadPolicy(db, tenant.id));
   const gates = options.gates ?? (await readGates(db, tenant.id, at));
-  options.learn?.({ policy, ...(options.catalog ? { services } : {}) });
   return {
     businessName: tenant.name,
     timeZone: tenant.time_zone,

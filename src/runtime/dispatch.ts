@@ -33,7 +33,7 @@ import { QUEUES } from './job-queues.ts';
 import { type NewEvent, writeOutboxEvents } from './outbox.ts';
 import type { LinkFor } from './portal/portal-links.ts';
 import type { QueuedSend } from './send-now.ts';
-import { createTenantFactsCache, type TenantFacts, type TenantFactsCache } from './tenant-facts.ts';
+import { createTenantFactsCache, heldOr, type TenantFactsCache } from './tenant-facts.ts';
 
 // The actor host. `dispatch` applies one event to one conversation in ONE transaction: claim the
 // webhook / idempotency key, lock the conversation row (creating it if missing), revive its
@@ -132,9 +132,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
       deps.db,
       versionSql,
       async (client, read: { version: number }[]) => {
-        const factsVersion = Number(read[0]?.version ?? 0);
-        const known = tenantFacts.get(tenantId, factsVersion) ?? {};
-        const learn = (facts: TenantFacts) => tenantFacts.put(tenantId, factsVersion, facts);
+        const held = tenantFacts.held(tenantId, Number(read[0]?.version ?? 0));
         if (options.idempotencyKey) {
           // Same-key dispatches queue here, so the second always sees the first one's record.
           await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
@@ -156,17 +154,15 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
           }
         }
         // The caller's copy (read before this transaction) is used, not kept.
-        let tenant = options.tenant?.id === tenantId ? options.tenant : known.tenant;
-        if (!tenant) {
-          const row = await findTenantById(client, tenantId);
-          if (!row) throw new AppError('not_found', 'tenant not found');
-          learn({ tenant: row });
-          tenant = row;
-        }
+        const tenant =
+          options.tenant?.id === tenantId
+            ? options.tenant
+            : await heldOr(held, 'tenant', () => findTenantById(client, tenantId));
+        if (!tenant) throw new AppError('not_found', 'tenant not found');
 
         // The feature gates are the tenant's, not the conversation's: read before its lock, so events
         // of one conversation wait for each other two round trips less.
-        const gates = await deps.readGates(client, tenantId, event.at, { known, learn });
+        const gates = await deps.readGates(client, tenantId, event.at, held);
         const { row, created } = await resolveConversation(client, tenantId, ref, event);
         const events: NewEvent[] = [];
         const emit = (name: string, payload: Record<string, unknown>) =>
@@ -217,8 +213,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
 
         const facts = await loadConversationFacts(client, tenant, row.caller, event.at, deps.readGates, {
           catalog: DIALOGUE_EVENTS.has(event.type),
-          known,
-          learn,
+          held,
           gates,
         });
         // Apply the event, then the answers to the dialogue's booking requests (each a follow-up
@@ -254,7 +249,7 @@ export function createDispatch(deps: DispatcherDeps): Dispatch {
             conversationId: row.id,
             at: event.at,
             holdTtlMinutes: deps.holdTtlMinutes ?? 15,
-            facts: { known, learn },
+            facts: held,
             trace: { correlationId: options.correlationId, causationId: options.causationId ?? null },
             ...(portalLinks
               ? {

@@ -32,7 +32,7 @@ import { QUEUES } from './job-queues.ts';
 import { advanceMessageStatusWithEvent } from './message-status-event.ts';
 import { changeWithOutboxEvent } from './outbox.ts';
 import { STATUS_POLL_DELAY_MS } from './poll-sms-status.ts';
-import { createTenantFactsCache, type TenantFacts, type TenantFactsCache } from './tenant-facts.ts';
+import { createTenantFactsCache, heldOr, type TenantFactsCache } from './tenant-facts.ts';
 
 // The send worker: one queued outbound message → one Messages request through the real Twilio SDK.
 //
@@ -115,18 +115,12 @@ export function createSmsSender(deps: SmsSenderDeps): (job: SendJob) => Promise<
 
     const { caller } = found;
     const now = new Date().toISOString();
-    const known = tenantFacts.get(message.tenant_id, factsVersion) ?? {};
-    const learn = (facts: TenantFacts) => tenantFacts.put(message.tenant_id, factsVersion, facts);
-    const readTenant = async () => {
-      const row = await findTenantById(deps.db, message.tenant_id);
-      if (row) learn({ tenant: row });
-      return row;
-    };
+    const held = tenantFacts.held(message.tenant_id, factsVersion);
     const [tenantRow, compliance, gates] = caller
       ? await Promise.all([
-          known.tenant ?? readTenant(),
+          heldOr(held, 'tenant', () => findTenantById(deps.db, message.tenant_id)),
           complianceFacts(deps.db, message.tenant_id, caller),
-          deps.readGates(deps.db, message.tenant_id, now, { known, learn }),
+          deps.readGates(deps.db, message.tenant_id, now, held),
         ])
       : [null, null, null];
     const senderNumber = tenantRow?.twilio_number;

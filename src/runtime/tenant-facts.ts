@@ -28,6 +28,22 @@ export type TenantFacts = {
   schedulingPolicy?: PolicyRow[];
 };
 
+/** The facts one process holds for a tenant at the version just read, and where new ones go. */
+export type HeldFacts = { known: TenantFacts; learn: (facts: TenantFacts) => void };
+
+/** The fact held at this version, else what `read` finds, kept for the next event (nothing found is not kept). */
+export async function heldOr<K extends keyof TenantFacts, R extends NonNullable<TenantFacts[K]> | null>(
+  held: HeldFacts | undefined,
+  key: K,
+  read: () => Promise<R>,
+): Promise<NonNullable<TenantFacts[K]> | R> {
+  const known = held?.known[key];
+  if (known !== undefined) return known as NonNullable<TenantFacts[K]>;
+  const value = await read();
+  if (value !== null) held?.learn({ [key]: value } as TenantFacts);
+  return value;
+}
+
 export type TenantFactsCache = {
   /** The statement that reads the tenant's facts version (no parameters: see inTransactionReading). */
   versionSql(tenantId: string, escapeLiteral: (value: string) => string): string;
@@ -37,11 +53,13 @@ export type TenantFactsCache = {
   get(tenantId: string, version: number): TenantFacts | undefined;
   /** Adds to the copy of this version (a copy of another version is replaced). */
   put(tenantId: string, version: number, facts: TenantFacts): void;
+  /** `get` and `put` for one tenant at one version: the copy (empty when there is none) and its learner. */
+  held(tenantId: string, version: number): HeldFacts;
 };
 
 export function createTenantFactsCache(): TenantFactsCache {
   const entries = new Map<string, { version: number; facts: TenantFacts }>();
-  return {
+  const cache: TenantFactsCache = {
     versionSql: (tenantId, escapeLiteral) =>
       `${VERSION_SQL} (${escapeLiteral(tenantId)}::uuid, '${NIL_TENANT}'::uuid)`,
     async readVersion(db, tenantId) {
@@ -68,5 +86,10 @@ export function createTenantFactsCache(): TenantFactsCache {
         if (oldest !== undefined) entries.delete(oldest);
       }
     },
+    held: (tenantId, version) => ({
+      known: cache.get(tenantId, version) ?? {},
+      learn: (facts) => cache.put(tenantId, version, facts),
+    }),
   };
+  return cache;
 }
