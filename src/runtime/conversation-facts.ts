@@ -11,8 +11,8 @@ import { type HeldFacts, heldOr } from './tenant-facts.ts';
 
 // Reads, inside the dispatch transaction, every fact the machine decides with. Each module's data
 // comes through its own repository. The tenant-level ones this process already holds at the
-// transaction's facts version (`known`, src/runtime/tenant-facts.ts) are not read again, and the
-// ones read are handed to `learn` for the next event.
+// transaction's facts version (`held`, src/runtime/tenant-facts.ts) are not read again, and the
+// ones read are kept there for the next event.
 
 export type FeatureGates = { sms: boolean; assistant: boolean };
 /** `cached`: the tenant's facts this process holds at the reader's version, and where to keep new ones. */
